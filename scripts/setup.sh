@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages t2 needs (when missing) and builds Release into build/.
+# Usage: scripts/setup.sh [extra cmake args...]   Environment: T2_BUILD_DIR (default build),
+# T2_JOBS (default: number of cores).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(build-essential cmake pkg-config git python3
+  libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tools libboost-program-options-dev
+  libopenblas-dev liblapacke-dev nlohmann-json3-dev libpcre2-dev zlib1g-dev
+  libgtest-dev libgmock-dev libbenchmark-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+build_dir=${T2_BUILD_DIR:-build}
+jobs=${T2_JOBS:-$(nproc)}
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release "$@"
+cmake --build "$build_dir" -j "$jobs"
+echo "setup: built $build_dir/t2"

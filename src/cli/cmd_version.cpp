@@ -1,0 +1,19 @@
+// `t2 version`: prints the version, git revision and build features.
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "cli/version.h"
+
+namespace t2::cli {
+
+int run_version(int argc, char** argv) {
+  po::options_description desc("t2 version");
+  if (parse_options("t2 version", desc, argc, argv).help) return 0;
+  std::printf("t2 %s (git %s)\n", kVersion, kGitRevision);
+  std::printf("features: mpi=%s cuda=%s nccl=%s\n", kWithMpi ? "on" : "off",
+              kWithCuda ? "on" : "off", kWithNccl ? "on" : "off");
+  return 0;
+}
+
+}  // namespace t2::cli

@@ -1,0 +1,9 @@
+// Entry points of the t2 subcommands. Each is defined in its own cmd_<name>.cpp and registered in
+// the table in main.cpp. A command returns the process exit status and may throw t2::Error.
+#pragma once
+
+namespace t2::cli {
+
+int run_version(int argc, char** argv);
+
+}  // namespace t2::cli

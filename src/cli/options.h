@@ -1,0 +1,33 @@
+// Command-line and job-file parsing shared by every subcommand. Each subcommand builds a
+// Boost.Program_options description; parse_options adds --help and --config, reads the command line
+// and then the INI job file (command line wins), and rejects unknown options in either.
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <string>
+#include <vector>
+
+namespace t2::cli {
+
+namespace po = boost::program_options;
+
+struct ParseResult {
+  po::variables_map vm;
+  bool help = false;  // --help was given and printed; the command should return 0
+};
+
+// usage: one line such as "t2 tokenize --tokenizer PATH --input IN.jsonl".
+// Throws t2::Error listing every problem (unknown option, missing value, bad config file).
+ParseResult parse_options(const std::string& usage, const po::options_description& desc, int argc,
+                          char** argv, const po::positional_options_description* positional = nullptr);
+
+// Splits "a,b,c" into its non-empty parts (used by list-valued options like --batch 1,16).
+std::vector<std::string> split_list(const std::string& text, char sep = ',');
+
+// Prints the effective configuration (every option with its value) to stderr, for run logs.
+void print_effective_config(const po::variables_map& vm);
+
+// Renders the effective configuration as INI text (stored in reports).
+std::string effective_config_ini(const po::variables_map& vm);
+
+}  // namespace t2::cli
