@@ -6,7 +6,7 @@ save_pretrained (single file or sharded through a small max_shard_size), plus ex
 for a batch of token sequences of different lengths, the float32 logits of every position, the
 teacher-forced log-probabilities log p(ids[i] | ids[:i]) and a greedy continuation
 (argmax, re-running the full forward each step). Expected values always come from a float32 forward of the weights exactly as
-stored (BF16/F16 checkpoints are upcast after saving), so the C++ engine is compared on the same
+stored (BF16/F16 checkpoints are loaded back as float32), so the C++ engine is compared on the same
 numbers. Run from the repository root with a Python that has torch, transformers and safetensors:
 
     python tests/reference/make_model_fixtures.py [--out tests/reference/fixtures]
@@ -88,7 +88,10 @@ def main():
         if case["shard"]:
             kwargs["max_shard_size"] = case["shard"]
         model.save_pretrained(out_dir, **kwargs)
-        model = model.float()  # reference numerics: float32 on the stored weights
+        # Reference numerics: float32 on the weights exactly as stored, loaded back by transformers
+        # (a fresh float32 model, so buffers such as RoPE's inv_freq are not rounded to 16 bits).
+        cls = LlamaForCausalLM if case["arch"] == "llama" else MistralForCausalLM
+        model = cls.from_pretrained(out_dir, dtype=torch.float32).eval()
         results = []
         with torch.no_grad():
             for ids in sequences:
