@@ -58,16 +58,16 @@ size_t check_file(const std::string& name, bool parse_special) {
   return lines.size();
 }
 
-TEST(Golden, EveryLineMatchesWithSpecialTokensParsed) {
+TEST(T2_SUITE, EveryLineMatchesWithSpecialTokensParsed) {
   EXPECT_GT(check_file("golden.jsonl", /*parse_special=*/true), 300u);
 }
 
-TEST(Golden, EveryLineMatchesWithSpecialTokensAsText) {
+TEST(T2_SUITE, EveryLineMatchesWithSpecialTokensAsText) {
   EXPECT_GT(check_file("golden_split_special.jsonl", /*parse_special=*/false), 5u);
 }
 
 // Streaming the golden ids one at a time must reproduce decode() and never split a character.
-TEST(Golden, StreamDecoderReproducesDecode) {
+TEST(T2_SUITE, StreamDecoderReproducesDecode) {
   for (const auto& l : read_jsonl(kDir + "/golden.jsonl")) {
     const auto ids = l.at("ids").get<std::vector<int32_t>>();
     StreamDecoder stream(tok());
