@@ -22,7 +22,7 @@ namespace t2::tensor::fast {
 namespace {
 
 constexpr int64_t kAmxMinRows = 16;
-constexpr int64_t kGemmMinRows = 32;
+constexpr int64_t kGemmMinRows = 8;
 
 int64_t round_up(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
 
