@@ -80,6 +80,9 @@ TEST(FastLinear, LargeShapesUseThreadsAndTiles) {
   check_linear(DType::f32, 9, 70, 600, true, 7);
   check_linear(DType::f16, 13, 33, 300, false, 8);
   check_linear(DType::bf16, 3, 70, 600, true, 9);
+  // AMX with long k, an odd number of activation tiles, and a 16-row weight remainder.
+  check_linear(DType::bf16, 50, 160, 544, true, 10);
+  check_linear(DType::bf16, 40, 208, 320, false, 11);
 }
 
 TEST(FastLinear, ZeroInnerDimension) {
