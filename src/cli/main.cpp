@@ -19,6 +19,10 @@ struct Command {
 // Keep in the order a user meets them; `t2 --help` prints this table.
 constexpr Command kCommands[] = {
     {"version", "print version, git revision and build features", t2::cli::run_version},
+    {"init", "write a random-weight checkpoint for a config.json", t2::cli::run_init},
+    {"generate", "generate tokens from a prompt (token ids)", t2::cli::run_generate},
+    {"logprobs", "teacher-forced log-probabilities of token sequences", t2::cli::run_logprobs},
+    {"bench", "prefill / decode / scoring throughput of a checkpoint", t2::cli::run_bench},
 };
 
 void print_usage(std::FILE* out) {
