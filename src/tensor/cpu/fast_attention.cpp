@@ -1,10 +1,12 @@
-// Fast causal grouped-query attention of one sequence. One task = (query row, head); tasks are
-// spread over OpenMP threads with consecutive heads of a KV group on the same thread so the
-// group's K/V rows stay in cache. Per task: scores q·k over the visible keys (AVX-512 dot products),
-// a max-subtracted softmax with a vector exp, then out = Σ p_t v_t / Σ p_t. head_dim up to 256 is
-// kept in registers; larger heads, and builds without AVX-512, use the reference kernel.
+// Fast causal grouped-query attention of one sequence. Keys are first transposed per KV head
+// ([head_dim][n_ctx]) so that scores for 16 keys come from one vector FMA per query element; up to
+// 8 query rows (the heads of a KV group, times neighbouring positions) share each pass over the
+// keys. Per row: a max-subtracted softmax with the vector exp, then out = Σ p_t v_t / Σ p_t with the
+// output row in registers. Tasks (row block, KV head) are spread over OpenMP threads. head_dim up
+// to 256 is supported; larger heads, and builds without AVX-512, use the reference kernel.
 #include <algorithm>
 #include <cmath>
+#include <cstring>  // std::memcpy
 #include <vector>
 
 #include "tensor/cpu/fast.h"
@@ -19,63 +21,109 @@ namespace t2::tensor::fast {
 
 namespace {
 
-// One (query, head) with head_dim in (16·(NV−1), 16·NV]; `mask` covers the last vector.
-template <int NV>
-void attend_one(const float* qv, const float* k, const float* v, float* o, int64_t n_keys,
-                int64_t kv_stride, __mmask16 mask, float scale, float* score) {
-  __m512 q[NV];
-  for (int u = 0; u < NV; ++u)
-    q[u] = _mm512_maskz_loadu_ps(u == NV - 1 ? mask : __mmask16(0xffff), qv + 16 * u);
-  float mx = -INFINITY;
-  for (int64_t t = 0; t < n_keys; ++t) {
-    const float* kt = k + t * kv_stride;
-    __m512 acc = _mm512_mul_ps(q[0], _mm512_maskz_loadu_ps(NV == 1 ? mask : __mmask16(0xffff), kt));
-    for (int u = 1; u < NV; ++u)
-      acc = _mm512_fmadd_ps(q[u], _mm512_maskz_loadu_ps(u == NV - 1 ? mask : __mmask16(0xffff), kt + 16 * u), acc);
-    float s = simd::hsum(acc) * scale;
-    score[t] = s;
-    mx = std::max(mx, s);
+constexpr int kMaxRows = 8;  // query rows (heads × positions) sharing one pass over the keys
+
+int64_t round16(int64_t v) { return (v + 15) / 16 * 16; }
+
+__mmask16 lanes(int64_t count) {
+  if (count <= 0) return 0;
+  return count >= 16 ? __mmask16(0xffff) : __mmask16((1u << count) - 1u);
+}
+
+// kt[d][t] = k[t, kv head, d] for t < n_ctx, zero up to ldk: keys become contiguous per dimension.
+// vc[t][d] = v[t, kv head, d]: the head's values without the other heads in between (cache rows of
+// one head sit 2 KiB apart in Llama-3.2-1B, a stride that maps them all to a few L1 sets).
+void repack_kv(const float* k, const float* v, int64_t n_ctx, int64_t kv_stride, int64_t head_dim,
+               int64_t ldk, float* kt, float* vc) {
+  for (int64_t t = 0; t < n_ctx; ++t) {
+    for (int64_t d = 0; d < head_dim; ++d) kt[d * ldk + t] = k[t * kv_stride + d];
+    std::memcpy(vc + t * head_dim, v + t * kv_stride, size_t(head_dim) * sizeof(float));
   }
-  // Softmax weights in place; the sum in 16 lanes.
+  for (int64_t d = 0; d < head_dim; ++d)
+    for (int64_t t = n_ctx; t < ldk; ++t) kt[d * ldk + t] = 0.0f;
+}
+
+// Rows of one KV head: their queries, outputs and number of visible keys.
+struct Rows {
+  const float* q[kMaxRows];
+  float* o[kMaxRows];
+  int64_t n_keys[kMaxRows];
+};
+
+// score[r][t] = scale · q_r · k_t for t < n_keys[r] (16 keys per step, one broadcast per query
+// element); row_max[r] = max over those t.
+template <int RB>
+void scores(const Rows& rows, const float* kt, int64_t ldk, int64_t head_dim, float scale,
+            float* score, float* row_max) {
+  int64_t n_max = 0;
+  for (int r = 0; r < RB; ++r) n_max = std::max(n_max, rows.n_keys[r]);
+  const __m512 vscale = _mm512_set1_ps(scale);
+  __m512 vmax[RB];
+  for (int r = 0; r < RB; ++r) vmax[r] = _mm512_set1_ps(-INFINITY);
+  for (int64_t t0 = 0; t0 < n_max; t0 += 16) {
+    __m512 acc[RB];
+    for (int r = 0; r < RB; ++r) acc[r] = _mm512_setzero_ps();
+    for (int64_t d = 0; d < head_dim; ++d) {
+      __m512 kv = _mm512_loadu_ps(kt + d * ldk + t0);
+      for (int r = 0; r < RB; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(rows.q[r][d]), kv, acc[r]);
+    }
+    for (int r = 0; r < RB; ++r) {
+      __mmask16 m = lanes(rows.n_keys[r] - t0);
+      __m512 sv = _mm512_mask_mul_ps(_mm512_set1_ps(-INFINITY), m, acc[r], vscale);
+      _mm512_storeu_ps(score + r * ldk + t0, sv);
+      vmax[r] = _mm512_max_ps(vmax[r], sv);
+    }
+  }
+  for (int r = 0; r < RB; ++r) row_max[r] = _mm512_reduce_max_ps(vmax[r]);
+}
+
+// out = Σ_t softmax(score)_t · v_t over t < n_keys; head_dim in (16·(NV−1), 16·NV], `mask` covers
+// the last vector. score is overwritten with the unnormalised weights.
+template <int NV>
+void softmax_pv(float* score, int64_t n_keys, float mx, const float* v, int64_t v_stride,
+                __mmask16 mask, float* o) {
   const __m512 vmx = _mm512_set1_ps(mx);
   __m512 vsum = _mm512_setzero_ps();
-  int64_t t = 0;
-  for (; t + 16 <= n_keys; t += 16) {
-    __m512 e = simd::exp(_mm512_sub_ps(_mm512_loadu_ps(score + t), vmx));
-    _mm512_storeu_ps(score + t, e);
-    vsum = _mm512_add_ps(vsum, e);
-  }
-  if (t < n_keys) {
-    __mmask16 tm = __mmask16((1u << (n_keys - t)) - 1u);
-    __m512 e = simd::exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(tm, score + t), vmx));
-    e = _mm512_maskz_mov_ps(tm, e);
+  for (int64_t t = 0; t < n_keys; t += 16) {
+    __mmask16 tm = lanes(n_keys - t);
+    __m512 e = _mm512_maskz_mov_ps(tm, simd::exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(tm, score + t), vmx)));
     _mm512_mask_storeu_ps(score + t, tm, e);
     vsum = _mm512_add_ps(vsum, e);
   }
-  const float inv_sum = 1.0f / simd::hsum(vsum);
-  __m512 acc[NV];
-  for (int u = 0; u < NV; ++u) acc[u] = _mm512_setzero_ps();
-  for (int64_t s = 0; s < n_keys; ++s) {
-    const float* vt = v + s * kv_stride;
-    __m512 p = _mm512_set1_ps(score[s]);
+  // Two interleaved accumulator sets (even and odd keys) halve the FMA dependency chains.
+  constexpr int kSets = NV <= 8 ? 2 : 1;
+  __m512 acc[kSets][NV];
+  for (int a = 0; a < kSets; ++a)
+    for (int u = 0; u < NV; ++u) acc[a][u] = _mm512_setzero_ps();
+  auto step = [&](int a, int64_t t) {
+    const float* vt = v + t * v_stride;
+    __m512 p = _mm512_set1_ps(score[t]);
     for (int u = 0; u < NV; ++u)
-      acc[u] = _mm512_fmadd_ps(p, _mm512_maskz_loadu_ps(u == NV - 1 ? mask : __mmask16(0xffff), vt + 16 * u), acc[u]);
+      acc[a][u] = _mm512_fmadd_ps(p, _mm512_maskz_loadu_ps(u == NV - 1 ? mask : __mmask16(0xffff), vt + 16 * u), acc[a][u]);
+  };
+  int64_t t = 0;
+  if constexpr (kSets == 2) {
+    for (; t + 2 <= n_keys; t += 2) {
+      step(0, t);
+      step(1, t + 1);
+    }
+    for (int u = 0; u < NV; ++u) acc[0][u] = _mm512_add_ps(acc[0][u], acc[1][u]);
   }
-  const __m512 vinv = _mm512_set1_ps(inv_sum);
+  for (; t < n_keys; ++t) step(0, t);
+  const __m512 vinv = _mm512_set1_ps(1.0f / simd::hsum(vsum));
   for (int u = 0; u < NV; ++u)
-    _mm512_mask_storeu_ps(o + 16 * u, u == NV - 1 ? mask : __mmask16(0xffff), _mm512_mul_ps(acc[u], vinv));
+    _mm512_mask_storeu_ps(o + 16 * u, u == NV - 1 ? mask : __mmask16(0xffff), _mm512_mul_ps(acc[0][u], vinv));
 }
 
-using AttendFn = void (*)(const float*, const float*, const float*, float*, int64_t, int64_t,
-                          __mmask16, float, float*);
+using ScoresFn = void (*)(const Rows&, const float*, int64_t, int64_t, float, float*, float*);
+using SoftmaxPvFn = void (*)(float*, int64_t, float, const float*, int64_t, __mmask16, float*);
 
-AttendFn attend_fn(int nv) {
-  static constexpr AttendFn table[16] = {
-      attend_one<1>,  attend_one<2>,  attend_one<3>,  attend_one<4>,  attend_one<5>,  attend_one<6>,
-      attend_one<7>,  attend_one<8>,  attend_one<9>,  attend_one<10>, attend_one<11>, attend_one<12>,
-      attend_one<13>, attend_one<14>, attend_one<15>, attend_one<16>};
-  return table[nv - 1];
-}
+constexpr ScoresFn kScores[kMaxRows] = {scores<1>, scores<2>, scores<3>, scores<4>,
+                                        scores<5>, scores<6>, scores<7>, scores<8>};
+constexpr SoftmaxPvFn kSoftmaxPv[16] = {
+    softmax_pv<1>,  softmax_pv<2>,  softmax_pv<3>,  softmax_pv<4>,  softmax_pv<5>,  softmax_pv<6>,
+    softmax_pv<7>,  softmax_pv<8>,  softmax_pv<9>,  softmax_pv<10>, softmax_pv<11>, softmax_pv<12>,
+    softmax_pv<13>, softmax_pv<14>, softmax_pv<15>, softmax_pv<16>};
 
 }  // namespace
 
@@ -87,25 +135,53 @@ void attention(const float* q, const float* k, const float* v, float* out, int64
     return;
   }
   const int nv = int((head_dim + 15) / 16);
-  const int tail = int(head_dim - 16 * (nv - 1));
-  const __mmask16 mask = __mmask16(tail == 16 ? 0xffffu : (1u << tail) - 1u);
-  const AttendFn fn = attend_fn(nv);
+  const __mmask16 mask = lanes(head_dim - 16 * (nv - 1));
+  const SoftmaxPvFn softmax_pv_fn = kSoftmaxPv[nv - 1];
   const int64_t group = n_head / n_kv_head;
   const int64_t kv_stride = n_kv_head * head_dim;
-  const int64_t n_tasks = n_q * n_head;
-  const int64_t work = n_tasks * (q_pos0 + n_q) * head_dim;
+  const int64_t n_vis = q_pos0 + n_q;  // keys any query can see
+  // Row stride of the transposed keys, padded by 16 so that it is never a multiple of 4 KiB (rows
+  // at such strides share L1 sets and the transposition would thrash them).
+  const int64_t ldk = round16(n_vis) + 16;
+  // Rows of a task: `per_task` consecutive query positions × the `group` heads of one KV head.
+  const int64_t per_task = std::max<int64_t>(1, kMaxRows / group);
+  const int64_t n_blocks = (n_q + per_task - 1) / per_task;
+  // Per KV head: transposed keys [head_dim][ldk], then values [n_vis][head_dim].
+  const int64_t kv_block = head_dim * ldk + n_vis * head_dim;
+  static thread_local std::vector<float> kv_buf;
+  kv_buf.resize(size_t(n_kv_head * kv_block));
+  float* kv_all = kv_buf.data();  // workers must use this pointer, not their own thread_local
+  const int64_t work = n_q * n_head * n_vis * head_dim;
 #pragma omp parallel if (work >= (1 << 16))
   {
-    std::vector<float> score(size_t(n_ctx) + 16);
-    // Row i costs ~ (q_pos0 + i + 1); a cyclic schedule over chunks of one KV group balances the
-    // causal triangle and keeps a group's heads together.
+#pragma omp for schedule(static)
+    for (int64_t kh = 0; kh < n_kv_head; ++kh)
+      repack_kv(k + kh * head_dim, v + kh * head_dim, n_vis, kv_stride, head_dim, ldk,
+                kv_all + kh * kv_block, kv_all + kh * kv_block + head_dim * ldk);
+    std::vector<float> score(size_t(kMaxRows * ldk));
+    float row_max[kMaxRows];
 #pragma omp for schedule(dynamic, 1)
-    for (int64_t chunk = 0; chunk < n_tasks / group; ++chunk) {
-      int64_t i = chunk / n_kv_head, kh = chunk % n_kv_head;
-      int64_t n_keys = q_pos0 + i + 1;
-      for (int64_t h = kh * group; h < (kh + 1) * group; ++h)
-        fn(q + (i * n_head + h) * head_dim, k + kh * head_dim, v + kh * head_dim,
-           out + (i * n_head + h) * head_dim, n_keys, kv_stride, mask, scale, score.data());
+    for (int64_t task = 0; task < n_blocks * n_kv_head; ++task) {
+      const int64_t blk = task / n_kv_head, kh = task % n_kv_head;
+      const float* kt = kv_all + kh * kv_block;
+      const float* vc = kt + head_dim * ldk;
+      Rows rows;
+      int nr = 0;
+      auto flush = [&] {
+        kScores[nr - 1](rows, kt, ldk, head_dim, scale, score.data(), row_max);
+        for (int r = 0; r < nr; ++r)
+          softmax_pv_fn(score.data() + r * ldk, rows.n_keys[r], row_max[r], vc, head_dim, mask,
+                        rows.o[r]);
+        nr = 0;
+      };
+      for (int64_t i = blk * per_task; i < std::min(n_q, (blk + 1) * per_task); ++i)
+        for (int64_t h = kh * group; h < (kh + 1) * group; ++h) {
+          rows.q[nr] = q + (i * n_head + h) * head_dim;
+          rows.o[nr] = out + (i * n_head + h) * head_dim;
+          rows.n_keys[nr] = q_pos0 + i + 1;
+          if (++nr == kMaxRows) flush();
+        }
+      if (nr > 0) flush();
     }
   }
 }

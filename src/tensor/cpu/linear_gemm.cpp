@@ -20,21 +20,55 @@ namespace {
 constexpr int64_t kKc = 256;  // k block: a packed panel is 32 KiB
 constexpr int kRn = 6;        // activation rows per register tile
 
-// packed[kk][c] = W[o0 + c, k0 + kk] for c < rows (zero for the missing rows of a ragged panel).
+// In-register transpose: r[i][j] → r[j][i] for a 16×16 block of floats.
+void transpose16(__m512 r[16]) {
+  __m512 t[16], u[16];
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  // u[4q + j] holds, in 128-bit lane L, rows 4q..4q+3 of column 4L + j.
+  for (int q = 0; q < 4; ++q) {
+    __m512d a = _mm512_castps_pd(t[4 * q]), b = _mm512_castps_pd(t[4 * q + 2]);
+    __m512d c = _mm512_castps_pd(t[4 * q + 1]), d = _mm512_castps_pd(t[4 * q + 3]);
+    u[4 * q + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+    u[4 * q + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+    u[4 * q + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(c, d));
+    u[4 * q + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(c, d));
+  }
+  for (int j = 0; j < 4; ++j) {
+    __m512 v0 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0x88), v1 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0xdd);
+    __m512 w0 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0x88), w1 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0xdd);
+    r[j] = _mm512_shuffle_f32x4(v0, w0, 0x88);
+    r[8 + j] = _mm512_shuffle_f32x4(v0, w0, 0xdd);
+    r[4 + j] = _mm512_shuffle_f32x4(v1, w1, 0x88);
+    r[12 + j] = _mm512_shuffle_f32x4(v1, w1, 0xdd);
+  }
+}
+
+// packed[kk][c] = W[o0 + c, k0 + kk] for c < rows (zero for the missing rows of a ragged panel),
+// transposed 16×16 at a time in registers.
 void pack_panel(const void* w, DType dt, int64_t k, int64_t o0, int64_t rows, int64_t k0,
                 int64_t kc, float* packed) {
-  for (int64_t c = 0; c < 32; ++c) {
-    if (c >= rows) {
-      for (int64_t kk = 0; kk < kc; ++kk) packed[kk * 32 + c] = 0.0f;
-      continue;
-    }
-    const int64_t base = (o0 + c) * k + k0;
-    if (dt == DType::f32) {
-      const float* src = static_cast<const float*>(w) + base;
-      for (int64_t kk = 0; kk < kc; ++kk) packed[kk * 32 + c] = src[kk];
-    } else {
-      const uint16_t* src = static_cast<const uint16_t*>(w) + base;
-      for (int64_t kk = 0; kk < kc; ++kk) packed[kk * 32 + c] = f16_to_f32(src[kk]);
+  __m512 r[16];
+  for (int64_t half = 0; half < 32; half += 16) {
+    for (int64_t kk0 = 0; kk0 < kc; kk0 += 16) {
+      const int64_t width = std::min<int64_t>(16, kc - kk0);
+      const __mmask16 m = width == 16 ? __mmask16(0xffff) : __mmask16((1u << width) - 1u);
+      for (int i = 0; i < 16; ++i) {
+        const int64_t c = half + i;
+        if (c >= rows) {
+          r[i] = _mm512_setzero_ps();
+          continue;
+        }
+        const int64_t at = (o0 + c) * k + k0 + kk0;
+        if (dt == DType::f32)
+          r[i] = _mm512_maskz_loadu_ps(m, static_cast<const float*>(w) + at);
+        else
+          r[i] = _mm512_maskz_cvtph_ps(m, _mm256_maskz_loadu_epi16(m, static_cast<const uint16_t*>(w) + at));
+      }
+      transpose16(r);
+      for (int64_t j = 0; j < width; ++j) _mm512_store_ps(packed + (kk0 + j) * 32 + half, r[j]);
     }
   }
 }
