@@ -6,5 +6,9 @@ namespace t2::cli {
 
 int run_version(int argc, char** argv);
 int run_mini_suite(int argc, char** argv);
+int run_init(int argc, char** argv);
+int run_logprobs(int argc, char** argv);
+int run_generate(int argc, char** argv);
+int run_bench(int argc, char** argv);
 
 }  // namespace t2::cli

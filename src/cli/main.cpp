@@ -20,6 +20,10 @@ struct Command {
 constexpr Command kCommands[] = {
     {"version", "print version, git revision and build features", t2::cli::run_version},
     {"mini-suite", "generate the embedded mini task suite (real schemas)", t2::cli::run_mini_suite},
+    {"init", "write a random-weight checkpoint for a config.json", t2::cli::run_init},
+    {"generate", "generate tokens from a prompt (token ids)", t2::cli::run_generate},
+    {"logprobs", "teacher-forced log-probabilities of token sequences", t2::cli::run_logprobs},
+    {"bench", "prefill / decode / scoring throughput of a checkpoint", t2::cli::run_bench},
 };
 
 void print_usage(std::FILE* out) {
