@@ -19,6 +19,7 @@ struct Command {
 // Keep in the order a user meets them; `t2 --help` prints this table.
 constexpr Command kCommands[] = {
     {"version", "print version, git revision and build features", t2::cli::run_version},
+    {"tokenize", "encode JSONL text or chat prompts to token ids, or decode ids", t2::cli::run_tokenize},
 };
 
 void print_usage(std::FILE* out) {
