@@ -208,19 +208,15 @@ Tokenizer Tokenizer::from_json(const std::string& tokenizer_json, const std::str
                                const std::string& name, const std::string& config_name_in) {
   auto impl = std::make_unique<Impl>();
   impl->source = name;
-  json root;
-  try {
-    root = json::parse(tokenizer_json);
-  } catch (const json::exception& e) {
-    T2_FAIL("%s: not valid JSON: %s", name.c_str(), e.what());
-  }
+  BpeTables tables;
+  const json root = parse_tokenizer_json(tokenizer_json, name, &tables);
   T2_CHECK(root.is_object() && root.contains("model"),
            "%s: no \"model\" object (expected a Hugging Face tokenizer.json)", name.c_str());
   try {
     impl->normalizer = Normalizer(root.value("normalizer", json()), name);
     parse_pre_tokenizer(root.value("pre_tokenizer", json()), name, &impl->pre);
     impl->decoder = Decoder(root.value("decoder", json()), name);
-    impl->model.emplace(root["model"], impl->pre.byte_level, name);
+    impl->model.emplace(root["model"], tables, impl->pre.byte_level, name);
     impl->vocab_size = impl->model->n_ids();
 
     for (const auto& t : root.value("added_tokens", json::array())) {

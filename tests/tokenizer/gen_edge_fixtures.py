@@ -6,7 +6,8 @@ renderer. Run from the repository root in a venv with `pip install tokenizers tr
     /work/venv-tokenizer/bin/python tests/tokenizer/gen_edge_fixtures.py
 
 Line kinds (key "kind"):
-  encode   {vocab, variant, text, split_special, ids, decoded}   encode without BOS, then decode
+  encode   {vocab, variant, text, split_special, ids[, decoded]} encode without BOS, then decode
+                                                                  (decoded omitted: equals text)
   decode   {vocab, ids, decoded}                                  decode of hand-picked id runs
   chat     {vocab, template, template_name, bos, eos, messages, add_generation_prompt,
             rendered | error, ids}
@@ -15,6 +16,7 @@ Line kinds (key "kind"):
 import copy
 import json
 import os
+import random
 
 from tokenizers import Tokenizer
 from transformers.utils.chat_template_utils import render_jinja_template
@@ -83,6 +85,41 @@ TEXTS = [
     "Mixed 123abc\u4e2d\u658745\U0001F600!?\n\tEnd",
 ]
 
+
+
+def random_texts(n, seed=1234):
+    """Seeded random strings over a mix of scripts, digits, spaces and punctuation: long words
+    and odd neighbours that stress the split scanner and the BPE merge order."""
+    rng = random.Random(seed)
+    pools = ["abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "0123456789",
+             " ", "  \t\n\r", ".,;:!?'\"()[]{}<>-_=+*/\\|@#$%^&~`", "\u00e9\u00fc\u00f1\u00e7\u00df",
+             "\u4f60\u597d\u4e16\u754c\u6f22\u5b57", "\u3042\u3044\u3046\u30ab\u30bf",
+             "\u0430\u0431\u0432\u0433\u0434", "\u03b1\u03b2\u03b3\u03b4",
+             "\U0001F600\U0001F525\u2764\ufe0f\u200d", "\u0301\u0303\u0308", "\u2581",
+             "\u00a0\u3000\u2009", "\u0661\u0662\u00b2\u2167"]
+    out = []
+    for i in range(n):
+        length = rng.choice([5, 20, 80, 300, 600])
+        weights = [rng.random() for _ in pools]
+        out.append("".join(rng.choice(rng.choices(pools, weights)[0]) for _ in range(length)))
+    return out
+
+
+def gsm8k_texts(n):
+    """The first n GSM8K training records (question + answer), real-size prose with numbers."""
+    path = "../shared/datasets/gsm8k/train.jsonl"
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            j = json.loads(line)
+            out.append(j["question"] + "\n" + j["answer"])
+            if len(out) == n:
+                break
+    return out
+
+
+TEXTS += random_texts(40) + gsm8k_texts(8)
+
 # Id runs whose decode needs care: byte tokens that do not form whole characters.
 LLAMA3_DECODE = [[9468], [9468, 239], [9468, 239, 222], [9468, 239, 222, 9468], [15722],
                  [128000, 9906, 128009], [55, 9468, 16], [239, 239, 239]]
@@ -119,9 +156,12 @@ def main():
                 if split and not any(s in text for s in ("<|", "<s>", "</s>", "<unk>")):
                     continue
                 ids = tok.encode(text, add_special_tokens=False).ids
-                lines.append({"kind": "encode", "vocab": vocab, "variant": variant, "text": text,
-                              "split_special": split, "ids": ids,
-                              "decoded": tok.decode(ids, skip_special_tokens=False)})
+                line = {"kind": "encode", "vocab": vocab, "variant": variant, "text": text,
+                        "split_special": split, "ids": ids}
+                decoded = tok.decode(ids, skip_special_tokens=False)
+                if decoded != text:  # "decoded" is left out when it equals "text"
+                    line["decoded"] = decoded
+                lines.append(line)
     for vocab, runs in (("llama3", LLAMA3_DECODE), ("mistral", MISTRAL_DECODE)):
         tok = Tokenizer.from_file(f"{FIX}/{vocab}/tokenizer.json")
         for ids in runs:
@@ -149,7 +189,7 @@ def main():
 
     with open(OUT, "w", encoding="utf-8") as f:
         for line in lines:
-            f.write(json.dumps(line, ensure_ascii=True) + "\n")
+            f.write(json.dumps(line, ensure_ascii=False) + "\n")
     kinds = {}
     for line in lines:
         kinds[line["kind"]] = kinds.get(line["kind"], 0) + 1
