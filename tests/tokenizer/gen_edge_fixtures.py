@@ -126,6 +126,36 @@ LLAMA3_DECODE = [[9468], [9468, 239], [9468, 239, 222], [9468, 239, 222, 9468], 
 MISTRAL_DECODE = [[1], [1, 22557], [22557, 28705, 28705], [28705], [243], [243, 191],
                   [243, 191, 151, 131], [228, 189, 163], [2, 28705, 1024], [1, 2, 0]]
 
+
+
+def byte_runs(tj, vocab, n=40, seed=99):
+    """Seeded runs of single-byte tokens (byte-level alphabet chars for Llama 3, <0xNN> for
+    Mistral), biased towards UTF-8 lead and continuation bytes: the reference's lossy UTF-8
+    repair (one U+FFFD per maximal ill-formed subpart, or per byte in ByteFallback) is the oracle."""
+    rng = random.Random(seed)
+    byte_to_char = {}
+    nxt = 256
+    for b in range(256):
+        printable = 0x21 <= b <= 0x7E or 0xA1 <= b <= 0xAC or b >= 0xAE
+        byte_to_char[b] = chr(b) if printable else chr(nxt)
+        nxt += 0 if printable else 1
+    vocab_map = tj["model"]["vocab"]
+    def token_id(b):
+        return vocab_map[byte_to_char[b]] if vocab == "llama3" else vocab_map["<0x%02X>" % b]
+    choices = [range(0x20, 0x7F), range(0x80, 0xC0), range(0xC0, 0xE0), range(0xE0, 0xF0),
+               range(0xF0, 0xF8), range(0xF8, 0x100)]
+    runs = []
+    for _ in range(n):
+        k = rng.randint(1, 10)
+        runs.append([token_id(rng.choice(rng.choice(choices))) for _ in range(k)])
+    # Whole characters split over byte tokens, cut at every length.
+    for text in ("\u00e9", "\u20ac", "\U0001F600"):
+        raw = text.encode()
+        for cut in range(1, len(raw) + 1):
+            runs.append([token_id(b) for b in raw[:cut]])
+    return runs
+
+
 CHATS = [
     ([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "2+2?"}], True),
     ([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "2+2?"}], False),
@@ -162,7 +192,8 @@ def main():
                 if decoded != text:  # "decoded" is left out when it equals "text"
                     line["decoded"] = decoded
                 lines.append(line)
-    for vocab, runs in (("llama3", LLAMA3_DECODE), ("mistral", MISTRAL_DECODE)):
+    for vocab, runs in (("llama3", LLAMA3_DECODE + byte_runs(files["llama3"], "llama3")),
+                        ("mistral", MISTRAL_DECODE + byte_runs(files["mistral"], "mistral"))):
         tok = Tokenizer.from_file(f"{FIX}/{vocab}/tokenizer.json")
         for ids in runs:
             lines.append({"kind": "decode", "vocab": vocab, "ids": ids,
