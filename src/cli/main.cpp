@@ -19,6 +19,7 @@ struct Command {
 // Keep in the order a user meets them; `t2 --help` prints this table.
 constexpr Command kCommands[] = {
     {"version", "print version, git revision and build features", t2::cli::run_version},
+    {"score", "rescore saved completions of a benchmark (no model)", t2::cli::run_score},
 };
 
 void print_usage(std::FILE* out) {
