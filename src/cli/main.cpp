@@ -25,6 +25,7 @@ constexpr Command kCommands[] = {
     {"logprobs", "teacher-forced log-probabilities of token sequences", t2::cli::run_logprobs},
     {"bench", "prefill / decode / scoring throughput of a checkpoint", t2::cli::run_bench},
     {"tokenize", "encode JSONL text or chat prompts to token ids, or decode ids", t2::cli::run_tokenize},
+    {"score", "rescore saved completions of a benchmark (no model)", t2::cli::run_score},
 };
 
 void print_usage(std::FILE* out) {
