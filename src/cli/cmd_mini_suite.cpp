@@ -1,0 +1,33 @@
+// `t2 mini-suite`: writes the embedded mini task suite (GSM8K-, MATH-, MBPP-, HumanEval- and
+// ARC-like files in the real schemas) for a seed.
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "mini/mini.h"
+
+namespace t2::cli {
+
+int run_mini_suite(int argc, char** argv) {
+  mini::SuiteOptions o;
+  std::string out;
+  po::options_description desc("t2 mini-suite: generate the mini task suite");
+  desc.add_options()("out", po::value(&out)->required(), "output folder (files use the real datasets' names)")(
+      "seed", po::value(&o.seed)->default_value(o.seed), "generator seed")(
+      "gsm8k-train", po::value(&o.n_gsm8k_train)->default_value(o.n_gsm8k_train), "GSM8K-like train problems")(
+      "gsm8k-test", po::value(&o.n_gsm8k_test)->default_value(o.n_gsm8k_test), "GSM8K-like test problems")(
+      "math-test", po::value(&o.n_math_test)->default_value(o.n_math_test), "MATH-like test problems")(
+      "mbpp", po::value(&o.n_mbpp)->default_value(o.n_mbpp), "MBPP-like problems")(
+      "humaneval", po::value(&o.n_humaneval)->default_value(o.n_humaneval), "HumanEval-like problems")(
+      "arc-easy-train", po::value(&o.n_arc_easy_train)->default_value(o.n_arc_easy_train), "ARC-Easy-like train questions")(
+      "arc-easy-test", po::value(&o.n_arc_easy_test)->default_value(o.n_arc_easy_test), "ARC-Easy-like test questions")(
+      "arc-challenge-test", po::value(&o.n_arc_challenge_test)->default_value(o.n_arc_challenge_test),
+      "ARC-Challenge-like test questions");
+  const auto parsed = parse_options("t2 mini-suite --out DIR [--seed S]", desc, argc, argv);
+  if (parsed.help) return 0;
+  const size_t n = mini::write_suite(mini::generate_suite(o), out);
+  std::fprintf(stderr, "wrote %zu records under %s\n", n, out.c_str());
+  return 0;
+}
+
+}  // namespace t2::cli

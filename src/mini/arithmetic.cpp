@@ -1,0 +1,179 @@
+// GSM8K-like word problems (training task, answers "#### N") and MATH-like problems (unseen task,
+// answers in \boxed{}), generated from templates with seeded numbers.
+#include <nlohmann/json.hpp>
+#include <numeric>  // std::gcd
+
+#include "base/error.h"
+#include "mini/mini.h"
+#include "mini/words.h"
+
+namespace t2::mini {
+namespace {
+
+using nlohmann::json;
+
+struct Problem {
+  std::string question;
+  std::string reasoning;  // lines of worked steps, without the final answer line
+  long answer;
+};
+
+Problem gsm8k_problem(Rng& rng) {
+  const std::string a = pick(rng, person_names());
+  std::string b = pick(rng, person_names());
+  while (b == a) b = pick(rng, person_names());
+  const std::string obj = pick(rng, object_names());
+  switch (rng.below(6)) {
+    case 0: {
+      const long x = uniform_int(rng, 1, 20), y = uniform_int(rng, 1, 20);
+      return {a + " has " + std::to_string(x) + " " + obj + ". " + a + " gets " + std::to_string(y) +
+                  " more " + obj + ". How many " + obj + " does " + a + " have now?",
+              std::to_string(x) + " + " + std::to_string(y) + " = " + std::to_string(x + y) + ".",
+              x + y};
+    }
+    case 1: {
+      const long x = uniform_int(rng, 5, 30), y = uniform_int(rng, 1, x);
+      return {a + " has " + std::to_string(x) + " " + obj + ". " + a + " gives " + std::to_string(y) +
+                  " " + obj + " to " + b + ". How many " + obj + " does " + a + " have left?",
+              std::to_string(x) + " - " + std::to_string(y) + " = " + std::to_string(x - y) + ".",
+              x - y};
+    }
+    case 2: {
+      const long x = uniform_int(rng, 2, 9), y = uniform_int(rng, 2, 9);
+      return {a + " buys " + std::to_string(x) + " bags with " + std::to_string(y) + " " + obj +
+                  " in each bag. How many " + obj + " does " + a + " buy?",
+              std::to_string(x) + " * " + std::to_string(y) + " = " + std::to_string(x * y) + ".",
+              x * y};
+    }
+    case 3: {
+      const long x = uniform_int(rng, 1, 20), y = uniform_int(rng, 1, 20);
+      return {a + " has " + std::to_string(x) + " " + obj + " and " + b + " has " + std::to_string(y) +
+                  " " + obj + ". How many " + obj + " do they have together?",
+              std::to_string(x) + " + " + std::to_string(y) + " = " + std::to_string(x + y) + ".",
+              x + y};
+    }
+    case 4: {
+      const long x = uniform_int(rng, 2, 15), y = uniform_int(rng, 1, 15);
+      const long t = x + y, z = uniform_int(rng, 1, t);
+      return {a + " has " + std::to_string(x) + " " + obj + ", finds " + std::to_string(y) +
+                  " more and then gives " + std::to_string(z) + " to " + b + ". How many " + obj +
+                  " does " + a + " have now?",
+              std::to_string(x) + " + " + std::to_string(y) + " = " + std::to_string(t) + ". " +
+                  std::to_string(t) + " - " + std::to_string(z) + " = " + std::to_string(t - z) + ".",
+              t - z};
+    }
+    default: {
+      const long y = uniform_int(rng, 2, 6), q = uniform_int(rng, 2, 9), x = y * q;
+      return {a + " shares " + std::to_string(x) + " " + obj + " equally among " + std::to_string(y) +
+                  " friends. How many " + obj + " does each friend get?",
+              std::to_string(x) + " / " + std::to_string(y) + " = " + std::to_string(q) + ".", q};
+    }
+  }
+}
+
+struct MathProblem {
+  std::string problem, solution, answer, subject;
+  int level;
+};
+
+std::string fraction_text(long num, long den) {
+  const long g = std::gcd(num, den);
+  num /= g;
+  den /= g;
+  if (den == 1) return std::to_string(num);
+  return "\\frac{" + std::to_string(num) + "}{" + std::to_string(den) + "}";
+}
+
+MathProblem math_problem(Rng& rng) {
+  switch (rng.below(6)) {
+    case 0: {
+      const long a = uniform_int(rng, 2, 9), b = uniform_int(rng, 2, 9), c = uniform_int(rng, 1, 20);
+      const long r = a * b + c;
+      return {"Compute $" + std::to_string(a) + " \\times " + std::to_string(b) + " + " +
+                  std::to_string(c) + "$.",
+              "First $" + std::to_string(a) + " \\times " + std::to_string(b) + " = " +
+                  std::to_string(a * b) + "$, then $" + std::to_string(a * b) + " + " +
+                  std::to_string(c) + " = " + std::to_string(r) + "$. The answer is $\\boxed{" +
+                  std::to_string(r) + "}$.",
+              std::to_string(r), "Prealgebra", 1};
+    }
+    case 1: {
+      const long a = uniform_int(rng, 1, 20), x = uniform_int(rng, 1, 20), b = a + x;
+      return {"What is the value of $x$ if $x + " + std::to_string(a) + " = " + std::to_string(b) + "$?",
+              "Subtract " + std::to_string(a) + " from both sides: $x = " + std::to_string(b) + " - " +
+                  std::to_string(a) + " = " + std::to_string(x) + "$. So $x = \\boxed{" +
+                  std::to_string(x) + "}$.",
+              std::to_string(x), "Algebra", 1};
+    }
+    case 2: {
+      const long q = uniform_int(rng, 2, 9), p = uniform_int(rng, 1, q - 1), k = uniform_int(rng, 2, 4);
+      const std::string ans = fraction_text(p * k, q * k);
+      return {"Simplify $\\frac{" + std::to_string(p * k) + "}{" + std::to_string(q * k) + "}$.",
+              "Divide the numerator and the denominator by their greatest common divisor to get $\\boxed{" +
+                  ans + "}$.",
+              ans, "Prealgebra", 2};
+    }
+    case 3: {
+      const long a = uniform_int(rng, 2, 15);
+      return {"What is $" + std::to_string(a) + "^2$?",
+              "$" + std::to_string(a) + "^2 = " + std::to_string(a) + " \\times " + std::to_string(a) +
+                  " = \\boxed{" + std::to_string(a * a) + "}$.",
+              std::to_string(a * a), "Algebra", 1};
+    }
+    case 4: {
+      const long b = uniform_int(rng, 3, 9), a = uniform_int(rng, b + 1, 60);
+      return {"Find the remainder when $" + std::to_string(a) + "$ is divided by $" + std::to_string(b) + "$.",
+              "$" + std::to_string(a) + " = " + std::to_string(b) + " \\times " + std::to_string(a / b) +
+                  " + " + std::to_string(a % b) + "$, so the remainder is $\\boxed{" +
+                  std::to_string(a % b) + "}$.",
+              std::to_string(a % b), "Number Theory", 2};
+    }
+    default: {
+      const long n = uniform_int(rng, 3, 12), s = n * (n + 1) / 2;
+      return {"What is the sum of the first $" + std::to_string(n) + "$ positive integers?",
+              "The sum is $\\frac{" + std::to_string(n) + " \\cdot " + std::to_string(n + 1) +
+                  "}{2} = \\boxed{" + std::to_string(s) + "}$.",
+              std::to_string(s), "Algebra", 3};
+    }
+  }
+}
+
+std::string subject_dir(const std::string& subject) {
+  std::string out;
+  for (char c : subject) out += c == ' ' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+std::vector<json> make_gsm8k(uint64_t seed, int stream, int n) {
+  T2_CHECK(n >= 0, "gsm8k: negative size %d", n);
+  Rng rng = Rng::stream(seed, 100 + static_cast<uint64_t>(stream), RngPurpose::generic);
+  std::vector<json> out;
+  out.reserve(n);
+  for (int i = 0; i < n; ++i) {
+    const Problem p = gsm8k_problem(rng);
+    out.push_back({{"question", p.question},
+                   {"answer", p.reasoning + "\n#### " + std::to_string(p.answer)}});
+  }
+  return out;
+}
+
+std::vector<json> make_math(uint64_t seed, int n) {
+  T2_CHECK(n >= 0, "math: negative size %d", n);
+  Rng rng = Rng::stream(seed, 200, RngPurpose::generic);
+  std::vector<json> out;
+  out.reserve(n);
+  for (int i = 0; i < n; ++i) {
+    const MathProblem p = math_problem(rng);
+    out.push_back({{"problem", p.problem},
+                   {"solution", p.solution},
+                   {"answer", p.answer},
+                   {"subject", p.subject},
+                   {"level", p.level},
+                   {"unique_id", "test/" + subject_dir(p.subject) + "/" + std::to_string(i) + ".json"}});
+  }
+  return out;
+}
+
+}  // namespace t2::mini
