@@ -188,6 +188,19 @@ TEST_F(ReportTest, CommitIsExactlyOnce) {
   EXPECT_EQ(read_journal(journal_path(p)).records.size(), 3u);
 }
 
+TEST_F(ReportTest, NulBytesBecomeReplacementCharactersInBothFiles) {
+  const std::string p = path("nul.h5");
+  auto r = make_record("t", 0);
+  r.text = std::string("a\0b", 3);
+  {
+    ReportWriter w = ReportWriter::create(p, make_run());
+    w.commit({r});
+    w.finish(RunStatus::interrupted);
+  }
+  EXPECT_EQ(read_report(p).tasks.at("t")[0].text, "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(read_journal(journal_path(p)).records[0].text, "a\xEF\xBF\xBD" "b");
+}
+
 TEST_F(ReportTest, UnsyncedCommitsAreInTheJournalWhenTheWriterDies) {
   const std::string p = path("nosync.h5");
   {
