@@ -6,6 +6,7 @@
 #   2. kill -9 of a worker mid-run          -> non-zero exit; resume with -np 5 --tp 2
 #   3. SIGTERM to every rank (as Slurm does) -> exit 75, consistent report; resume inline
 #   4. SIGUSR1 to mpirun (forwarded)         -> exit 75; resume with -np 3
+#  4b. the same while units outlast --drain-timeout -> units abandoned, MPI_Abort(75), resume
 #   5. SIGSTOP of a worker (silent)          -> non-zero exit within a bounded time naming the rank
 #   6. kill -9 of the coordinator            -> resume from the journal
 #   7. load: 10,000 samples on 4 ranks, every sample once; prints the coordinator cost per unit
@@ -26,11 +27,12 @@ fail() { echo "FAIL: $*"; exit 1; }
 now() { echo $(( $(date +%s%N) / 1000000 )); }          # milliseconds
 elapsed() { echo $(( $(now) - $1 )); }                     # milliseconds since $1
 
-# start_job NAME NP [extra options]: launches mpirun in the background with slow samples.
+# start_job NAME NP [extra options]: launches mpirun in the background with slow samples
+# (COST ms each, default 15).
 start_job() {
   local name=$1 np=$2; shift 2
   rm -rf "pids_$name"; mkdir "pids_$name"
-  $MPIRUN -np "$np" "$TOY" --out "$name.h5" $COMMON --cost-ms 15 --pid-dir "pids_$name" "$@" \
+  $MPIRUN -np "$np" "$TOY" --out "$name.h5" $COMMON --cost-ms "${COST:-15}" --pid-dir "pids_$name" "$@" \
     > "$name.log" 2>&1 &
   JOB_PID=$!
   # Wait for every rank's pid file and for some committed units in the journal.
@@ -101,6 +103,15 @@ wait_job usr1 20
 $MPIRUN -np 3 "$TOY" --out usr1.h5 $COMMON --resume 2> usr1.resume.log || fail "usr1 resume: $(cat usr1.resume.log)"
 check_same usr1
 
+echo "4b. stop while units outlast the drain timeout"
+COST=120 start_job drain 3 --drain-timeout 0.2
+kill -USR1 "$JOB_PID"
+wait_job drain 20
+[ "$RC" -eq 75 ] || fail "drain: exit status $RC, expected 75; $(cat drain.log)"
+grep -q "abandoning" drain.log || fail "drain: no unit was abandoned; $(cat drain.log)"
+$MPIRUN -np 3 "$TOY" --out drain.h5 $COMMON --resume 2> drain.resume.log || fail "drain resume: $(cat drain.resume.log)"
+check_same drain
+
 echo "5. silent worker (SIGSTOP)"
 start_job stop 3 --silence-timeout 2 --heartbeat 0.2
 kill -STOP "$(rank_pid stop 2)"
@@ -123,7 +134,7 @@ echo "7. load: 10,000 samples on 4 ranks"
 t0=$(now)
 $MPIRUN -np 4 "$TOY" --out load.h5 --samples 10000 --unit-size 5 --sync-interval 1 \
   --stats-json load.json 2> load.log || fail "load: $(cat load.log)"
-echo "  load: $(elapsed "$t0") s wall; $(cat load.json)"
+echo "  load: $(elapsed "$t0") ms wall; $(cat load.json)"
 "$TOY" --dump load.h5 --expect-samples 10000 > /dev/null 2> load.dump.log || fail "load: $(cat load.dump.log)"
 echo "  load: $(cat load.dump.log)"
 echo "PASS"

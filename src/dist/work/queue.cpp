@@ -204,7 +204,7 @@ QueueStats coordinate(const Communicator& world, const WorldLayout& layout,
       stop_at = wall.seconds();
       st.n_not_started = static_cast<int64_t>(pending.size());
       pending.clear();
-      T2_LOG_WARN("stop requested: %lld units not started, waiting up to %.0f s for %lld in flight",
+      T2_LOG_WARN("stop requested: %lld units not started, waiting up to %.1f s for %lld in flight",
                   static_cast<long long>(st.n_not_started), opt.drain_timeout_s,
                   static_cast<long long>(in_flight));
     }
