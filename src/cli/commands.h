@@ -5,5 +5,6 @@
 namespace t2::cli {
 
 int run_version(int argc, char** argv);
+int run_report(int argc, char** argv);
 
 }  // namespace t2::cli

@@ -19,6 +19,7 @@ struct Command {
 // Keep in the order a user meets them; `t2 --help` prints this table.
 constexpr Command kCommands[] = {
     {"version", "print version, git revision and build features", t2::cli::run_version},
+    {"report", "summary tables of one or several reports (text or CSV)", t2::cli::run_report},
 };
 
 void print_usage(std::FILE* out) {
