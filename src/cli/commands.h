@@ -12,5 +12,6 @@ int run_generate(int argc, char** argv);
 int run_bench(int argc, char** argv);
 int run_tokenize(int argc, char** argv);
 int run_score(int argc, char** argv);
+int run_report(int argc, char** argv);
 
 }  // namespace t2::cli
