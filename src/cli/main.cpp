@@ -20,6 +20,7 @@ struct Command {
 constexpr Command kCommands[] = {
     {"version", "print version, git revision and build features", t2::cli::run_version},
     {"mini-suite", "generate the embedded mini task suite (real schemas)", t2::cli::run_mini_suite},
+    {"pretrain", "train a Llama-family model from scratch on a JSONL corpus", t2::cli::run_pretrain},
 };
 
 void print_usage(std::FILE* out) {
