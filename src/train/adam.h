@@ -26,6 +26,12 @@ class Adam {
   // One step: w −= lr · (m̂ / (√v̂ + eps) + wd · w) per buffer; grads are not modified.
   void step(std::span<float* const> params, std::span<const float* const> grads, double lr);
   int64_t n_steps() const { return t_; }
+  // Direct access to the moments and step count (for checkpoints stored as datasets).
+  std::vector<std::vector<float>>& first_moments() { return m_; }
+  std::vector<std::vector<float>>& second_moments() { return v_; }
+  const std::vector<std::vector<float>>& first_moments() const { return m_; }
+  const std::vector<std::vector<float>>& second_moments() const { return v_; }
+  void set_n_steps(int64_t t) { t_ = t; }
 
   // Moments and step count; load checks the sizes match and throws t2::Error otherwise.
   std::string save_state() const;
