@@ -27,6 +27,7 @@ constexpr Command kCommands[] = {
     {"tokenize", "encode JSONL text or chat prompts to token ids, or decode ids", t2::cli::run_tokenize},
     {"score", "rescore saved completions of a benchmark (no model)", t2::cli::run_score},
     {"report", "summary tables of one or several reports (text or CSV)", t2::cli::run_report},
+    {"pretrain", "train a Llama-family model from scratch on a JSONL corpus", t2::cli::run_pretrain},
 };
 
 void print_usage(std::FILE* out) {
