@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "base/error.h"
 #include "io/file.h"
@@ -167,6 +168,31 @@ TEST(TokenizerApi, LongRunsEncodeAndRoundTrip) {
   }
   // Llama 3 groups digits by at most three: 3001 digits -> 1001 pieces, each one token.
   EXPECT_EQ(llama3().encode(std::string(3001, '7')).size(), 1001u);
+}
+
+// A loaded tokenizer is shared by threads: concurrent encodes (sharing the word cache) give the
+// same ids as a single thread.
+TEST(TokenizerApi, ConcurrentEncodeIsConsistent) {
+  std::vector<std::string> texts;
+  for (int i = 0; i < 200; ++i)
+    texts.push_back("Sample " + std::to_string(i * 7919) + ": can't stop \xE4\xBD\xA0\xE5\xA5\xBD " +
+                    std::string(i % 13, ' ') + "word" + std::to_string(i));
+  for (const Tokenizer* tok : {&llama3(), &mistral()}) {
+    std::vector<std::vector<int32_t>> expected;
+    for (const auto& t : texts) expected.push_back(tok->encode(t));
+    std::vector<int> mismatches(4, 0);
+    std::vector<std::thread> threads;
+    for (int k = 0; k < 4; ++k) {
+      threads.emplace_back([&, k] {
+        for (int round = 0; round < 5; ++round)
+          for (size_t i = 0; i < texts.size(); ++i)
+            mismatches[k] += tok->encode(texts[(i + k * 31) % texts.size()]) !=
+                             expected[(i + k * 31) % texts.size()];
+      });
+    }
+    for (auto& t : threads) t.join();
+    for (int k = 0; k < 4; ++k) EXPECT_EQ(mismatches[k], 0) << "thread " << k;
+  }
 }
 
 TEST(Unicode, LossyRepairAndCompletePrefix) {
