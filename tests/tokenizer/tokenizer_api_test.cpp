@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "base/error.h"
@@ -193,6 +194,32 @@ TEST(TokenizerApi, ConcurrentEncodeIsConsistent) {
     for (auto& t : threads) t.join();
     for (int k = 0; k < 4; ++k) EXPECT_EQ(mismatches[k], 0) << "thread " << k;
   }
+}
+
+// Every code point is classed (letter / number / space / other) as the reference's Oniguruma does;
+// char_classes.txt is probed from Hugging Face's pre-tokenizer by gen_char_classes.py.
+TEST(Unicode, ClassesMatchTheReferenceForEveryCodePoint) {
+  std::istringstream in(io::read_file("tests/tokenizer/char_classes.txt"));
+  size_t n_checked = 0, n_wrong = 0;
+  std::string first_wrong;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream f(line);
+    std::string a, b, k;
+    f >> a >> b >> k;
+    const uint32_t first = std::stoul(a, nullptr, 16), last = std::stoul(b, nullptr, 16);
+    for (uint32_t cp = first; cp <= last; ++cp) {
+      if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+      const uint8_t c = char_class(cp);
+      const char mine = c & kClassLetter ? 'L' : c & kClassNumber ? 'N' : c & kClassSpace ? 'S' : 'O';
+      ++n_checked;
+      if (mine != k[0]) {
+        if (n_wrong++ < 10) first_wrong += format(" U+%04X(%c, reference %c)", cp, mine, k[0]);
+      }
+    }
+  }
+  EXPECT_EQ(n_checked, 0x110000u - 0x800u);
+  EXPECT_EQ(n_wrong, 0u) << "first differences:" << first_wrong;
 }
 
 TEST(Unicode, LossyRepairAndCompletePrefix) {
