@@ -85,15 +85,21 @@ void AddedTokenMatcher::split(std::string_view text, bool skip_special,
                             (stop < text.size() && is_word_char(first_char(text.substr(stop)))))) {
       continue;
     }
-    if (tok.lstrip) {
-      while (start > emitted && (char_class(static_cast<uint8_t>(text[start - 1])) & kClassSpace) &&
-             static_cast<uint8_t>(text[start - 1]) < 0x80)
-        --start;
+    if (tok.lstrip) {  // swallow White_Space before the token (not text already handed out)
+      while (start > emitted) {
+        const uint32_t cp = last_char(text.substr(emitted, start - emitted));
+        if (cp == 0 || !(char_class(cp) & kClassSpace)) break;
+        uint32_t check;
+        size_t len = 1;
+        while (len < 4 && utf8_decode(text, start - len, &check) != len) ++len;
+        start -= len;
+      }
     }
-    if (tok.rstrip) {
-      while (stop < text.size() && static_cast<uint8_t>(text[stop]) < 0x80 &&
-             (char_class(static_cast<uint8_t>(text[stop])) & kClassSpace))
-        ++stop;
+    if (tok.rstrip) {  // swallow White_Space after the token
+      uint32_t cp;
+      for (size_t len; stop < text.size() && (len = utf8_decode(text, stop, &cp)) > 0 &&
+                       (char_class(cp) & kClassSpace);)
+        stop += len;
       i = stop;
     }
     emit_text(start);

@@ -55,6 +55,14 @@ def patch_variant(tj, variant):
             {"type": "Replace", "pattern": {"String": "\u2581"}, "content": " "},
             {"type": "ByteFallback"}, {"type": "Fuse"},
             {"type": "Strip", "content": " ", "start": 1, "stop": 0}]}
+    elif variant == "strip_options":  # lstrip / rstrip / single_word on three specials
+        for t in tj["added_tokens"]:
+            if t["content"] == "<|eot_id|>":
+                t["lstrip"] = True
+            elif t["content"] == "<|start_header_id|>":
+                t["rstrip"] = True
+            elif t["content"] == "<|end_header_id|>":
+                t["single_word"] = True
     else:
         raise ValueError(variant)
     return tj
@@ -81,6 +89,9 @@ TEXTS = [
     "<|eot_id|><|eot_id|>", "<|eot_id", "a<|start_header_id|>b", "<|begin_of_text|> hi",
     "<|python_tag|><|eom_id|>", "<s><s>", "a</s>b", "</s>", "x <unk> y", "<s>  two spaces",
     "\u2581", "\u2581\u2581lead", "a\u2581b", "\u2581 mixed \u2581",
+    "x  <|eot_id|>  y", "\u3000\t<|eot_id|>", "a <|start_header_id|> \u3000\n b",
+    "word<|end_header_id|>word", "word <|end_header_id|> word", "<|end_header_id|>x",
+    "<|eot_id|> <|eot_id|>", " <|start_header_id|>  <|eot_id|>",
     "The answer is \\boxed{42}.", "$\\frac{1}{2}$ and $x^2$",
     "Mixed 123abc\u4e2d\u658745\U0001F600!?\n\tEnd",
 ]
@@ -177,13 +188,15 @@ def main():
     lines = []
     plans = [("llama3", "base"), ("mistral", "base"), ("llama3", "gpt2_regex"),
              ("llama3", "gpt2_regex_prefix"), ("mistral", "metaspace_first"),
-             ("mistral", "metaspace_always_split")]
+             ("mistral", "metaspace_always_split"), ("llama3", "strip_options")]
     for vocab, variant in plans:
         tok = Tokenizer.from_str(json.dumps(patch_variant(files[vocab], variant)))
         for split in (False, True):
             tok.encode_special_tokens = split
             for text in TEXTS:
                 if split and not any(s in text for s in ("<|", "<s>", "</s>", "<unk>")):
+                    continue
+                if variant == "strip_options" and "<|" not in text:
                     continue
                 ids = tok.encode(text, add_special_tokens=False).ids
                 line = {"kind": "encode", "vocab": vocab, "variant": variant, "text": text,
