@@ -28,8 +28,8 @@ class SandboxAttack : public ::testing::TestWithParam<Isolation> {
     fs::permissions(base_ / "runs", fs::perms::all);
     victim_ = (base_ / "victim" / "keep.txt").string();
     io::write_file_atomic(victim_, "precious");
-    limits_.wall_seconds = 1.0;
-    limits_.cpu_seconds = 1;
+    limits_.wall_seconds = 2.0;
+    limits_.cpu_seconds = 2;
     limits_.memory_bytes = 1ull << 30;
     limits_.output_bytes = 4096;
     limits_.temp_root = (base_ / "runs").string();

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -322,29 +323,32 @@ Sandbox::Sandbox(Limits limits, int n_parallel, std::string python, Isolation st
   n_parallel_ = n_parallel > 0 ? n_parallel : static_cast<int>(hc ? hc : 1);
   // Probe: the strongest isolation that can run a passing program here.
   const Job probe{"x = 1\n", "assert x == 1\n"};
+  Limits probe_limits = limits_;  // generous: a loaded machine must not look like a broken kernel
+  probe_limits.wall_seconds = std::max(limits_.wall_seconds, 30.0);
+  probe_limits.cpu_seconds = std::max(limits_.cpu_seconds, 30);
   Result r;
   if (strongest == Isolation::namespaces) {
-    r = run_with(probe, Isolation::namespaces);
+    r = run_with(probe, Isolation::namespaces, probe_limits);
     if (r.outcome == Outcome::pass) {
       isolation_ = Isolation::namespaces;
       return;
     }
     T2_LOG_WARN("sandbox: namespaces unavailable (%s); using basic isolation", r.detail.c_str());
   }
-  r = run_with(probe, Isolation::basic);
+  r = run_with(probe, Isolation::basic, probe_limits);
   T2_CHECK(r.outcome == Outcome::pass,
            "sandbox: cannot run a trivial python program (%s: %s); output: %s",
            outcome_name(r.outcome), r.detail.c_str(), r.output.c_str());
   isolation_ = Isolation::basic;
 }
 
-Result Sandbox::run(const Job& job) const { return run_with(job, isolation_); }
+Result Sandbox::run(const Job& job) const { return run_with(job, isolation_, limits_); }
 
-Result Sandbox::run_with(const Job& job, Isolation mode) const {
+Result Sandbox::run_with(const Job& job, Isolation mode, const Limits& lim) const {
   const auto t0 = std::chrono::steady_clock::now();
   Result result;
   // Private temporary directory with the inputs.
-  const std::string root = limits_.temp_root.empty() ? temp_base() : limits_.temp_root;
+  const std::string root = lim.temp_root.empty() ? temp_base() : lim.temp_root;
   std::string dir_tmpl = root + "/t2sbx-XXXXXX";
   std::vector<char> dir_buf(dir_tmpl.begin(), dir_tmpl.end());
   dir_buf.push_back('\0');
@@ -394,7 +398,7 @@ Result Sandbox::run_with(const Job& job, Isolation mode) const {
   plan.fd_out = out[1];
   plan.fd_ctl = ctl[0];
   plan.fd_res = res[1];
-  plan.limits = &limits_;
+  plan.limits = &lim;
   std::vector<sock_filter> filter = build_seccomp_filter(1);
   plan.filter = &filter;
   plan.drop_to_nobody = drop;
@@ -421,7 +425,7 @@ Result Sandbox::run_with(const Job& job, Isolation mode) const {
   int status = 0;
   // In basic mode the supervisor enforces the limit itself; the parent's deadline is the backstop.
   const double grace = mode == Isolation::basic ? 1.0 : 0.0;
-  const auto deadline = t0 + std::chrono::duration<double>(limits_.wall_seconds + grace);
+  const auto deadline = t0 + std::chrono::duration<double>(lim.wall_seconds + grace);
   char buf[1 << 15];
   while (!exited) {
     const auto now = std::chrono::steady_clock::now();
@@ -443,9 +447,9 @@ Result Sandbox::run_with(const Job& job, Isolation mode) const {
       if (k <= 0) {
         out_open = false;
       } else {
-        const size_t room = limits_.output_bytes - std::min(limits_.output_bytes, result.output.size());
+        const size_t room = lim.output_bytes - std::min(lim.output_bytes, result.output.size());
         result.output.append(buf, std::min(room, static_cast<size_t>(k)));
-        if (result.output.size() >= limits_.output_bytes) {  // cap reached: writers get EPIPE
+        if (result.output.size() >= lim.output_bytes) {  // cap reached: writers get EPIPE
           ::close(out[0]);
           out[0] = -1;
           out_open = false;
@@ -476,7 +480,8 @@ Result Sandbox::run_with(const Job& job, Isolation mode) const {
   }
   ::kill(pid, SIGKILL);
   ::waitpid(pid, &status, 0);
-  for (int round = 0; round < 2000 && ::kill(-pid, SIGKILL) == 0; ++round) ::usleep(500);
+  const auto kill_until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  while (::kill(-pid, SIGKILL) == 0 && std::chrono::steady_clock::now() < kill_until) ::usleep(500);
   if (pidfd >= 0) ::close(pidfd);
   // Drain what the harness wrote before it exited (non-blocking: an escaped writer cannot stall us).
   ::fcntl(res[0], F_SETFL, O_NONBLOCK);
@@ -484,8 +489,8 @@ Result Sandbox::run_with(const Job& job, Isolation mode) const {
     res_text.append(buf, static_cast<size_t>(k));
   if (out[0] >= 0) {
     ::fcntl(out[0], F_SETFL, O_NONBLOCK);
-    for (ssize_t k; result.output.size() < limits_.output_bytes && (k = ::read(out[0], buf, sizeof(buf))) > 0;)
-      result.output.append(buf, std::min(static_cast<size_t>(k), limits_.output_bytes - result.output.size()));
+    for (ssize_t k; result.output.size() < lim.output_bytes && (k = ::read(out[0], buf, sizeof(buf))) > 0;)
+      result.output.append(buf, std::min(static_cast<size_t>(k), lim.output_bytes - result.output.size()));
     ::close(out[0]);
   }
   ::close(res[0]);
@@ -513,7 +518,7 @@ Result Sandbox::run_with(const Job& job, Isolation mode) const {
   }
   if (timed_out) {
     result.outcome = Outcome::timeout;
-    result.detail = format("wall-clock limit of %.1f s reached", limits_.wall_seconds);
+    result.detail = format("wall-clock limit of %.1f s reached", lim.wall_seconds);
   } else if (kind == "PASS") {
     result.outcome = Outcome::pass;
   } else if (kind == "FAIL") {

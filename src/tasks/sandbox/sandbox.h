@@ -68,7 +68,7 @@ class Sandbox {
   int n_parallel() const { return n_parallel_; }
 
  private:
-  Result run_with(const Job& job, Isolation mode) const;
+  Result run_with(const Job& job, Isolation mode, const Limits& limits) const;
   Limits limits_;
   int n_parallel_ = 1;
   std::string python_;
