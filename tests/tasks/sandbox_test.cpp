@@ -34,7 +34,11 @@ class SandboxAttack : public ::testing::TestWithParam<Isolation> {
     limits_.output_bytes = 4096;
     limits_.temp_root = (base_ / "runs").string();
     sandbox_ = std::make_unique<Sandbox>(limits_, 1, "", GetParam());
-    ASSERT_EQ(sandbox_->isolation(), GetParam()) << "this kernel does not allow the namespace sandbox";
+    if (sandbox_->isolation() != GetParam()) {
+      // Only possible for the namespace mode, on kernels that forbid unprivileged user
+      // namespaces (the basic-mode instantiation still runs every attack).
+      GTEST_SKIP() << "this kernel does not allow the namespace sandbox; only basic mode is tested";
+    }
   }
   void TearDown() override { fs::remove_all(base_); }
 

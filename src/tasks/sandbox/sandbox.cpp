@@ -31,6 +31,7 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "io/file.h"
+#include "tasks/sandbox/landlock.h"
 #include "tasks/sandbox/seccomp.h"
 #include "tasks/text.h"
 
@@ -260,6 +261,8 @@ long monotonic_ms() {
     if (::syscall(SYS_capset, &hdr, data) != 0) child_fail(p, "capset");
   }
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) child_fail(p, "no_new_privs");
+  // Basic mode has no read-only mounts: confine writes to the run directory with Landlock.
+  if (p.mode == Isolation::basic && restrict_writes_to(p.dir) < 0) child_fail(p, "landlock");
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   patch_seccomp_pgid(*p.filter, static_cast<int>(::getpid()));
   if (install_seccomp_filter(*p.filter) != 0) child_fail(p, "seccomp");
