@@ -3,7 +3,8 @@
 // temporary directory as cwd, a scrubbed environment, capped output, a wall-clock deadline after
 // which the whole group is killed, and — where the kernel allows unprivileged user namespaces — new
 // user, mount, PID and network namespaces (read-only filesystem except the temp dir, no network,
-// the sandbox cannot see or signal outside processes). A seccomp filter denies socket creation,
+// the sandbox cannot see or signal outside processes); otherwise a supervising child subreaper
+// kills every descendant and Landlock confines writes to the temp dir. A seccomp filter denies socket creation,
 // ptrace and signals to outside processes in every mode. The verdict comes from a harness that
 // writes a nonce-keyed result to a private pipe after the tests pass; exit codes alone count for
 // nothing. Nothing here knows about tasks: it runs (program, tests) pairs.
@@ -29,7 +30,7 @@ struct Limits {
 // How strongly runs are isolated; chosen once per Sandbox by probing the kernel.
 enum class Isolation {
   namespaces,  // user+mount+pid+net namespaces, read-only root, seccomp
-  basic,       // no namespaces: own session, rlimits, seccomp; as root also drops to nobody
+  basic,       // no namespaces: supervisor + own session, rlimits, Landlock, seccomp; root → nobody
 };
 const char* isolation_name(Isolation i);
 
