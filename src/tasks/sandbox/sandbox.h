@@ -3,7 +3,8 @@
 // temporary directory as cwd, a scrubbed environment, capped output, a wall-clock deadline after
 // which the whole group is killed, and — where the kernel allows unprivileged user namespaces — new
 // user, mount, PID and network namespaces (read-only filesystem except the temp dir, no network,
-// the sandbox cannot see or signal outside processes). A seccomp filter denies socket creation,
+// the sandbox cannot see or signal outside processes); otherwise a supervising child subreaper
+// kills every descendant and Landlock confines writes to the temp dir. A seccomp filter denies socket creation,
 // ptrace and signals to outside processes in every mode. The verdict comes from a harness that
 // writes a nonce-keyed result to a private pipe after the tests pass; exit codes alone count for
 // nothing. Nothing here knows about tasks: it runs (program, tests) pairs.
@@ -29,7 +30,7 @@ struct Limits {
 // How strongly runs are isolated; chosen once per Sandbox by probing the kernel.
 enum class Isolation {
   namespaces,  // user+mount+pid+net namespaces, read-only root, seccomp
-  basic,       // no namespaces: own session, rlimits, seccomp; as root also drops to nobody
+  basic,       // no namespaces: supervisor + own session, rlimits, Landlock, seccomp; root → nobody
 };
 const char* isolation_name(Isolation i);
 
@@ -54,8 +55,10 @@ struct Result {
 class Sandbox {
  public:
   // n_parallel: how many programs run_many runs at once (0 = number of cores).
+  // strongest: the isolation to try first (basic skips the namespace probe; tests use it).
   // Throws t2::Error when python3 cannot be found or the sandbox cannot start at all.
-  explicit Sandbox(Limits limits = {}, int n_parallel = 0, std::string python = "");
+  explicit Sandbox(Limits limits = {}, int n_parallel = 0, std::string python = "",
+                   Isolation strongest = Isolation::namespaces);
 
   Result run(const Job& job) const;
   // Runs every job, at most n_parallel at a time; results in job order.
@@ -66,7 +69,7 @@ class Sandbox {
   int n_parallel() const { return n_parallel_; }
 
  private:
-  Result run_with(const Job& job, Isolation mode) const;
+  Result run_with(const Job& job, Isolation mode, const Limits& limits) const;
   Limits limits_;
   int n_parallel_ = 1;
   std::string python_;
