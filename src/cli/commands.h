@@ -6,5 +6,8 @@ namespace t2::cli {
 
 int run_version(int argc, char** argv);
 int run_mini_suite(int argc, char** argv);
+int run_decompose(int argc, char** argv);
+int run_expert(int argc, char** argv);
+int run_mixture(int argc, char** argv);
 
 }  // namespace t2::cli
