@@ -9,5 +9,6 @@ int run_init(int argc, char** argv);
 int run_logprobs(int argc, char** argv);
 int run_generate(int argc, char** argv);
 int run_bench(int argc, char** argv);
+int run_tokenize(int argc, char** argv);
 
 }  // namespace t2::cli

@@ -23,6 +23,7 @@ constexpr Command kCommands[] = {
     {"generate", "generate tokens from a prompt (token ids)", t2::cli::run_generate},
     {"logprobs", "teacher-forced log-probabilities of token sequences", t2::cli::run_logprobs},
     {"bench", "prefill / decode / scoring throughput of a checkpoint", t2::cli::run_bench},
+    {"tokenize", "encode JSONL text or chat prompts to token ids, or decode ids", t2::cli::run_tokenize},
 };
 
 void print_usage(std::FILE* out) {
