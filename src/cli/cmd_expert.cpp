@@ -39,7 +39,7 @@ std::vector<std::string> select_matrices(const svf::SvdStore& store, const std::
   return out;
 }
 
-int run_init(int argc, char** argv) {
+int expert_init(int argc, char** argv) {
   std::string svd, out, matrices, task;
   double value = 0.1, stddev = 0.01, max_mult = 1.0;
   uint64_t seed = 0;
@@ -76,7 +76,7 @@ int run_init(int argc, char** argv) {
   return 0;
 }
 
-int run_show(int argc, char** argv) {
+int expert_show(int argc, char** argv) {
   std::string file, svd;
   po::options_description desc("t2 expert show: metadata and per-matrix statistics of an expert");
   desc.add_options()("file", po::value(&file)->required(), "expert file (also the first argument)")(
@@ -119,8 +119,8 @@ int run_show(int argc, char** argv) {
 
 int run_expert(int argc, char** argv) {
   const std::string sub = argc >= 2 ? argv[1] : "";
-  if (sub == "init") return run_init(argc - 1, argv + 1);
-  if (sub == "show") return run_show(argc - 1, argv + 1);
+  if (sub == "init") return expert_init(argc - 1, argv + 1);
+  if (sub == "show") return expert_show(argc - 1, argv + 1);
   if (sub == "--help" || sub == "-h" || sub.empty()) {
     std::printf("usage: %s\n\n  init   write a new expert over an SVD store\n"
                 "  show   print an expert's metadata and per-matrix statistics\n", kUsage);

@@ -53,7 +53,7 @@ void read_per_layer(const std::string& path, svf::Mixture& mix) {
   }
 }
 
-int run_make(int argc, char** argv) {
+int mixture_make(int argc, char** argv) {
   std::string experts_arg, alpha_arg, per_layer, out;
   bool normalise = false;
   po::options_description desc("t2 mixture make: a mixture of SVF experts");
@@ -110,7 +110,7 @@ int run_make(int argc, char** argv) {
   return 0;
 }
 
-int run_show(int argc, char** argv) {
+int mixture_show(int argc, char** argv) {
   std::string file;
   po::options_description desc("t2 mixture show: print a mixture file");
   desc.add_options()("file", po::value(&file)->required(), "mixture file (also the first argument)");
@@ -141,8 +141,8 @@ int run_show(int argc, char** argv) {
 
 int run_mixture(int argc, char** argv) {
   const std::string sub = argc >= 2 ? argv[1] : "";
-  if (sub == "make") return run_make(argc - 1, argv + 1);
-  if (sub == "show") return run_show(argc - 1, argv + 1);
+  if (sub == "make") return mixture_make(argc - 1, argv + 1);
+  if (sub == "show") return mixture_show(argc - 1, argv + 1);
   if (sub == "--help" || sub == "-h" || sub.empty()) {
     std::printf("usage: %s\n\n  make   write a mixture file from experts and weights\n"
                 "  show   print a mixture file\n", kUsage);

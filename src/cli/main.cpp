@@ -23,6 +23,11 @@ constexpr Command kCommands[] = {
     {"decompose", "thin SVD of a checkpoint's adapted matrices into an SVD store", t2::cli::run_decompose},
     {"expert", "create (init) or inspect (show) an SVF expert file", t2::cli::run_expert},
     {"mixture", "build (make) or inspect (show) a mixture of SVF experts", t2::cli::run_mixture},
+    {"init", "write a random-weight checkpoint for a config.json", t2::cli::run_init},
+    {"generate", "generate tokens from a prompt (token ids)", t2::cli::run_generate},
+    {"logprobs", "teacher-forced log-probabilities of token sequences", t2::cli::run_logprobs},
+    {"bench", "prefill / decode / scoring throughput of a checkpoint", t2::cli::run_bench},
+    {"tokenize", "encode JSONL text or chat prompts to token ids, or decode ids", t2::cli::run_tokenize},
 };
 
 void print_usage(std::FILE* out) {

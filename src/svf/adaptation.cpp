@@ -30,13 +30,16 @@ std::vector<std::string> validate_adaptation_options(const AdaptationOptions& o)
   return problems;
 }
 
-Adaptation load_adaptation(const AdaptationOptions& o, const model::LlamaModel& model) {
+void check_adaptation_options(const AdaptationOptions& o) {
   const auto problems = validate_adaptation_options(o);
-  if (!problems.empty()) {
-    std::string msg;
-    for (const auto& p : problems) msg += (msg.empty() ? "" : "; ") + p;
-    T2_FAIL("%s", msg.c_str());
-  }
+  if (problems.empty()) return;
+  std::string msg;
+  for (const auto& p : problems) msg += (msg.empty() ? "" : "; ") + p;
+  T2_FAIL("%s", msg.c_str());
+}
+
+Adaptation load_adaptation(const AdaptationOptions& o, const model::LlamaModel& model) {
+  check_adaptation_options(o);
   Adaptation a;
   a.description = "base model";
   if (o.expert.empty() && o.mixture.empty()) return a;

@@ -29,6 +29,8 @@ void add_adaptation_options(boost::program_options::options_description& desc,
 // Every problem with the combination (empty when fine): both --expert and --mixture, either
 // without --svd, --svd alone, an unknown --svf-apply.
 std::vector<std::string> validate_adaptation_options(const AdaptationOptions& o);
+// Throws t2::Error listing every problem; call right after parsing, before loading the model.
+void check_adaptation_options(const AdaptationOptions& o);
 
 // The loaded, checked adaptation of one run. Inactive (base model) when no expert or mixture.
 struct Adaptation {

@@ -49,6 +49,35 @@ $t2 mixture show "$tmp/mix.h5" >"$tmp/show"
 grep -Eq "^math +0.25 " "$tmp/show" || fail "mixture show: $(cat "$tmp/show")"
 grep -q "model.layers.0.mlp.up_proj.weight" "$tmp/show" || fail "mixture per-layer"
 
+# t2 logprobs with an expert: uniform z equals the base model (dense and factored); a random
+# expert differs from the base, and dense equals factored.
+python3 - "$model" >"$tmp/ids.jsonl" <<'PY'
+import json, sys
+for s in json.load(open(sys.argv[1] + "/expected.json"))["sequences"]:
+    print(json.dumps({"ids": s["ids"]}))
+PY
+$t2 logprobs --model $model --input "$tmp/ids.jsonl" >"$tmp/base.jsonl"
+$t2 logprobs --model $model --input "$tmp/ids.jsonl" --svd "$tmp/svd.h5" --expert "$tmp/u.h5" >"$tmp/u_dense.jsonl"
+$t2 logprobs --model $model --input "$tmp/ids.jsonl" --svd "$tmp/svd.h5" --expert "$tmp/u.h5" --svf-apply factored >"$tmp/u_fact.jsonl"
+$t2 logprobs --model $model --input "$tmp/ids.jsonl" --svd "$tmp/svd.h5" --expert "$tmp/r.h5" >"$tmp/r_dense.jsonl"
+$t2 logprobs --model $model --input "$tmp/ids.jsonl" --svd "$tmp/svd.h5" --expert "$tmp/r.h5" --svf-apply factored >"$tmp/r_fact.jsonl"
+maxdiff() {
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+a = [json.loads(l)["logprobs"] for l in open(sys.argv[1])]
+b = [json.loads(l)["logprobs"] for l in open(sys.argv[2])]
+assert len(a) == len(b) and all(len(x) == len(y) for x, y in zip(a, b))
+print(max(abs(p - q) for x, y in zip(a, b) for p, q in zip(x, y)))
+PY
+}
+# Fast kernels: the engine's f32 path agrees with itself to ~1e-5; tolerance 1e-4.
+awk -v d="$(maxdiff "$tmp/base.jsonl" "$tmp/u_dense.jsonl")" 'BEGIN { exit !(d < 1e-4) }' || fail "uniform dense vs base"
+awk -v d="$(maxdiff "$tmp/base.jsonl" "$tmp/u_fact.jsonl")" 'BEGIN { exit !(d < 1e-4) }' || fail "uniform factored vs base"
+awk -v d="$(maxdiff "$tmp/r_dense.jsonl" "$tmp/r_fact.jsonl")" 'BEGIN { exit !(d < 1e-4) }' || fail "dense vs factored"
+awk -v d="$(maxdiff "$tmp/base.jsonl" "$tmp/r_dense.jsonl")" 'BEGIN { exit !(d > 1e-3) }' || fail "random expert had no effect"
+expect_error "need --svd" $t2 logprobs --model $model --input "$tmp/ids.jsonl" --expert "$tmp/u.h5"
+expect_error "different base models" $t2 logprobs --model $other --input "$tmp/ids.jsonl" --svd "$tmp/svd.h5" --expert "$tmp/u.h5"
+
 # Errors.
 expect_error "different base models" $t2 decompose --model $other --out "$tmp/svd.h5" --quiet
 expect_error "all 0" $t2 mixture make --experts a="$tmp/r.h5",b="$tmp/r2.h5" --alpha 0,0 --out "$tmp/z.h5"
