@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "model/generate.h"
+#include "svf/adaptation.h"  // --svd/--expert/--mixture
 
 namespace t2::cli {
 
@@ -23,10 +24,13 @@ int run_generate(int argc, char** argv) {
       ("top-p", po::value<float>()->default_value(1.0f), "nucleus sampling mass, in (0, 1]")
       ("seed", po::value<uint64_t>()->default_value(0), "seed of the sampling stream")
       ("no-eos", po::bool_switch(), "do not stop at the model's eos token ids");
+  svf::AdaptationOptions adapt;
+  svf::add_adaptation_options(desc, adapt);
   const auto parsed = parse_options(
       "t2 generate --model DIR --ids 1,2,3 [--max-tokens N] [--temperature T] [--top-p P] [--seed S]",
       desc, argc, argv);
   if (parsed.help) return 0;
+  svf::check_adaptation_options(adapt);
   const auto& vm = parsed.vm;
   T2_CHECK(!vm.count("prompt") && !vm["chat"].as<bool>(),
            "--prompt/--chat need the tokenizer, which this build does not wire yet; pass token "
@@ -53,7 +57,9 @@ int run_generate(int argc, char** argv) {
   opt.seed = vm["seed"].as<uint64_t>();
   opt.use_eos = !vm["no-eos"].as<bool>();
   auto m = model::LlamaModel::load(vm["model"].as<std::string>());
+  const svf::Adaptation adaptation = svf::load_adaptation(adapt, *m);
   model::RunContext ctx(m);
+  svf::apply_adaptation(ctx, adaptation);
   const auto res = model::generate(ctx, {&req, 1}, opt);
   const auto& r = res[0];
   T2_CHECK(r.finish != model::FinishReason::error, "%s", r.error.c_str());
