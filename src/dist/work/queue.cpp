@@ -67,7 +67,7 @@ class Backoff {
       std::this_thread::yield();
       return;
     }
-    const int us = std::min(250, 10 << std::min(n_ - 20, 5));
+    const int us = std::min(1000, 20 << std::min(n_ - 20, 6));
     ++n_;
     std::this_thread::sleep_for(std::chrono::microseconds(us));
   }
@@ -231,9 +231,12 @@ QueueStats coordinate(const Communicator& world, const WorldLayout& layout,
         ++in_flight;
       }
     }
+    st.coordinator_busy_s += busy.seconds();
     if (in_flight == 0) break;
+    // Not counted as busy: an empty probe (MPI may yield the CPU inside it when oversubscribed).
     if (const auto info = world.iprobe(kAnySource, kAnyTag)) {
       backoff.reset();
+      busy.reset();
       const Message m = world.recv(info->source, info->tag);
       const int g = layout.group_of_leader(m.source);
       T2_CHECK(g >= 0, "work queue: message with tag %d from rank %d, which leads no group", m.tag,
@@ -272,7 +275,6 @@ QueueStats coordinate(const Communicator& world, const WorldLayout& layout,
       st.coordinator_busy_s += busy.seconds();
       continue;
     }
-    st.coordinator_busy_s += busy.seconds();
     const double now = wall.seconds();
     for (int g = 0; g < layout.n_groups; ++g) {
       if (slots[g].units.empty() || opt.silence_timeout_s <= 0) continue;
