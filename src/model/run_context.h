@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,12 @@
 #include "model/llama/model.h"
 
 namespace t2::model {
+
+// Observes the residual stream after each decoder layer: x[n, n_embd] for the n rows of the batch,
+// row_seq[i] = sequence slot of row i. For analysis and the per-layer hooks of later passes; it
+// must not keep the pointer. Costs nothing when unset.
+using LayerObserver =
+    std::function<void(int64_t layer, const float* x, int64_t n, std::span<const int32_t> row_seq)>;
 
 // Sums data[0 .. n) over the ranks of a tensor-parallel group, in place. Called after o_proj and
 // down_proj on every rank of the group in the same order.
@@ -51,6 +58,9 @@ class RunContext {
   void set_all_reduce(AllReduceFn fn) { all_reduce_ = std::move(fn); }
   const AllReduceFn& all_reduce() const { return all_reduce_; }
 
+  void set_layer_observer(LayerObserver fn) { layer_observer_ = std::move(fn); }
+  const LayerObserver& layer_observer() const { return layer_observer_; }
+
   // Output of the last forward: final hidden states of the requested rows [n_out, n_embd] and the
   // sequence slot of each of them.
   const float* hidden() const { return hidden_.data(); }
@@ -72,6 +82,7 @@ class RunContext {
   std::vector<KvCache> caches_;
   std::vector<std::shared_ptr<const LinearOverride>> overrides_;  // by weight index
   AllReduceFn all_reduce_;
+  LayerObserver layer_observer_;
   Scratch scratch_;
   std::vector<float> hidden_;
   std::vector<int32_t> hidden_seq_;

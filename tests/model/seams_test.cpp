@@ -154,3 +154,30 @@ TEST(TensorParallel, TwoShardsWithSumHookReproduceUnshardedLogits) {
   EXPECT_THROW(LlamaModel::load(test::fixture_dir("mistral_gqa_headdim_f16"), LoadOptions{TpShard{0, 2}}),
                Error);
 }
+
+TEST(LayerObserver, SeesEveryLayerAndTheFinalResidual) {
+  auto m = LlamaModel::load(test::fixture_dir("llama3_gqa_tied_f32"));
+  const auto ex = test::load_expected("llama3_gqa_tied_f32");
+  RunContext ctx(m);
+  const int64_t d = m->config().n_embd;
+  std::vector<int64_t> layers;
+  std::vector<float> last;
+  std::vector<int32_t> seen_seq;
+  ctx.set_layer_observer([&](int64_t l, const float* x, int64_t n, std::span<const int32_t> rs) {
+    layers.push_back(l);
+    last.assign(x, x + n * d);
+    seen_seq.assign(rs.begin(), rs.end());
+  });
+  const SeqChunk batch[2] = {{ctx.add_sequence(), ex[0].ids, OutputRows::all},
+                             {ctx.add_sequence(), ex[2].ids, OutputRows::all}};
+  const int64_t n = m->forward(ctx, batch);
+  EXPECT_EQ(layers, (std::vector<int64_t>{0, 1}));
+  ASSERT_EQ(static_cast<int64_t>(seen_seq.size()), n);
+  EXPECT_EQ(seen_seq.front(), 0);
+  EXPECT_EQ(seen_seq.back(), 1);
+  // The final hidden states are the last layer's residual stream after the final norm.
+  std::vector<float> normed(last.size());
+  tensor::rms_norm(last.data(), static_cast<const float*>(m->weights().final_norm().data),
+                   normed.data(), n, d, static_cast<float>(m->config().rms_norm_eps));
+  for (int64_t i = 0; i < n * d; ++i) ASSERT_NEAR(normed[i], ctx.hidden()[i], 1e-5) << i;
+}

@@ -143,6 +143,7 @@ int64_t LlamaModel::forward(RunContext& ctx, std::span<const SeqChunk> batch) co
     project(ctx, L[LayerTensor::down_proj], gate, proj, n, seq_span);
     if (tp_.size > 1) ctx.all_reduce()(proj, static_cast<size_t>(n * d));
     tensor::add(x, proj, x, n * d);
+    if (ctx.layer_observer()) ctx.layer_observer()(l, x, n, seq_span);
   }
   for (size_t b = 0; b < batch.size(); ++b)
     ctx.cache(batch[b].slot).set_n_tokens(pos0[b] + static_cast<int64_t>(batch[b].tokens.size()));
