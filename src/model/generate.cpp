@@ -143,7 +143,7 @@ std::vector<GenerationResult> generate(RunContext& ctx, std::span<const Generati
     size_t w = 0;
     for (size_t a = 0; a < active.size(); ++a) {
       if (finished[a]) {
-        ctx.clear_sequence(active[a].request);
+        ctx.release_sequence(active[a].request);
       } else {
         active[w++] = std::move(active[a]);
       }
@@ -173,7 +173,7 @@ std::vector<std::vector<float>> score(RunContext& ctx,
       T2_CHECK(sequences[j][i] >= 0 && sequences[j][i] < nv,
                "sequence %zu: token %d at position %lld is outside the vocabulary [0, %lld)", j,
                sequences[j][i], static_cast<long long>(i), static_cast<long long>(nv));
-    ctx.add_sequence(n);
+    ctx.add_sequence();  // memory is reserved when the sequence is fed, freed when done
     out[j].reserve(n > 0 ? static_cast<size_t>(n - 1) : 0);
   }
   std::vector<int64_t> fed(sequences.size(), 0);
@@ -188,6 +188,7 @@ std::vector<std::vector<float>> score(RunContext& ctx,
       if (want <= 0) continue;
       const int64_t take = std::min(want, budget);
       budget -= take;
+      if (fed[j] == 0) ctx.cache(static_cast<int32_t>(j)).reserve(want);  // whole sequence once
       batch.push_back({static_cast<int32_t>(j), std::span(sequences[j]).subspan(fed[j], take),
                        OutputRows::all});
     }
@@ -213,7 +214,7 @@ std::vector<std::vector<float>> score(RunContext& ctx,
     }
     while (next < sequences.size() &&
            fed[next] >= static_cast<int64_t>(sequences[next].size()) - 1) {
-      ctx.clear_sequence(static_cast<int32_t>(next));
+      ctx.release_sequence(static_cast<int32_t>(next));
       ++next;
     }
   }

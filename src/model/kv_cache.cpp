@@ -24,6 +24,14 @@ void KvCache::copy_from(const KvCache& other) {
   n_tokens_ = other.n_tokens_;
 }
 
+void KvCache::release() {
+  for (auto* side : {&k_, &v_}) {
+    for (auto& layer : *side) std::vector<float>().swap(layer);
+  }
+  n_tokens_ = 0;
+  capacity_ = 0;
+}
+
 size_t KvCache::bytes() const {
   return 2 * k_.size() * static_cast<size_t>(capacity_ * kv_dim_) * sizeof(float);
 }

@@ -21,6 +21,8 @@ class KvCache {
   void reserve(int64_t n);
   // Forgets the contents (keeps the memory).
   void clear() { n_tokens_ = 0; }
+  // Forgets the contents and frees the memory.
+  void release();
   void set_n_tokens(int64_t n) { n_tokens_ = n; }
 
   // [capacity, n_head_kv, head_dim] of one layer.

@@ -31,6 +31,8 @@ int64_t RunContext::seq_len(int32_t slot) const {
 
 void RunContext::clear_sequence(int32_t slot) { cache(slot).clear(); }
 
+void RunContext::release_sequence(int32_t slot) { cache(slot).release(); }
+
 void RunContext::clear_all() { caches_.clear(); }
 
 void RunContext::copy_sequence(int32_t src, int32_t dst) {

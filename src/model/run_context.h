@@ -39,6 +39,7 @@ class RunContext {
   int32_t n_sequences() const { return static_cast<int32_t>(caches_.size()); }
   int64_t seq_len(int32_t slot) const;
   void clear_sequence(int32_t slot);
+  void release_sequence(int32_t slot);  // empties the slot and frees its cache memory
   void clear_all();  // drops every slot (keeps scratch memory)
   // Copies the cache of slot src into slot dst (dst gets src's tokens; a shared prompt prefilled
   // once). Cost: one copy of src's keys and values.

@@ -75,6 +75,7 @@ TEST(Score, MatchesTransformersLogprobsWithChunking) {
       so.logits_rows = 3;
       const auto lp = score(ctx, seqs, so);
       ASSERT_EQ(lp.size(), seqs.size());
+      EXPECT_EQ(ctx.kv_bytes(), 0u);  // every finished sequence's cache is freed
       EXPECT_TRUE(lp.back().empty());
       for (size_t i = 0; i < ex.size(); ++i) {
         ASSERT_EQ(lp[i].size(), ex[i].logprobs.size());
@@ -107,6 +108,7 @@ TEST(Generate, StopConditionsAndTokenStream) {
   std::vector<GenerationRequest> reqs = {{1, ex[1].ids, 10, {}}};
   auto res = generate(ctx, reqs, opt);
   EXPECT_EQ(res[0].finish, FinishReason::stop_token);
+  EXPECT_EQ(ctx.kv_bytes(), 0u);  // finished requests free their caches
   EXPECT_EQ(res[0].tokens, std::vector<int32_t>(g.begin(), g.begin() + first + 1));
   ASSERT_EQ(stream.size(), first + 1);
   for (size_t i = 0; i < stream.size(); ++i) EXPECT_EQ(stream[i], std::make_pair(0, g[i]));
