@@ -1,0 +1,154 @@
+// Weight table construction: presence and shape checks against the config, tensor-parallel shards.
+#include "model/llama/weights.h"
+
+#include <cstring>
+
+#include "base/error.h"
+#include "base/log.h"
+
+namespace t2::model {
+
+namespace {
+
+std::string shape_str(int64_t r, int64_t c, bool two_d) {
+  return two_d ? t2::format("[%lld, %lld]", static_cast<long long>(r), static_cast<long long>(c))
+               : t2::format("[%lld]", static_cast<long long>(r));
+}
+
+// Checks the entry's shape equals [rows, cols] (or [rows] for 1-D) and names everything if not.
+void check_shape(const io::TensorEntry& e, int64_t rows, int64_t cols, bool two_d,
+                 const char* what) {
+  const bool ok = two_d ? (e.shape.size() == 2 && e.shape[0] == rows && e.shape[1] == cols)
+                        : (e.shape.size() == 1 && e.shape[0] == rows);
+  T2_CHECK(ok,
+           "%s: tensor '%s' has shape %s but config.json implies %s (%s); the checkpoint does not "
+           "match its config.json",
+           e.file.c_str(), e.name.c_str(), e.shape_str().c_str(),
+           shape_str(rows, cols, two_d).c_str(), what);
+}
+
+}  // namespace
+
+LlamaWeights::LlamaWeights(const std::string& dir, const LlamaConfig& c, TpShard tp) {
+  T2_CHECK(tp.size >= 1 && tp.rank >= 0 && tp.rank < tp.size, "bad tensor-parallel shard %d of %d",
+           tp.rank, tp.size);
+  T2_CHECK(c.n_head % tp.size == 0 && c.n_head_kv % tp.size == 0 && c.n_ff % tp.size == 0,
+           "tensor parallelism over %d ranks needs num_attention_heads (%lld), "
+           "num_key_value_heads (%lld) and intermediate_size (%lld) divisible by %d",
+           tp.size, static_cast<long long>(c.n_head), static_cast<long long>(c.n_head_kv),
+           static_cast<long long>(c.n_ff), tp.size);
+  files_ = std::make_unique<io::SafetensorsDir>(dir);
+  weights_.reserve(static_cast<size_t>(c.n_layer) * kLayerTensorCount + 3);
+
+  // Full, replicated tensor in file dtype (a view).
+  auto view = [&](const std::string& name, int64_t rows, int64_t cols, bool two_d,
+                  const char* what) -> const Weight& {
+    const io::TensorEntry& e = files_->get(name);
+    check_shape(e, rows, cols, two_d, what);
+    return add(Weight{name, e.dtype, rows, two_d ? cols : 1, e.data, -1});
+  };
+  // 1-D norm weight converted to f32.
+  auto norm = [&](const std::string& name) -> const Weight& {
+    const io::TensorEntry& e = files_->get(name);
+    check_shape(e, c.n_embd, 1, false, "hidden_size");
+    std::vector<unsigned char> buf(static_cast<size_t>(c.n_embd) * sizeof(float));
+    tensor::convert_to_f32(e.data, e.dtype, reinterpret_cast<float*>(buf.data()),
+                           static_cast<size_t>(c.n_embd));
+    owned_.push_back(std::move(buf));
+    return add(Weight{name, DType::f32, c.n_embd, 1, owned_.back().data(), -1});
+  };
+  // Column-parallel: rows [rank * rows/size, ...) of a [rows, cols] matrix; a view.
+  auto col_parallel = [&](const std::string& name, int64_t rows, int64_t cols,
+                          const char* what) -> const Weight& {
+    const io::TensorEntry& e = files_->get(name);
+    check_shape(e, rows, cols, true, what);
+    const int64_t local = rows / tp.size;
+    const auto* base = static_cast<const unsigned char*>(e.data);
+    const size_t row_bytes = static_cast<size_t>(cols) * tensor::dtype_size(e.dtype);
+    return add(Weight{name, e.dtype, local, cols, base + tp.rank * local * row_bytes, -1});
+  };
+  // Row-parallel: columns [rank * cols/size, ...) of a [rows, cols] matrix; copied when sharded.
+  auto row_parallel = [&](const std::string& name, int64_t rows, int64_t cols,
+                          const char* what) -> const Weight& {
+    if (tp.size == 1) return view(name, rows, cols, true, what);
+    const io::TensorEntry& e = files_->get(name);
+    check_shape(e, rows, cols, true, what);
+    const int64_t local = cols / tp.size;
+    const size_t es = tensor::dtype_size(e.dtype);
+    std::vector<unsigned char> buf(static_cast<size_t>(rows * local) * es);
+    const auto* src = static_cast<const unsigned char*>(e.data);
+    for (int64_t r = 0; r < rows; ++r) {
+      std::memcpy(buf.data() + r * local * es, src + (r * cols + tp.rank * local) * es, local * es);
+    }
+    owned_.push_back(std::move(buf));
+    return add(Weight{name, e.dtype, rows, local, owned_.back().data(), -1});
+  };
+
+  embed_ = &view(std::string(kEmbedTokensName), c.n_vocab, c.n_embd, true,
+                 "[vocab_size, hidden_size]");
+  layers_.resize(c.n_layer);
+  for (int64_t l = 0; l < c.n_layer; ++l) {
+    auto name = [&](LayerTensor t) { return layer_tensor_name(l, t); };
+    auto& L = layers_[l].t;
+    auto at = [](LayerTensor t) { return static_cast<int>(t); };
+    L[at(LayerTensor::attn_norm)] = &norm(name(LayerTensor::attn_norm));
+    L[at(LayerTensor::q_proj)] = &col_parallel(name(LayerTensor::q_proj), c.q_dim(), c.n_embd,
+                                               "[num_attention_heads * head_dim, hidden_size]");
+    L[at(LayerTensor::k_proj)] = &col_parallel(name(LayerTensor::k_proj), c.kv_dim(), c.n_embd,
+                                               "[num_key_value_heads * head_dim, hidden_size]");
+    L[at(LayerTensor::v_proj)] = &col_parallel(name(LayerTensor::v_proj), c.kv_dim(), c.n_embd,
+                                               "[num_key_value_heads * head_dim, hidden_size]");
+    L[at(LayerTensor::o_proj)] = &row_parallel(name(LayerTensor::o_proj), c.n_embd, c.q_dim(),
+                                               "[hidden_size, num_attention_heads * head_dim]");
+    L[at(LayerTensor::ffn_norm)] = &norm(name(LayerTensor::ffn_norm));
+    L[at(LayerTensor::gate_proj)] = &col_parallel(name(LayerTensor::gate_proj), c.n_ff, c.n_embd,
+                                                  "[intermediate_size, hidden_size]");
+    L[at(LayerTensor::up_proj)] = &col_parallel(name(LayerTensor::up_proj), c.n_ff, c.n_embd,
+                                                "[intermediate_size, hidden_size]");
+    L[at(LayerTensor::down_proj)] = &row_parallel(name(LayerTensor::down_proj), c.n_embd, c.n_ff,
+                                                  "[hidden_size, intermediate_size]");
+  }
+  final_norm_ = &norm(std::string(kFinalNormName));
+  if (c.tie_word_embeddings) {
+    lm_head_ = embed_;
+  } else {
+    T2_CHECK(files_->find(std::string(kLmHeadName)) != nullptr,
+             "%s: tensor 'lm_head.weight' is missing and config.json has tie_word_embeddings "
+             "false (set it to true if the head shares the embedding table)",
+             dir.c_str());
+    lm_head_ = &view(std::string(kLmHeadName), c.n_vocab, c.n_embd, true,
+                     "[vocab_size, hidden_size]");
+  }
+  for (const auto& n : files_->names()) {
+    if (!by_name_.count(n) && n != kLmHeadName)
+      T2_LOG_DEBUG("%s: ignoring tensor '%s' (not used by the Llama decoder)", dir.c_str(), n.c_str());
+  }
+}
+
+const Weight& LlamaWeights::add(Weight w) {
+  T2_ASSERT(weights_.size() < weights_.capacity());
+  w.index = static_cast<int32_t>(weights_.size());
+  by_name_[w.name] = w.index;
+  weights_.push_back(std::move(w));
+  return weights_.back();
+}
+
+const Weight* LlamaWeights::find(const std::string& name) const {
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : &weights_[it->second];
+}
+
+const Weight& LlamaWeights::get(const std::string& name) const {
+  const Weight* w = find(name);
+  T2_CHECK(w != nullptr, "no weight named '%s' in the model (expected a canonical Hugging Face "
+           "name such as model.layers.0.mlp.gate_proj.weight)", name.c_str());
+  return *w;
+}
+
+size_t LlamaWeights::weight_bytes() const {
+  size_t n = 0;
+  for (const auto& w : weights_) n += w.n_bytes();
+  return n;
+}
+
+}  // namespace t2::model

@@ -1,0 +1,60 @@
+// RunContext bookkeeping: sequence slots, overrides, hook (see run_context.h).
+#include "model/run_context.h"
+
+#include "base/error.h"
+
+namespace t2::model {
+
+RunContext::RunContext(std::shared_ptr<const LlamaModel> model) : model_(std::move(model)) {
+  T2_CHECK(model_ != nullptr, "RunContext needs a loaded model");
+  overrides_.resize(model_->weights().all().size());
+}
+
+int32_t RunContext::add_sequence(int64_t reserve_tokens) {
+  const auto& c = model_->config();
+  caches_.emplace_back(c.n_layer, model_->n_head_kv_local() * c.head_dim);
+  if (reserve_tokens > 0) caches_.back().reserve(reserve_tokens);
+  return static_cast<int32_t>(caches_.size() - 1);
+}
+
+KvCache& RunContext::cache(int32_t slot) {
+  T2_CHECK(slot >= 0 && slot < n_sequences(), "sequence slot %d does not exist (%d slots)", slot,
+           n_sequences());
+  return caches_[slot];
+}
+
+int64_t RunContext::seq_len(int32_t slot) const {
+  T2_CHECK(slot >= 0 && slot < n_sequences(), "sequence slot %d does not exist (%d slots)", slot,
+           n_sequences());
+  return caches_[slot].n_tokens();
+}
+
+void RunContext::clear_sequence(int32_t slot) { cache(slot).clear(); }
+
+void RunContext::clear_all() { caches_.clear(); }
+
+size_t RunContext::kv_bytes() const {
+  size_t n = 0;
+  for (const auto& c : caches_) n += c.bytes();
+  return n;
+}
+
+void RunContext::set_override(const std::string& name, std::shared_ptr<const LinearOverride> ov) {
+  const Weight& w = model_->weights().get(name);
+  T2_CHECK(w.cols > 1, "weight '%s' is not a matrix and cannot be overridden", name.c_str());
+  if (ov) {
+    T2_CHECK(ov->n_in() == w.cols && ov->n_out() == w.rows,
+             "override for '%s' maps %lld -> %lld values but the weight (this rank's shard) is "
+             "[%lld, %lld] (out, in); was the expert made for a different model or shard?",
+             name.c_str(), static_cast<long long>(ov->n_in()),
+             static_cast<long long>(ov->n_out()), static_cast<long long>(w.rows),
+             static_cast<long long>(w.cols));
+  }
+  overrides_[w.index] = std::move(ov);
+}
+
+void RunContext::clear_overrides() {
+  for (auto& o : overrides_) o.reset();
+}
+
+}  // namespace t2::model

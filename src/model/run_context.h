@@ -1,0 +1,76 @@
+// RunContext: the mutable per-run state of a LlamaModel — one KV cache per sequence slot, scratch
+// buffers reused across steps (no per-token allocation once warm), the active weight overrides
+// (the SVF seam, model/linear_override.h) and the tensor-parallel all-reduce hook. One RunContext
+// is used by one thread at a time; several may share one model.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/kv_cache.h"
+#include "model/linear_override.h"
+#include "model/llama/model.h"
+
+namespace t2::model {
+
+// Sums data[0 .. n) over the ranks of a tensor-parallel group, in place. Called after o_proj and
+// down_proj on every rank of the group in the same order.
+using AllReduceFn = std::function<void(float* data, size_t n)>;
+
+class RunContext {
+ public:
+  explicit RunContext(std::shared_ptr<const LlamaModel> model);
+
+  const LlamaModel& model() const { return *model_; }
+
+  // Sequence slots. add_sequence returns a new empty slot (reserve_tokens: capacity to allocate
+  // now, so that generation never reallocates). clear_sequence empties a slot for reuse.
+  int32_t add_sequence(int64_t reserve_tokens = 0);
+  int32_t n_sequences() const { return static_cast<int32_t>(caches_.size()); }
+  int64_t seq_len(int32_t slot) const;
+  void clear_sequence(int32_t slot);
+  void clear_all();  // drops every slot (keeps scratch memory)
+  KvCache& cache(int32_t slot);
+  size_t kv_bytes() const;
+
+  // Registers `ov` for the weight with this canonical name (must be a projection or the head of
+  // the model; its n_in/n_out must match the weight as loaded on this rank). nullptr removes it.
+  void set_override(const std::string& name, std::shared_ptr<const LinearOverride> ov);
+  void clear_overrides();
+  const LinearOverride* override_for(int32_t weight_index) const {
+    return overrides_[weight_index].get();
+  }
+
+  // Required when the model is a tensor-parallel shard (tp.size > 1); ignored otherwise.
+  void set_all_reduce(AllReduceFn fn) { all_reduce_ = std::move(fn); }
+  const AllReduceFn& all_reduce() const { return all_reduce_; }
+
+  // Output of the last forward: final hidden states of the requested rows [n_out, n_embd] and the
+  // sequence slot of each of them.
+  const float* hidden() const { return hidden_.data(); }
+  const std::vector<int32_t>& hidden_seq() const { return hidden_seq_; }
+
+  // Scratch owned by the context, grown on demand and reused (used by LlamaModel::forward).
+  struct Scratch {
+    std::vector<float> x, h, q, k, v, attn, proj, gate, up;  // [n_rows, *]
+    std::vector<float> logits;                                // [n, n_vocab]
+    std::vector<int32_t> pos, row_seq, tokens;                // [n_rows]
+  };
+  Scratch& scratch() { return scratch_; }
+  std::vector<float>& hidden_buffer() { return hidden_; }
+  std::vector<int32_t>& hidden_seq_buffer() { return hidden_seq_; }
+
+ private:
+  std::shared_ptr<const LlamaModel> model_;
+  std::vector<KvCache> caches_;
+  std::vector<std::shared_ptr<const LinearOverride>> overrides_;  // by weight index
+  AllReduceFn all_reduce_;
+  Scratch scratch_;
+  std::vector<float> hidden_;
+  std::vector<int32_t> hidden_seq_;
+};
+
+}  // namespace t2::model

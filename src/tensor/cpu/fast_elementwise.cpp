@@ -1,0 +1,105 @@
+// Fast row-wise and element-wise kernels: RMSNorm, RoPE, SiLU·up, log-softmax, embedding, add.
+// These are memory-light; the loops are written so the compiler vectorises them (f32 accumulators
+// in 16 lanes), and rows are split across OpenMP threads when there is enough work.
+#include <cmath>
+#include <vector>
+
+#include "tensor/cpu/fast.h"
+
+namespace t2::tensor::fast {
+
+namespace {
+
+// Work (in elements) below which a parallel region costs more than it saves.
+constexpr int64_t kParallelMin = 1 << 15;
+
+// Sum of squares with 16 independent f32 lanes, reduced in double.
+double sum_squares(const float* x, int64_t d) {
+  float lanes[16] = {};
+  int64_t j = 0;
+  for (; j + 16 <= d; j += 16)
+    for (int l = 0; l < 16; ++l) lanes[l] += x[j + l] * x[j + l];
+  double s = 0.0;
+  for (int l = 0; l < 16; ++l) s += lanes[l];
+  for (; j < d; ++j) s += double(x[j]) * x[j];
+  return s;
+}
+
+}  // namespace
+
+void rms_norm(const float* x, const float* weight, float* y, int64_t n, int64_t d, float eps) {
+#pragma omp parallel for schedule(static) if (n * d >= kParallelMin)
+  for (int64_t i = 0; i < n; ++i) {
+    const float* xr = x + i * d;
+    float* yr = y + i * d;
+    float inv = static_cast<float>(1.0 / std::sqrt(sum_squares(xr, d) / double(d) + double(eps)));
+    for (int64_t j = 0; j < d; ++j) yr[j] = xr[j] * inv * weight[j];
+  }
+}
+
+void rope(float* x, const int32_t* pos, const float* inv_freq, int64_t n, int64_t n_head,
+          int64_t head_dim) {
+  int64_t half = head_dim / 2;
+#pragma omp parallel if (n * n_head * head_dim >= kParallelMin)
+  {
+    std::vector<float> cs(static_cast<size_t>(head_dim));  // cos [half] then sin [half]
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < n; ++i) {
+      for (int64_t j = 0; j < half; ++j) {
+        float angle = static_cast<float>(pos[i]) * inv_freq[j];
+        cs[j] = static_cast<float>(std::cos(double(angle)));
+        cs[half + j] = static_cast<float>(std::sin(double(angle)));
+      }
+      for (int64_t h = 0; h < n_head; ++h) {
+        float* v = x + (i * n_head + h) * head_dim;
+        for (int64_t j = 0; j < half; ++j) {
+          float x1 = v[j], x2 = v[j + half], c = cs[j], s = cs[half + j];
+          v[j] = x1 * c - x2 * s;
+          v[j + half] = x2 * c + x1 * s;
+        }
+      }
+    }
+  }
+}
+
+void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
+  for (int64_t i = 0; i < n; ++i) {
+    float g = gate[i];
+    out[i] = g / (1.0f + std::exp(-g)) * up[i];
+  }
+}
+
+void log_softmax(const float* x, float* y, int64_t n, int64_t d) {
+#pragma omp parallel for schedule(static) if (n * d >= kParallelMin)
+  for (int64_t i = 0; i < n; ++i) {
+    const float* xr = x + i * d;
+    float* yr = y + i * d;
+    float mx = -INFINITY;
+    for (int64_t j = 0; j < d; ++j) mx = std::max(mx, xr[j]);
+    float lanes[16] = {};
+    int64_t j = 0;
+    for (; j + 16 <= d; j += 16)
+      for (int l = 0; l < 16; ++l) lanes[l] += std::exp(xr[j + l] - mx);
+    double sum = 0.0;
+    for (int l = 0; l < 16; ++l) sum += lanes[l];
+    for (; j < d; ++j) sum += std::exp(double(xr[j]) - mx);
+    // (x − max) is exact for nearby values; subtracting max + log(sum) rounded to f32 would not be.
+    float log_sum = static_cast<float>(std::log(sum));
+    for (int64_t t = 0; t < d; ++t) yr[t] = (xr[t] - mx) - log_sum;
+  }
+}
+
+void embedding(const void* table, DType dtype, const int32_t* ids, float* out, int64_t n, int64_t d) {
+  size_t row_bytes = static_cast<size_t>(d) * dtype_size(dtype);
+  for (int64_t i = 0; i < n; ++i)
+    convert_to_f32(static_cast<const char*>(table) + static_cast<size_t>(ids[i]) * row_bytes, dtype,
+                   out + i * d, static_cast<size_t>(d));
+}
+
+void add(const float* a, const float* b, float* y, int64_t n) {
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
+  for (int64_t i = 0; i < n; ++i) y[i] = a[i] + b[i];
+}
+
+}  // namespace t2::tensor::fast

@@ -1,0 +1,25 @@
+// Plain-loop reference kernels: the readable truth, written to be checked against the formulas in
+// ops.h line by line. Sums are accumulated in double. No argument checks here (ops.cpp does them);
+// kernels receive raw pointers and sizes. Single-threaded and slow by design.
+#pragma once
+
+#include <cstdint>
+
+#include "tensor/dtype.h"
+
+namespace t2::tensor::ref {
+
+void linear(const float* x, const void* w, DType w_dtype, float* y, int64_t n, int64_t m, int64_t k,
+            bool accumulate);
+void rms_norm(const float* x, const float* weight, float* y, int64_t n, int64_t d, float eps);
+void rope(float* x, const int32_t* pos, const float* inv_freq, int64_t n, int64_t n_head,
+          int64_t head_dim);
+void silu_mul(const float* gate, const float* up, float* out, int64_t n);
+void attention(const float* q, const float* k, const float* v, float* out, int64_t n_q,
+               int64_t q_pos0, int64_t n_ctx, int64_t n_head, int64_t n_kv_head, int64_t head_dim,
+               float scale);
+void log_softmax(const float* x, float* y, int64_t n, int64_t d);
+void embedding(const void* table, DType dtype, const int32_t* ids, float* out, int64_t n, int64_t d);
+void add(const float* a, const float* b, float* y, int64_t n);
+
+}  // namespace t2::tensor::ref

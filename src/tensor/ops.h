@@ -1,0 +1,58 @@
+// Op entry points of the engine's forward pass: argument checks, then dispatch on the kernel level
+// to the plain-loop reference kernels (cpu/reference.*) or the optimised CPU kernels (cpu/fast_*).
+// Activations are f32; weights may be f32, bf16 or f16. Shapes are given in brackets in memory
+// order. The entry functions are thread-safe; fast kernels use OpenMP internally, so call them from
+// one thread at a time per process (nested OpenMP regions run serially).
+#pragma once
+
+#include <cstdint>
+
+#include "tensor/dtype.h"
+
+namespace t2::tensor {
+
+enum class KernelLevel { reference, fast };
+
+// Process-wide kernel level (default fast). The reference level is the readable truth that the
+// fast kernels are tested against.
+void set_kernel_level(KernelLevel level);
+KernelLevel kernel_level();
+const char* kernel_level_name(KernelLevel level);
+
+// y[n, m] = x[n, k] · W[m, k]ᵀ (+= when accumulate). W row-major [out, in] = nn.Linear.weight.
+// Fast bf16/f16 path: x is rounded to bf16 and products are accumulated in f32, so the error vs the
+// reference is ~1e-2 of |x|·|w_row| (see docs/tensor.md); the f32 path agrees to ~1e-5 relative.
+void linear(const float* x, const void* w, DType w_dtype, float* y, int64_t n, int64_t m, int64_t k,
+            bool accumulate = false);
+
+// y[n, d] = x * rsqrt(mean(x²) + eps) * weight[d]   (y may alias x)
+void rms_norm(const float* x, const float* weight, float* y, int64_t n, int64_t d, float eps);
+
+// In place, Hugging Face "rotate_half" layout: x[n, n_head, head_dim]; pos[n]; inv_freq[head_dim/2].
+// x1' = x1 cos − x2 sin, x2' = x2 cos + x1 sin, angle = pos · inv_freq (x1 first half, x2 second).
+void rope(float* x, const int32_t* pos, const float* inv_freq, int64_t n, int64_t n_head,
+          int64_t head_dim);
+
+// out[i] = silu(gate[i]) * up[i]   (out may alias gate or up)
+void silu_mul(const float* gate, const float* up, float* out, int64_t n);
+
+// Causal attention of ONE sequence: q[n_q, n_head, head_dim] holds positions q_pos0..q_pos0+n_q-1;
+// k, v[n_ctx, n_kv_head, head_dim] hold positions 0..n_ctx-1 (n_ctx >= q_pos0 + n_q); the query at
+// position p attends to keys 0..p. Grouped-query: head h uses kv head h / (n_head / n_kv_head).
+// out[n_q, n_head, head_dim] must not alias q, k or v.
+void attention(const float* q, const float* k, const float* v, float* out, int64_t n_q,
+               int64_t q_pos0, int64_t n_ctx, int64_t n_head, int64_t n_kv_head, int64_t head_dim,
+               float scale);
+
+// Row-wise: y[n, d] = x − logsumexp(x)   (y may alias x)
+void log_softmax(const float* x, float* y, int64_t n, int64_t d);
+
+// out[n, d] = table[ids[i], :] converted to f32; table[n_vocab, d]; every id must be in
+// [0, n_vocab), otherwise t2::Error names the offending position and id.
+void embedding(const void* table, DType dtype, int64_t n_vocab, const int32_t* ids, float* out,
+               int64_t n, int64_t d);
+
+// y = a + b over n elements (y may alias a or b)
+void add(const float* a, const float* b, float* y, int64_t n);
+
+}  // namespace t2::tensor

@@ -1,0 +1,158 @@
+// dtype conversions against known bit patterns (ties, NaN, inf, subnormals), exhaustive round
+// trips, and the CPU's own conversion instructions (F16C, AVX512-BF16) as independent references.
+#include "tensor/dtype.h"
+
+#include <gtest/gtest.h>
+#include <immintrin.h>  // _cvtss_sh, _mm512_cvtneps_pbh
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+namespace t2::tensor {
+namespace {
+
+float from_bits(uint32_t u) {
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+uint32_t bits(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return u;
+}
+
+TEST(DType, SizesAndNames) {
+  EXPECT_EQ(dtype_size(DType::f32), 4u);
+  EXPECT_EQ(dtype_size(DType::bf16), 2u);
+  EXPECT_EQ(dtype_size(DType::f16), 2u);
+  EXPECT_STREQ(dtype_name(DType::bf16), "bf16");
+  EXPECT_STREQ(dtype_name(DType::f16), "f16");
+  EXPECT_STREQ(dtype_name(DType::f32), "f32");
+}
+
+TEST(DType, Bf16KnownPatterns) {
+  EXPECT_EQ(f32_to_bf16(1.0f), 0x3f80);
+  EXPECT_EQ(f32_to_bf16(-2.0f), 0xc000);
+  EXPECT_EQ(f32_to_bf16(-0.0f), 0x8000);
+  EXPECT_EQ(f32_to_bf16(from_bits(0x3f808000)), 0x3f80);  // tie, even below
+  EXPECT_EQ(f32_to_bf16(from_bits(0x3f818000)), 0x3f82);  // tie, odd below: round up
+  EXPECT_EQ(f32_to_bf16(from_bits(0x3f808001)), 0x3f81);  // just above the tie
+  EXPECT_EQ(f32_to_bf16(from_bits(0x3f807fff)), 0x3f80);  // just below the tie
+  EXPECT_EQ(f32_to_bf16(INFINITY), 0x7f80);
+  EXPECT_EQ(f32_to_bf16(-INFINITY), 0xff80);
+  EXPECT_EQ(f32_to_bf16(from_bits(0x7f7fffff)), 0x7f80);  // FLT_MAX rounds to inf
+  EXPECT_EQ(f32_to_bf16(from_bits(0x00010000)), 0x0001);  // f32 subnormal kept
+  // NaNs stay NaN, including a signalling NaN whose payload lives only in the low bits.
+  for (uint32_t nan : {0x7fc00000u, 0x7f800001u, 0xff800001u, 0x7fffffffu}) {
+    uint16_t b = f32_to_bf16(from_bits(nan));
+    EXPECT_TRUE(std::isnan(bf16_to_f32(b))) << std::hex << nan;
+    EXPECT_EQ(b & 0x8000, (nan >> 16) & 0x8000);
+  }
+  EXPECT_EQ(bits(bf16_to_f32(0x3f80)), 0x3f800000u);
+  EXPECT_EQ(bf16_to_f32(0x4049), 3.140625f);
+}
+
+TEST(DType, F16KnownPatterns) {
+  EXPECT_EQ(f32_to_f16(1.0f), 0x3c00);
+  EXPECT_EQ(f32_to_f16(-2.0f), 0xc000);
+  EXPECT_EQ(f32_to_f16(0.1f), 0x2e66);
+  EXPECT_EQ(f32_to_f16(-0.0f), 0x8000);
+  EXPECT_EQ(f32_to_f16(65504.0f), 0x7bff);
+  EXPECT_EQ(f32_to_f16(65519.0f), 0x7bff);
+  EXPECT_EQ(f32_to_f16(65520.0f), 0x7c00);  // tie with odd max → inf
+  EXPECT_EQ(f32_to_f16(1e10f), 0x7c00);
+  EXPECT_EQ(f32_to_f16(-INFINITY), 0xfc00);
+  EXPECT_EQ(f32_to_f16(1.0f + std::ldexp(1.0f, -11)), 0x3c00);      // tie, even below
+  EXPECT_EQ(f32_to_f16(1.0f + 3 * std::ldexp(1.0f, -11)), 0x3c02);  // tie, odd below
+  // Subnormals: 2^-24 is the smallest; 2^-25 ties to 0; 3·2^-25 ties up to 2·2^-24.
+  EXPECT_EQ(f32_to_f16(std::ldexp(1.0f, -24)), 0x0001);
+  EXPECT_EQ(f32_to_f16(std::ldexp(1.0f, -25)), 0x0000);
+  EXPECT_EQ(f32_to_f16(std::ldexp(1.5f, -25)), 0x0001);
+  EXPECT_EQ(f32_to_f16(std::ldexp(3.0f, -25)), 0x0002);
+  EXPECT_EQ(f32_to_f16(std::ldexp(1.0f, -30)), 0x0000);
+  EXPECT_EQ(f32_to_f16(std::ldexp(1023.5f, -24)), 0x0400);  // rounds across into the normals
+  EXPECT_EQ(f32_to_f16(std::ldexp(1.0f, -14)), 0x0400);
+  EXPECT_EQ(f16_to_f32(0x0001), std::ldexp(1.0f, -24));
+  EXPECT_EQ(f16_to_f32(0x03ff), std::ldexp(1023.0f, -24));
+  EXPECT_EQ(f16_to_f32(0x8001), -std::ldexp(1.0f, -24));
+  EXPECT_EQ(f16_to_f32(0x3555), 0.333251953125f);
+  EXPECT_EQ(f16_to_f32(0x7c00), INFINITY);
+  EXPECT_EQ(f16_to_f32(0xfc00), -INFINITY);
+  EXPECT_TRUE(std::isnan(f16_to_f32(0x7e00)));
+  EXPECT_TRUE(std::isnan(f16_to_f32(0x7c01)));
+  EXPECT_TRUE(std::isnan(f16_to_f32(f32_to_f16(from_bits(0x7f800001)))));
+}
+
+TEST(DType, ExhaustiveRoundTrips) {
+  for (uint32_t b = 0; b < 65536; ++b) {
+    uint16_t h = static_cast<uint16_t>(b);
+    float f = f16_to_f32(h);
+    if (std::isnan(f)) {
+      EXPECT_TRUE(std::isnan(f16_to_f32(f32_to_f16(f))));
+    } else {
+      ASSERT_EQ(f32_to_f16(f), h) << std::hex << b;
+    }
+    float g = bf16_to_f32(h);
+    if (!std::isnan(g)) {
+      ASSERT_EQ(f32_to_bf16(g), h) << std::hex << b;
+    }
+  }
+}
+
+#if defined(__F16C__)
+TEST(DType, F16MatchesF16CInstruction) {
+  std::mt19937 gen(7);
+  for (int i = 0; i < 2000000; ++i) {
+    float f = from_bits(gen());
+    uint16_t hw = _cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT);
+    ASSERT_EQ(f32_to_f16(f), hw) << std::hex << bits(f);
+    ASSERT_EQ(bits(f16_to_f32(hw)), bits(_cvtsh_ss(hw)));
+  }
+}
+#endif
+
+#if defined(__AVX512BF16__)
+TEST(DType, Bf16MatchesAvx512Bf16Instruction) {
+  // vcvtneps2bf16 rounds to nearest even but flushes f32 subnormals, so those are excluded.
+  std::mt19937 gen(11);
+  alignas(64) float in[16];
+  alignas(64) uint16_t out[16];
+  for (int i = 0; i < 200000; ++i) {
+    for (float& f : in) {
+      do f = from_bits(gen());
+      while (std::fpclassify(f) == FP_SUBNORMAL || std::isnan(f));
+    }
+    __m256bh r = _mm512_cvtneps_pbh(_mm512_load_ps(in));
+    std::memcpy(out, &r, 32);
+    for (int l = 0; l < 16; ++l) ASSERT_EQ(f32_to_bf16(in[l]), out[l]) << std::hex << bits(in[l]);
+  }
+}
+#endif
+
+TEST(DType, BulkConversionsMatchScalar) {
+  std::mt19937 gen(3);
+  std::vector<float> src(1003);
+  for (float& f : src) f = from_bits(gen());
+  for (DType dt : {DType::bf16, DType::f16, DType::f32}) {
+    std::vector<uint8_t> packed(src.size() * dtype_size(dt));
+    convert_from_f32(src.data(), dt, packed.data(), src.size());
+    std::vector<float> back(src.size());
+    convert_to_f32(packed.data(), dt, back.data(), src.size());
+    for (size_t i = 0; i < src.size(); ++i) {
+      float expect = src[i];
+      if (dt == DType::bf16) expect = bf16_to_f32(f32_to_bf16(src[i]));
+      if (dt == DType::f16) expect = f16_to_f32(f32_to_f16(src[i]));
+      if (std::isnan(expect))
+        EXPECT_TRUE(std::isnan(back[i]));
+      else
+        ASSERT_EQ(bits(back[i]), bits(expect)) << dtype_name(dt) << " element " << i;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace t2::tensor
