@@ -6,5 +6,7 @@ namespace t2::cli {
 
 int run_version(int argc, char** argv);
 int run_mini_suite(int argc, char** argv);
+int run_eval(int argc, char** argv);
+int run_report(int argc, char** argv);
 
 }  // namespace t2::cli

@@ -20,6 +20,8 @@ struct Command {
 constexpr Command kCommands[] = {
     {"version", "print version, git revision and build features", t2::cli::run_version},
     {"mini-suite", "generate the embedded mini task suite (real schemas)", t2::cli::run_mini_suite},
+    {"eval", "evaluate tasks (base model; one process or MPI) into an HDF5 report", t2::cli::run_eval},
+    {"report", "per-task summary tables of one or several reports (text or CSV)", t2::cli::run_report},
 };
 
 void print_usage(std::FILE* out) {
