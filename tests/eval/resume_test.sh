@@ -7,7 +7,7 @@
 #  3. `--resume` as one process runs to the end.
 # The final report must equal the reference record for record, every sample exactly once.
 # usage: resume_test.sh T2 MAKE_MODEL   (from the repository root)
-N_GSM8K=40 N_ARC=20 N_MATH=12 MAX_TOKENS=24
+N_GSM8K=16 N_ARC=10 N_MATH=6 MAX_TOKENS=16
 source "$(dirname "$0")/common.sh"
 N=$((N_GSM8K + N_ARC + N_MATH))
 ARGS=("${EVAL_ARGS[@]}" --batch 1)
