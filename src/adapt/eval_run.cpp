@@ -10,7 +10,6 @@
 #include <sstream>
 
 #include "adapt/fingerprint.h"
-#include "adapt/report_table.h"
 #include "adapt/sample_runner.h"
 #include "adapt/strategy.h"
 #include "adapt/task_data.h"
@@ -21,6 +20,7 @@
 #include "dist/work/queue.h"
 #include "dist/work/stop_signals.h"
 #include "io/report.h"
+#include "io/report_table.h"
 #include "model/llama/model.h"
 
 namespace t2::adapt {
@@ -123,8 +123,10 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
       std::set<std::string> hs(hosts_all.begin(), hosts_all.end());
       run.hosts.assign(hs.begin(), hs.end());
       run.start_time = io::utc_now_iso8601();
-      writer = cfg.resume ? io::ReportWriter::resume(cfg.out, run)
-                          : io::ReportWriter::create(cfg.out, run, cfg.overwrite);
+      io::ReportOptions ro;
+      ro.overwrite = cfg.overwrite;
+      writer = cfg.resume ? io::ReportWriter::resume(cfg.out, run, ro)
+                          : io::ReportWriter::create(cfg.out, run, ro);
     } catch (const std::exception& e) {
       err = e.what();
     }
@@ -224,13 +226,13 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
   if (!coordinates) return st.exit_code;
 
   const bool complete = st.outcome == dist::Outcome::complete;
-  const auto summaries = writer.summaries();
   writer.finish(complete ? io::RunStatus::complete : io::RunStatus::interrupted);
   const double per_unit = st.n_finished > 0 ? st.coordinator_busy_s / st.n_finished : 0.0;
   T2_LOG_INFO("eval: %s: %lld units finished (%lld failed) in %.2f s; coordinator %.3f ms per unit",
               complete ? "complete" : "interrupted", static_cast<long long>(st.n_finished),
               static_cast<long long>(st.n_failed), st.wall_s, per_unit * 1e3);
-  std::fputs(format_summary_table({{cfg.out, summaries}}).c_str(), stdout);
+  std::fputs(io::render_summary_table({{cfg.out, io::read_report(cfg.out)}}, io::TableFormat::text).c_str(),
+             stdout);
   if (!complete) {
     T2_LOG_WARN("eval: stopped on request (signal %d); rerun with --resume to continue",
                 dist::StopSignals::signal_number());
