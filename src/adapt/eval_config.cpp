@@ -63,9 +63,6 @@ std::vector<std::string> validate(const EvalConfig& c) {
     add("--svd given without --expert or --mixture");
   for (const std::string* f : {&c.svd, &c.expert, &c.mixture})
     if (!f->empty() && !fs::is_regular_file(*f)) add(t2::format("%s: no such file", f->c_str()));
-  if (any_svf)
-    add("expert and mixture strategies need the svf module, which this build of t2 does not "
-        "include yet (run the base strategy, or update t2)");
 
   if (c.out.empty()) add("--out REPORT.h5 is required");
   else {

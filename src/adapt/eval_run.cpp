@@ -12,6 +12,7 @@
 #include "adapt/fingerprint.h"
 #include "adapt/sample_runner.h"
 #include "adapt/strategy.h"
+#include "adapt/svf_strategy.h"
 #include "adapt/task_data.h"
 #include "base/error.h"
 #include "base/log.h"
@@ -73,6 +74,7 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
   // Setup: data on every rank (units carry indices only), model shard and runner on workers.
   std::vector<TaskData> data;
   std::unique_ptr<SampleRunner> runner;
+  std::unique_ptr<Strategy> strategy;
   std::unique_ptr<tasks::sandbox::Sandbox> sandbox;
   std::string err;
   try {
@@ -81,6 +83,9 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
       model::LoadOptions lo;
       lo.tp = {layout.group_rank, layout.tp};
       auto model = model::LlamaModel::load(cfg.model_dir, lo);
+      if (!cfg.expert.empty()) strategy = make_expert_strategy(cfg.svd, cfg.expert, *model);
+      else if (!cfg.mixture.empty()) strategy = make_mixture_strategy(cfg.svd, cfg.mixture, *model);
+      else strategy = make_base_strategy();
       auto tok = tokenizer::Tokenizer::load(cfg.tokenizer.empty() ? cfg.model_dir : cfg.tokenizer);
       if (cfg.allow_code_execution && layout.is_leader())
         sandbox = std::make_unique<tasks::sandbox::Sandbox>();
@@ -118,6 +123,9 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
       run.fingerprints["tokenizer"] = file_fingerprint(
           cfg.tokenizer.empty() ? cfg.model_dir + "/tokenizer.json" : cfg.tokenizer);
       for (const TaskSpec& t : cfg.tasks) run.fingerprints["data/" + t.name] = file_fingerprint(t.data);
+      if (!cfg.svd.empty()) run.fingerprints["svd"] = file_fingerprint(cfg.svd);
+      if (!cfg.expert.empty()) run.fingerprints["expert"] = file_fingerprint(cfg.expert);
+      if (!cfg.mixture.empty()) run.fingerprints["mixture"] = file_fingerprint(cfg.mixture);
       run.world_size = world.size();
       run.tp = cfg.tp;
       std::set<std::string> hs(hosts_all.begin(), hosts_all.end());
@@ -158,7 +166,6 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
                 units.size(), cfg.batch, world.size(), layout.n_groups, layout.tp);
   }
 
-  const auto strategy = make_base_strategy();
   dist::WorkFn fn = [&](const dist::WorkUnit& unit, const dist::Communicator& group) {
     size_t t = 0;
     std::vector<int64_t> idx;

@@ -1,4 +1,4 @@
-// `t2 eval`: evaluates tasks with the base model (SVF strategies join when the svf module lands)
+// `t2 eval`: evaluates tasks with the base model, an SVF expert or a mixture
 // as one process or under mpirun/srun, writing an HDF5 report. Options → adapt::EvalConfig; the
 // pipeline itself lives in src/adapt (eval_run.h).
 #include <cstdio>
