@@ -29,6 +29,7 @@ constexpr Command kCommands[] = {
     {"bench", "prefill / decode / scoring throughput of a checkpoint", t2::cli::run_bench},
     {"tokenize", "encode JSONL text or chat prompts to token ids, or decode ids", t2::cli::run_tokenize},
     {"score", "rescore saved completions of a benchmark (no model)", t2::cli::run_score},
+    {"eval", "evaluate tasks (base, expert or mixture; one process or MPI) into an HDF5 report", t2::cli::run_eval},
     {"report", "summary tables of one or several reports (text or CSV)", t2::cli::run_report},
     {"pretrain", "train a Llama-family model from scratch on a JSONL corpus", t2::cli::run_pretrain},
 };

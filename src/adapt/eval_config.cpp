@@ -1,0 +1,109 @@
+// Validation and canonical text of EvalConfig; see eval_config.h.
+#include "adapt/eval_config.h"
+
+#include <filesystem>
+#include <set>
+
+#include "base/error.h"
+#include "tasks/task.h"
+
+namespace t2::adapt {
+
+namespace fs = std::filesystem;
+
+std::vector<std::string> validate(const EvalConfig& c) {
+  std::vector<std::string> p;
+  auto add = [&](std::string s) { p.push_back(std::move(s)); };
+  if (c.model_dir.empty()) add("--model is required (a Hugging Face checkpoint folder)");
+  else if (!fs::is_directory(c.model_dir)) add(t2::format("--model %s: no such folder", c.model_dir.c_str()));
+  else if (!fs::exists(fs::path(c.model_dir) / "config.json"))
+    add(t2::format("--model %s: no config.json in that folder", c.model_dir.c_str()));
+  const std::string tok = c.tokenizer.empty() ? c.model_dir : c.tokenizer;
+  if (!tok.empty() && fs::is_directory(tok) && !fs::exists(fs::path(tok) / "tokenizer.json"))
+    add(t2::format("no tokenizer.json in %s (give --tokenizer FILE|DIR)", tok.c_str()));
+  else if (!c.tokenizer.empty() && !fs::exists(c.tokenizer))
+    add(t2::format("--tokenizer %s: no such file or folder", c.tokenizer.c_str()));
+
+  if (c.tasks.empty()) add("at least one --task with its --data file is required");
+  const auto names = tasks::task_names();
+  std::set<std::string> seen;
+  for (const TaskSpec& t : c.tasks) {
+    bool known = false;
+    for (const auto& n : names) known = known || n == t.name;
+    if (!known) {
+      std::string list;
+      for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+      add(t2::format("--task %s: unknown task (known: %s)", t.name.c_str(), list.c_str()));
+      continue;
+    }
+    if (!seen.insert(t.name).second)
+      add(t2::format("--task %s given twice (one data file per task per run)", t.name.c_str()));
+    if (t.data.empty()) add(t2::format("--task %s has no --data file", t.name.c_str()));
+    else if (!fs::is_regular_file(t.data))
+      add(t2::format("--data %s (task %s): no such file", t.data.c_str(), t.name.c_str()));
+    if ((t.name == "mbpp" || t.name == "humaneval") && !c.allow_code_execution)
+      add(t2::format("task %s runs generated code: pass --allow-code-execution to run it in the sandbox",
+                     t.name.c_str()));
+  }
+  if (c.limit < 0) add(t2::format("--limit must be >= 0 (0 = all), got %lld", static_cast<long long>(c.limit)));
+  if (c.tp < 1) add(t2::format("--tp must be >= 1, got %d", c.tp));
+  if (c.batch < 1) add(t2::format("--batch must be >= 1, got %d", c.batch));
+  if (c.max_tokens < 0) add("--max-tokens must be >= 0 (0 = each task's own limit)");
+  if (c.temperature < 0) add("--temperature must be >= 0 (0 = greedy)");
+  if (!(c.top_p > 0 && c.top_p <= 1)) add("--top-p must be in (0, 1]");
+  if (c.scoring != "clean" && c.scoring != "reference")
+    add(t2::format("--scoring must be clean or reference, got '%s'", c.scoring.c_str()));
+  if (c.silence_timeout_s < 0) add("--silence-timeout must be >= 0 (0 = never)");
+
+  // Strategy: base (nothing), expert (--svd + --expert) or mixture (--svd + --mixture).
+  const bool any_svf = !c.svd.empty() || !c.expert.empty() || !c.mixture.empty();
+  if (!c.expert.empty() && !c.mixture.empty()) add("--expert and --mixture exclude each other");
+  if (any_svf && c.svd.empty()) add("--expert/--mixture need --svd (the SVD store of the model)");
+  if (!c.svd.empty() && c.expert.empty() && c.mixture.empty())
+    add("--svd given without --expert or --mixture");
+  for (const std::string* f : {&c.svd, &c.expert, &c.mixture})
+    if (!f->empty() && !fs::is_regular_file(*f)) add(t2::format("%s: no such file", f->c_str()));
+
+  if (c.out.empty()) add("--out REPORT.h5 is required");
+  else {
+    const fs::path parent = fs::path(c.out).parent_path();
+    if (!parent.empty() && !fs::is_directory(parent))
+      add(t2::format("--out %s: folder %s does not exist", c.out.c_str(), parent.c_str()));
+  }
+  if (c.resume && c.overwrite) add("--resume and --overwrite exclude each other");
+  return p;
+}
+
+void check_valid(const EvalConfig& c) {
+  const auto p = validate(c);
+  if (p.empty()) return;
+  std::string msg = t2::format("invalid configuration (%zu problem%s):", p.size(), p.size() == 1 ? "" : "s");
+  for (const auto& s : p) msg += "\n  - " + s;
+  throw t2::Error(msg);
+}
+
+std::string config_text(const EvalConfig& c) {
+  std::string s;
+  auto kv = [&](const char* k, const std::string& v) { s += t2::format("%s = %s\n", k, v.c_str()); };
+  kv("model", c.model_dir);
+  kv("tokenizer", c.tokenizer);
+  kv("chat-template", c.chat_template);
+  for (const TaskSpec& t : c.tasks) {
+    kv("task", t.name);
+    kv("data", t.data);
+  }
+  kv("limit", std::to_string(c.limit));
+  kv("svd", c.svd);
+  kv("expert", c.expert);
+  kv("mixture", c.mixture);
+  kv("batch", std::to_string(c.batch));
+  kv("max-tokens", std::to_string(c.max_tokens));
+  kv("allow-code-execution", c.allow_code_execution ? "true" : "false");
+  kv("seed", std::to_string(c.seed));
+  kv("temperature", t2::format("%.9g", c.temperature));
+  kv("top-p", t2::format("%.9g", c.top_p));
+  kv("scoring", c.scoring);
+  return s;
+}
+
+}  // namespace t2::adapt

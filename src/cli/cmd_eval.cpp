@@ -1,0 +1,84 @@
+// `t2 eval`: evaluates tasks with the base model, an SVF expert or a mixture
+// as one process or under mpirun/srun, writing an HDF5 report. Options → adapt::EvalConfig; the
+// pipeline itself lives in src/adapt (eval_run.h).
+#include <cstdio>
+
+#include "adapt/eval_run.h"
+#include "base/error.h"
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "cli/version.h"  // kVersion, kGitRevision (generated)
+#include "dist/comm/communicator.h"
+#if defined(T2_HAVE_MPI)
+#include "dist/comm/mpi_comm.h"  // MpiGuard, launched_by_mpi, mpi_world
+#endif
+
+namespace t2::cli {
+
+int run_eval(int argc, char** argv) {
+  adapt::EvalConfig c;
+  std::vector<std::string> task_names, data_files;
+  std::string scoring;
+  po::options_description io_opts("Inputs and output");
+  io_opts.add_options()
+      ("model", po::value(&c.model_dir), "Hugging Face checkpoint folder (config.json, *.safetensors)")
+      ("tokenizer", po::value(&c.tokenizer), "tokenizer.json or its folder (default: the model folder)")
+      ("chat-template", po::value(&c.chat_template),
+       "built-in chat template (llama3, mistral-v0.1, mistral-v0.2) for a checkpoint without one")
+      ("task", po::value(&task_names)->composing(),
+       "task name (gsm8k, math, arc, mbpp, humaneval, cls); repeat --task/--data pairs for several")
+      ("data", po::value(&data_files)->composing(), "data file of the --task at the same position")
+      ("limit", po::value(&c.limit)->default_value(0), "evaluate only the first N records of each task (0 = all)")
+      ("out", po::value(&c.out), "report file (HDF5) to write")
+      ("resume", po::bool_switch(&c.resume), "continue an interrupted run of the same configuration in --out")
+      ("overwrite", po::bool_switch(&c.overwrite), "replace an existing report (and its journal)");
+  po::options_description strat("Strategy (default: base model)");
+  strat.add_options()
+      ("svd", po::value(&c.svd), "SVD store of the model (with --expert or --mixture)")
+      ("expert", po::value(&c.expert), "SVF expert file")
+      ("mixture", po::value(&c.mixture), "expert mixture file");
+  po::options_description gen("Generation and scoring");
+  gen.add_options()
+      ("max-tokens", po::value(&c.max_tokens)->default_value(0),
+       "max new tokens per sample (0 = each task's own: 512, MATH/cls 1024)")
+      ("seed", po::value(&c.seed)->default_value(0), "job seed of the sampling streams")
+      ("temperature", po::value(&c.temperature)->default_value(0.0f, "0"), "sampling temperature (0 = greedy)")
+      ("top-p", po::value(&c.top_p)->default_value(1.0f, "1"), "nucleus sampling mass")
+      ("scoring", po::value(&c.scoring)->default_value("clean"), "answer rules: clean or reference")
+      ("allow-code-execution", po::bool_switch(&c.allow_code_execution),
+       "run generated programs (mbpp, humaneval) in the sandbox");
+  po::options_description par("Parallelism");
+  par.add_options()
+      ("tp", po::value(&c.tp)->default_value(1), "ranks per model replica (tensor parallelism)")
+      ("batch", po::value(&c.batch)->default_value(8), "samples per work unit (one generation batch)")
+      ("silence-timeout", po::value(&c.silence_timeout_s)->default_value(120.0, "120"),
+       "seconds a worker may stay silent while holding a unit before the job fails (0 = never)");
+  po::options_description desc(
+      "t2 eval: evaluate tasks and write an HDF5 report.\n"
+      "Runs as one process or under mpirun/srun: rank 0 coordinates, the other ranks form groups of\n"
+      "--tp ranks (world size = 1 + groups * tp). Exit status 75 = stopped by SIGTERM/SIGUSR1;\n"
+      "rerun with --resume");
+  desc.add(io_opts).add(strat).add(gen).add(par);
+  const auto parsed = parse_options(
+      "t2 eval --model DIR --task T --data FILE [--task T2 --data FILE2 ...] --out REPORT.h5 "
+      "[--limit N] [--tp T] [--batch B] [--max-tokens N] [--resume]",
+      desc, argc, argv);
+  if (parsed.help) return 0;
+  if (task_names.size() != data_files.size())
+    throw t2::Error(t2::format("invalid configuration: %zu --task but %zu --data options; give one "
+                               "--data file per --task, in the same order",
+                               task_names.size(), data_files.size()));
+  for (size_t i = 0; i < task_names.size(); ++i) c.tasks.push_back({task_names[i], data_files[i]});
+  adapt::check_valid(c);  // before MPI starts and before any model is loaded
+
+  const adapt::BuildInfo build{kVersion, kGitRevision};
+#if defined(T2_HAVE_MPI)
+  if (dist::launched_by_mpi()) {
+    dist::MpiGuard guard(argc, argv);
+    return adapt::run_eval(c, dist::mpi_world(), build);
+  }
+#endif
+  return adapt::run_eval(c, dist::Communicator(), build);
+}
+
+}  // namespace t2::cli

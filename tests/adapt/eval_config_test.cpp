@@ -1,0 +1,77 @@
+// EvalConfig validation lists every problem at once, before any model is loaded; the canonical
+// config text ignores settings that may change between resumed segments.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "adapt/eval_config.h"
+#include "base/error.h"
+
+namespace t2::adapt {
+namespace {
+
+TEST(EvalConfig, ListsEveryProblem) {
+  EvalConfig c;
+  c.model_dir = "/nonexistent/model";
+  c.tasks = {{"gsm9k", "x.jsonl"}, {"mbpp", "/nonexistent/mbpp.jsonl"}};
+  c.tp = 0;
+  c.batch = 0;
+  c.expert = "e.h5";
+  c.scoring = "fuzzy";
+  const auto p = validate(c);
+  auto has = [&](const std::string& needle) {
+    for (const auto& s : p)
+      if (s.find(needle) != std::string::npos) return true;
+    return false;
+  };
+  EXPECT_TRUE(has("--model /nonexistent/model: no such folder"));
+  EXPECT_TRUE(has("--task gsm9k: unknown task (known: "));
+  EXPECT_TRUE(has("--data /nonexistent/mbpp.jsonl (task mbpp): no such file"));
+  EXPECT_TRUE(has("task mbpp runs generated code: pass --allow-code-execution"));
+  EXPECT_TRUE(has("--tp must be >= 1, got 0"));
+  EXPECT_TRUE(has("--batch must be >= 1, got 0"));
+  EXPECT_TRUE(has("--expert/--mixture need --svd"));
+  EXPECT_TRUE(has("--scoring must be clean or reference, got 'fuzzy'"));
+  EXPECT_TRUE(has("--out REPORT.h5 is required"));
+  EXPECT_GE(p.size(), 9u);
+  try {
+    check_valid(c);
+    FAIL() << "check_valid accepted a bad configuration";
+  } catch (const t2::Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find(std::to_string(p.size()) + " problems"), std::string::npos) << msg;
+    for (const auto& s : p) EXPECT_NE(msg.find(s), std::string::npos) << s;
+  }
+}
+
+TEST(EvalConfig, AcceptsAValidConfiguration) {
+  EvalConfig c;
+  c.model_dir = "tests/reference/fixtures/llama3_gqa_tied_f32";
+  c.tokenizer = "../shared/fixtures/tokenizers/llama3/tokenizer.json";
+  c.tasks = {{"gsm8k", "../shared/datasets/gsm8k/test.jsonl"}};
+  c.out = "report.h5";
+  const auto p = validate(c);
+  EXPECT_TRUE(p.empty()) << (p.empty() ? "" : p.front());
+}
+
+TEST(EvalConfig, TextKeepsResultSettingsOnly) {
+  EvalConfig a;
+  a.model_dir = "m";
+  a.tasks = {{"gsm8k", "g.jsonl"}, {"arc", "a.jsonl"}};
+  EvalConfig b = a;
+  b.out = "elsewhere.h5";
+  b.resume = true;
+  b.tp = 2;
+  b.silence_timeout_s = 5;
+  EXPECT_EQ(config_text(a), config_text(b));
+  b.seed = 3;
+  EXPECT_NE(config_text(a), config_text(b));
+  b = a;
+  b.max_tokens = 16;
+  EXPECT_NE(config_text(a), config_text(b));
+  EXPECT_NE(config_text(a).find("task = gsm8k\ndata = g.jsonl\ntask = arc\ndata = a.jsonl\n"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace t2::adapt
