@@ -8,5 +8,6 @@ int run_version(int argc, char** argv);
 int run_mini_suite(int argc, char** argv);
 int run_pretrain(int argc, char** argv);
 int run_train(int argc, char** argv);
+int run_score(int argc, char** argv);
 
 }  // namespace t2::cli

@@ -1,0 +1,105 @@
+// The cls task (records {id, question, label}), the dispatch extractor and the cls set builder.
+#include "tasks/classify.h"
+
+#include "base/error.h"
+#include "tasks/fields.h"
+#include "tasks/registry.h"
+#include "tasks/splits.h"
+#include "tasks/text.h"
+
+namespace t2::tasks {
+
+std::string dispatch_label(std::string_view completion) {
+  const auto box = first_boxed(completion);
+  if (!box) return "other";
+  const std::string label = to_lower(trim(*box));
+  if (label == "code" || label == "math" || label == "reasoning") return label;
+  return "other";
+}
+
+PromptTemplate dispatch_prompt_template() {
+  PromptTemplate t;
+  t.system =
+      "Decide which kind of problem the question below is. Answer with exactly one label in "
+      "\\boxed{}: \\boxed{code} for programming tasks, \\boxed{math} for mathematics, "
+      "\\boxed{reasoning} for reasoning or knowledge questions, and \\boxed{other} for anything "
+      "else. Do not solve the question.";
+  t.user = "{question}";
+  t.max_new_tokens = 1024;
+  t.context_limit = 2048;
+  return t;
+}
+
+ClassificationSets build_classification_sets(const std::vector<Sample>& sources, uint64_t seed) {
+  std::vector<Sample> pool;
+  pool.reserve(sources.size());
+  for (const auto& s : sources) {
+    Sample c;
+    c.id = std::string(category_name(s.category)) + "/" + s.id;
+    c.question = s.question;
+    c.gold = category_name(s.category);
+    c.category = s.category;
+    c.line = s.line;
+    pool.push_back(std::move(c));
+  }
+  const auto order = seeded_permutation(pool.size(), seed);
+  const size_t n_train = pool.size() * 4 / 5;
+  ClassificationSets sets;
+  for (size_t k = 0; k < order.size(); ++k)
+    (k < n_train ? sets.train : sets.test).push_back(pool[order[k]]);
+  return sets;
+}
+
+namespace {
+
+PromptTemplate cls_template() {
+  PromptTemplate t;
+  t.system =
+      "Classify the question below by the skill it needs. Answer with one label in \\boxed{}: "
+      "\\boxed{code} for programming, \\boxed{math} for mathematics, \\boxed{reasoning} for "
+      "reasoning or knowledge questions. Do not solve the question.";
+  t.user = "{question}";
+  t.max_new_tokens = 1024;
+  t.context_limit = 2048;
+  return t;
+}
+
+class ClsTask final : public Task {
+ public:
+  ClsTask() : Task(cls_template()) {}
+  std::string_view name() const override { return "cls"; }
+  Category category() const override { return Category::reasoning; }
+
+  Sample parse_record(const nlohmann::json& record, size_t) const override {
+    Sample s;
+    s.id = field_id(record, "id");
+    s.question = field_string(record, "question");
+    s.gold = field_string(record, "label");
+    T2_CHECK(s.gold == "math" || s.gold == "code" || s.gold == "reasoning",
+             "field 'label': expected math, code or reasoning, found '%s'", s.gold.c_str());
+    s.category = s.gold == "math" ? Category::math : s.gold == "code" ? Category::code : Category::reasoning;
+    return s;
+  }
+
+  std::string extract(const Sample&, std::string_view completion, ScoringMode) const override {
+    return dispatch_label(completion);
+  }
+
+  Verdict score(const Sample& sample, std::string_view completion, const ScoreOptions& o) const override {
+    Verdict v;
+    v.prediction = extract(sample, completion, o.mode);
+    v.status = first_boxed(completion) ? "ok" : "no_answer";
+    v.correct = v.prediction == sample.gold;
+    return v;
+  }
+
+  std::string gold_completion(const Sample& sample) const override {
+    return "This question needs \\boxed{" + sample.gold + "}.";
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Task> make_cls_task() { return std::make_unique<ClsTask>(); }
+
+}  // namespace t2::tasks

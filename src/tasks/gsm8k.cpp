@@ -1,0 +1,89 @@
+// GSM8K: grade-school word problems. Gold = the number after "####" in the answer field; the
+// prediction is the last number of the completion (clean: signs and thousands separators; reference:
+// the \d*\.?\d+ pattern, so "1,450,000" reads as 000 and signs are dropped).
+#include <cmath>
+#include <cstdlib>
+
+#include "base/error.h"
+#include "tasks/fields.h"
+#include "tasks/registry.h"
+#include "tasks/text.h"
+
+namespace t2::tasks {
+namespace {
+
+PromptTemplate gsm8k_template() {
+  PromptTemplate t;
+  t.system =
+      "Below is an instruction that describes a task. Write a response that completes the "
+      "request. Work through the problem step by step and end with the final numeric answer.";
+  t.user = "{question}";
+  t.stop = {"Instruction:", "Instruction", "Response:", "Response"};
+  t.max_new_tokens = 512;
+  t.context_limit = 1024;
+  return t;
+}
+
+// The gold number of an answer field "...\n#### 1,234": commas removed, sign kept.
+std::string gold_number(const std::string& answer) {
+  const size_t at = answer.rfind("####");
+  T2_CHECK(at != std::string::npos, "field 'answer': expected a final '#### NUMBER' line, found none");
+  std::string g = trim(std::string_view(answer).substr(at + 4));
+  std::string digits;
+  for (char c : g)
+    if (c != ',') digits += c;
+  char* end = nullptr;
+  std::strtod(digits.c_str(), &end);
+  T2_CHECK(!digits.empty() && end && *end == '\0',
+           "field 'answer': expected a number after '####', found '%s'", g.c_str());
+  return digits;
+}
+
+class Gsm8kTask final : public Task {
+ public:
+  Gsm8kTask() : Task(gsm8k_template()) {}
+  std::string_view name() const override { return "gsm8k"; }
+  Category category() const override { return Category::math; }
+
+  Sample parse_record(const nlohmann::json& record, size_t line_index) const override {
+    Sample s;
+    s.id = std::to_string(line_index);
+    s.question = field_string(record, "question");
+    const std::string answer = field_string(record, "answer");
+    s.gold = gold_number(answer);
+    s.category = Category::math;
+    s.extra = {{"solution", answer}};
+    return s;
+  }
+
+  std::string extract(const Sample&, std::string_view completion, ScoringMode mode) const override {
+    const auto nums = mode == ScoringMode::clean ? find_numbers(completion)
+                                                 : find_numbers_reference(completion);
+    return nums.empty() ? std::string() : nums.back().text;
+  }
+
+  Verdict score(const Sample& sample, std::string_view completion,
+                const ScoreOptions& options) const override {
+    Verdict v;
+    v.prediction = extract(sample, completion, options.mode);
+    if (v.prediction.empty()) {
+      v.status = "no_answer";
+      return v;
+    }
+    v.status = "ok";
+    const double p = std::strtod(v.prediction.c_str(), nullptr);
+    const double g = std::strtod(sample.gold.c_str(), nullptr);
+    v.correct = std::fabs(p - g) <= 1e-9 * std::max(1.0, std::fabs(g));
+    return v;
+  }
+
+  std::string gold_completion(const Sample& sample) const override {
+    return sample.extra.at("solution").get<std::string>();
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Task> make_gsm8k_task() { return std::make_unique<Gsm8kTask>(); }
+
+}  // namespace t2::tasks

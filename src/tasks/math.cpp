@@ -1,0 +1,90 @@
+// MATH (the PRM800K "MATH-500" test split and files of the same schema). Gold = the answer field;
+// the prediction is the text after "The answer is:" when present, else the last \boxed{}; then
+// equivalence per math_equiv.h (clean) or the reference's string rules.
+#include "base/error.h"
+#include "tasks/fields.h"
+#include "tasks/math_equiv.h"
+#include "tasks/registry.h"
+#include "tasks/text.h"
+
+namespace t2::tasks {
+namespace {
+
+PromptTemplate math_template() {
+  PromptTemplate t;
+  t.system =
+      "Solve the following math problem step by step. Put the final answer, and only the final "
+      "answer, inside \\boxed{}.";
+  t.user = "{question}";
+  t.stop = {"Instruction:", "Instruction", "Response:", "Response"};
+  t.max_new_tokens = 1024;
+  t.context_limit = 2048;
+  return t;
+}
+
+class MathTask final : public Task {
+ public:
+  MathTask() : Task(math_template()) {}
+  std::string_view name() const override { return "math"; }
+  Category category() const override { return Category::math; }
+
+  Sample parse_record(const nlohmann::json& record, size_t) const override {
+    Sample s;
+    s.id = field_string(record, "unique_id");
+    s.question = field_string(record, "problem");
+    s.gold = field_string(record, "answer");
+    T2_CHECK(!trim(s.gold).empty(), "field 'answer': expected a non-empty answer");
+    s.category = Category::math;
+    s.extra = {{"solution", field_string(record, "solution")}};
+    if (record.contains("subject")) s.extra["subject"] = record["subject"];
+    if (record.contains("level")) s.extra["level"] = record["level"];
+    return s;
+  }
+
+  std::string extract(const Sample&, std::string_view completion, ScoringMode mode) const override {
+    if (mode == ScoringMode::reference) {
+      const size_t at = completion.rfind("The answer is: ");
+      if (at != std::string_view::npos) return trim(completion.substr(at + 15));
+      return last_boxed(completion).value_or("");
+    }
+    // Clean: the last "The answer is" statement (any case, optional colon), up to the line end;
+    // a \boxed{} inside it wins. Otherwise the last \boxed{}.
+    const std::string lower = to_lower(completion);
+    const size_t at = lower.rfind("the answer is");
+    if (at != std::string::npos) {
+      std::string_view rest = completion.substr(at + 13);
+      const size_t nl = rest.find('\n');
+      if (nl != std::string_view::npos) rest = rest.substr(0, nl);
+      if (auto b = last_boxed(rest)) return trim(*b);
+      std::string r = trim(rest);
+      if (!r.empty() && r[0] == ':') r = trim(r.substr(1));
+      if (!r.empty()) return r;
+    }
+    return trim(last_boxed(completion).value_or(""));
+  }
+
+  Verdict score(const Sample& sample, std::string_view completion,
+                const ScoreOptions& options) const override {
+    Verdict v;
+    v.prediction = extract(sample, completion, options.mode);
+    if (v.prediction.empty()) {
+      v.status = "no_answer";
+      return v;
+    }
+    v.status = "ok";
+    v.correct = options.mode == ScoringMode::clean
+                    ? math_answers_equivalent(v.prediction, sample.gold)
+                    : math_answers_equivalent_reference(v.prediction, sample.gold);
+    return v;
+  }
+
+  std::string gold_completion(const Sample& sample) const override {
+    return "So the final result is \\boxed{" + sample.gold + "}.";
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Task> make_math_task() { return std::make_unique<MathTask>(); }
+
+}  // namespace t2::tasks

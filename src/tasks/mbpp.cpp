@@ -1,0 +1,77 @@
+// MBPP (task_id, text, code, test_list, test_setup_code, challenge_test_list). The model sees the
+// problem and its three tests; the program is the code it wrote; it passes when the base tests
+// (test_setup_code + test_list, not the challenge tests) pass in the sandbox.
+#include "base/error.h"
+#include "tasks/code_task.h"
+#include "tasks/fields.h"
+#include "tasks/registry.h"
+
+namespace t2::tasks {
+namespace {
+
+PromptTemplate mbpp_template() {
+  PromptTemplate t;
+  t.system = "";
+  t.user =
+      "Instruction:\nYou are a skilled Python programmer. Solve the task below with a Python "
+      "function.\n{question}\nYour code has to pass these tests:\n\n{tests}\n\nResponse:";
+  t.prefill = "```python\n";
+  t.stop = {"Instruction:", "Instruction", "Response:", "Response"};
+  t.max_new_tokens = 512;
+  t.context_limit = 1024;
+  return t;
+}
+
+std::vector<std::string> string_list(const nlohmann::json& record, const char* key) {
+  const auto& v = field_any(record, key);
+  T2_CHECK(v.is_array(), "field '%s': expected an array of strings, found %s", key, v.type_name());
+  std::vector<std::string> out;
+  for (const auto& e : v) {
+    T2_CHECK(e.is_string(), "field '%s': expected strings, found a %s element", key, e.type_name());
+    out.push_back(e.get<std::string>());
+  }
+  return out;
+}
+
+class MbppTask final : public CodeTask {
+ public:
+  MbppTask() : CodeTask(mbpp_template()) {}
+  std::string_view name() const override { return "mbpp"; }
+
+  Sample parse_record(const nlohmann::json& record, size_t) const override {
+    Sample s;
+    s.id = field_id(record, "task_id");
+    s.question = field_string(record, "text");
+    s.gold = field_string(record, "code");
+    s.category = Category::code;
+    const auto tests = string_list(record, "test_list");
+    T2_CHECK(!tests.empty(), "field 'test_list': expected at least one test");
+    std::string setup;
+    if (record.contains("test_setup_code")) setup = field_string(record, "test_setup_code");
+    std::vector<std::string> challenge;
+    if (record.contains("challenge_test_list")) challenge = string_list(record, "challenge_test_list");
+    s.extra = {{"test_list", tests}, {"test_setup_code", setup}, {"challenge_test_list", challenge}};
+    return s;
+  }
+
+  PromptVariables prompt_variables(const Sample& sample) const override {
+    std::string tests;
+    for (const auto& t : sample.extra.at("test_list")) tests += t.get<std::string>() + "\n";
+    if (!tests.empty()) tests.pop_back();
+    return {{"question", sample.question}, {"tests", tests}};
+  }
+
+  sandbox::Job make_job(const Sample& sample, const std::string& code) const override {
+    std::string tests = sample.extra.at("test_setup_code").get<std::string>() + "\n";
+    for (const auto& t : sample.extra.at("test_list")) tests += t.get<std::string>() + "\n";
+    return {code, tests};
+  }
+
+  std::string gold_completion(const Sample& sample) const override { return sample.gold + "\n```\n"; }
+};
+
+}  // namespace
+
+std::unique_ptr<Task> make_mbpp_task() { return std::make_unique<MbppTask>(); }
+
+}  // namespace t2::tasks
