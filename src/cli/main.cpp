@@ -21,6 +21,7 @@ constexpr Command kCommands[] = {
     {"version", "print version, git revision and build features", t2::cli::run_version},
     {"mini-suite", "generate the embedded mini task suite (real schemas)", t2::cli::run_mini_suite},
     {"pretrain", "train a Llama-family model from scratch on a JSONL corpus", t2::cli::run_pretrain},
+    {"train", "REINFORCE-train an SVF expert on a task (mpirun: data parallel)", t2::cli::run_train},
     {"score", "rescore saved completions of a benchmark (no model)", t2::cli::run_score},
 };
 
