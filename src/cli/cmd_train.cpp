@@ -19,6 +19,7 @@
 #include "model/llama/model.h"
 #include "svf/checkpoint.h"  // adapted_matrix_names, checkpoint_fingerprint
 #include "svf/svd_store.h"
+#include "tasks/classify.h"  // build_classification_sets
 #include "tasks/sandbox/sandbox.h"
 #include "tasks/splits.h"
 #include "tasks/task.h"
@@ -48,7 +49,7 @@ std::string cut_at_stop(std::string text, const std::vector<std::string>& stops)
 }  // namespace
 
 int run_train(int argc, char** argv) {
-  std::string model_dir, svd_path, task_name, data, test_data, matrices = "mlp";
+  std::string model_dir, svd_path, task_name, data, test_data, cls_sources, matrices = "mlp";
   train::ReinforceOptions ro;
   train::TrainRunOptions run;
   int64_t max_new = 0;
@@ -59,9 +60,12 @@ int run_train(int argc, char** argv) {
       ("model", po::value(&model_dir)->required(), "base checkpoint directory (Hugging Face layout, with tokenizer)")
       ("svd", po::value(&svd_path)->required(), "SVD store of that checkpoint; computed and written "
        "there first when the file does not exist")
-      ("task", po::value(&task_name)->required(), "task: gsm8k, arc, mbpp, math, humaneval")
-      ("data", po::value(&data)->required(), "the task's training file: even lines train / odd valid "
+      ("task", po::value(&task_name)->required(), "task: gsm8k, arc, mbpp, math, humaneval, cls")
+      ("data", po::value(&data), "the task's training file: even lines train / odd valid "
        "(GSM8K, ARC); MBPP: the whole file, split 200 train / 100 valid / rest test")
+      ("cls-sources", po::value(&cls_sources), "cls only: TASK=FILE,... (e.g. gsm8k=train.jsonl,"
+       "arc=ARC-Easy-Train.jsonl,mbpp=mbpp.jsonl); their train splits, labelled by category, split "
+       "4:1 into train and test (the test part also serves as valid)")
       ("test-data", po::value(&test_data), "test file (GSM8K, ARC); evaluated every --test-interval")
       ("out", po::value(&run.out)->required(), "best-by-valid expert (HDF5); OUT.latest.h5, "
        "OUT.ckpt.h5 and OUT.history.tsv are written beside it")
@@ -124,9 +128,15 @@ int run_train(int argc, char** argv) {
   }
 
   // Samples and splits.
-  const tasks::Dataset ds = task->load(data);
-  T2_CHECK(ds.errors.empty(), "%s: %zu bad records, first: %s", data.c_str(), ds.errors.size(),
-           ds.errors.empty() ? "" : ds.errors[0].message.c_str());
+  auto load = [](const tasks::Task& t, const std::string& path) {
+    tasks::Dataset d = t.load(path);
+    T2_CHECK(d.errors.empty(), "%s: %zu bad records, first: %s", path.c_str(), d.errors.size(),
+             d.errors.empty() ? "" : d.errors[0].message.c_str());
+    return d;
+  };
+  auto train_indices = [](const std::string& name, size_t n, tasks::Split split) {
+    return name == "mbpp" ? tasks::mbpp_split(n, split) : tasks::even_odd_split(n, split);
+  };
   std::vector<tasks::Sample> samples;  // every sample used, indexed by RlSample::id
   train::EvalSets sets;
   std::vector<std::string> stops;
@@ -141,16 +151,36 @@ int run_train(int argc, char** argv) {
     samples.push_back(s);
     to.push_back(std::move(r));
   };
-  if (task_name == "mbpp") {
+  if (task_name == "cls") {
+    T2_CHECK(!cls_sources.empty() && data.empty(), "--task cls takes --cls-sources instead of --data");
+    std::vector<tasks::Sample> pool;
+    for (const std::string& item : split_list(cls_sources)) {
+      const size_t eq = item.find('=');
+      T2_CHECK(eq != std::string::npos, "--cls-sources: expected TASK=FILE, got '%s'", item.c_str());
+      const std::string name = item.substr(0, eq);
+      auto src_task = tasks::make_task(name);
+      const tasks::Dataset d = load(*src_task, item.substr(eq + 1));
+      for (size_t i : train_indices(name, d.samples.size(), tasks::Split::train))
+        pool.push_back(d.samples[i]);
+    }
+    const tasks::ClassificationSets cs = tasks::build_classification_sets(pool, ro.seed);
+    for (const tasks::Sample& s : cs.train) add(s, sets.train);
+    for (const tasks::Sample& s : cs.test) add(s, sets.valid);
+    sets.test = sets.valid;
+  } else if (task_name == "mbpp") {
+    T2_CHECK(!data.empty(), "--data is required for task %s", task_name.c_str());
+    const tasks::Dataset ds = load(*task, data);
     for (auto [split, to] : {std::pair{tasks::Split::train, &sets.train},
                              std::pair{tasks::Split::valid, &sets.valid},
                              std::pair{tasks::Split::test, &sets.test}})
       for (size_t i : tasks::mbpp_split(ds.samples.size(), split)) add(ds.samples[i], *to);
   } else {
+    T2_CHECK(!data.empty(), "--data is required for task %s", task_name.c_str());
+    const tasks::Dataset ds = load(*task, data);
     for (size_t i : tasks::even_odd_split(ds.samples.size(), tasks::Split::train)) add(ds.samples[i], sets.train);
     for (size_t i : tasks::even_odd_split(ds.samples.size(), tasks::Split::valid)) add(ds.samples[i], sets.valid);
     if (!test_data.empty()) {
-      const tasks::Dataset td = task->load(test_data);
+      const tasks::Dataset td = load(*task, test_data);
       for (const tasks::Sample& s : td.samples) add(s, sets.test);
     }
   }

@@ -170,6 +170,10 @@ std::vector<HistoryRow> run_reinforce(ReinforceTrainer& tr, const EvalSets& sets
   };
   if (st.history.empty()) {  // iteration 0: the initial expert
     HistoryRow row;
+    double pn = 0;
+    for (const auto& p : tr.expert().p)
+      for (float v : p) pn += double(v) * v;
+    row.param_norm = std::sqrt(pn);
     evaluate(row);
     st.history.push_back(row);
     if (on_row) on_row(row);
