@@ -20,9 +20,15 @@ struct Command {
 constexpr Command kCommands[] = {
     {"version", "print version, git revision and build features", t2::cli::run_version},
     {"mini-suite", "generate the embedded mini task suite (real schemas)", t2::cli::run_mini_suite},
+    {"init", "write a random-weight checkpoint for a config.json", t2::cli::run_init},
+    {"generate", "generate tokens from a prompt (token ids)", t2::cli::run_generate},
+    {"logprobs", "teacher-forced log-probabilities of token sequences", t2::cli::run_logprobs},
+    {"bench", "prefill / decode / scoring throughput of a checkpoint", t2::cli::run_bench},
+    {"tokenize", "encode JSONL text or chat prompts to token ids, or decode ids", t2::cli::run_tokenize},
+    {"score", "rescore saved completions of a benchmark (no model)", t2::cli::run_score},
+    {"report", "summary tables of one or several reports (text or CSV)", t2::cli::run_report},
     {"pretrain", "train a Llama-family model from scratch on a JSONL corpus", t2::cli::run_pretrain},
     {"train", "REINFORCE-train an SVF expert on a task (mpirun: data parallel)", t2::cli::run_train},
-    {"score", "rescore saved completions of a benchmark (no model)", t2::cli::run_score},
 };
 
 void print_usage(std::FILE* out) {

@@ -76,6 +76,13 @@ TEST(FastLinear, LargeShapesUseThreadsAndTiles) {
   check_linear(DType::f32, 80, 200, 96, false, 4);
   check_linear(DType::f32, 5, 700, 100, true, 5);
   check_linear(DType::f16, 20, 300, 77, false, 6);
+  // k beyond one 256-wide GEMM panel, with a ragged last panel.
+  check_linear(DType::f32, 9, 70, 600, true, 7);
+  check_linear(DType::f16, 13, 33, 300, false, 8);
+  check_linear(DType::bf16, 3, 70, 600, true, 9);
+  // AMX with long k, an odd number of activation tiles, and a 16-row weight remainder.
+  check_linear(DType::bf16, 50, 160, 544, true, 10);
+  check_linear(DType::bf16, 40, 208, 320, false, 11);
 }
 
 TEST(FastLinear, ZeroInnerDimension) {

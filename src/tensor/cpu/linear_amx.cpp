@@ -42,11 +42,16 @@ void configure_tiles() {
   _tile_loadconfig(&cfg);
 }
 
-// Adds (or writes) the transposed 16×16 tile c[r][col] = y[n0 + col, o0 + r] for col < n_valid.
+// Adds (or writes) the transposed 16×16 tile c[r][col] = y[n0 + col, o0 + r] for col < n_valid:
+// column col of c (a stride-16 gather) is 16 consecutive outputs of one y row.
 void scatter(const float* c, float* y, int64_t m, int64_t o0, int64_t n0, int64_t n_valid, bool acc) {
+  const __m512i rows = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                          _mm512_set1_epi32(16));
   for (int64_t col = 0; col < n_valid; ++col) {
+    __m512 v = _mm512_i32gather_ps(rows, c + col, 4);
     float* yr = y + (n0 + col) * m + o0;
-    for (int r = 0; r < 16; ++r) yr[r] = acc ? yr[r] + c[r * 16 + col] : c[r * 16 + col];
+    if (acc) v = _mm512_add_ps(v, _mm512_loadu_ps(yr));
+    _mm512_storeu_ps(yr, v);
   }
 }
 
@@ -108,14 +113,21 @@ void linear_amx_bf16(const uint16_t* packed, const uint16_t* w, float* y, int64_
                      int64_t k, int64_t m0, int64_t m1, bool accumulate) {
   configure_tiles();
   const int64_t ng = (n + 15) / 16;
-  for (int64_t o = m0; o < m1; o += 32) {
-    const bool two_a = m1 - o >= 32;
+  // Weight rows are taken in panels of ~1 MiB (kept in L2) and every activation tile pair passes
+  // over a panel before the next one; the activations are thus streamed once per panel instead of
+  // once per 32 weight rows.
+  const int64_t panel = std::max<int64_t>(32, (int64_t(1) << 20) / (2 * k) / 32 * 32);
+  for (int64_t p0 = m0; p0 < m1; p0 += panel) {
+    const int64_t p1 = std::min(m1, p0 + panel);
     for (int64_t g = 0; g < ng; g += 2) {
       const bool two_b = ng - g >= 2;
-      if (two_a && two_b) block<2, 2>(packed, w, y, n, m, k, o, g, accumulate);
-      else if (two_a) block<2, 1>(packed, w, y, n, m, k, o, g, accumulate);
-      else if (two_b) block<1, 2>(packed, w, y, n, m, k, o, g, accumulate);
-      else block<1, 1>(packed, w, y, n, m, k, o, g, accumulate);
+      for (int64_t o = p0; o < p1; o += 32) {
+        const bool two_a = p1 - o >= 32;
+        if (two_a && two_b) block<2, 2>(packed, w, y, n, m, k, o, g, accumulate);
+        else if (two_a) block<2, 1>(packed, w, y, n, m, k, o, g, accumulate);
+        else if (two_b) block<1, 2>(packed, w, y, n, m, k, o, g, accumulate);
+        else block<1, 1>(packed, w, y, n, m, k, o, g, accumulate);
+      }
     }
   }
   _tile_release();

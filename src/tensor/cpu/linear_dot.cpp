@@ -9,6 +9,9 @@
 #include <utility>  // std::index_sequence
 
 #include "tensor/cpu/linear_kernels.h"
+#if defined(__AVX512F__)
+#include "tensor/cpu/simd_math.h"  // simd::hsum
+#endif
 
 namespace t2::tensor::fast::detail {
 
@@ -18,16 +21,6 @@ constexpr int kMaxRm = 8;
 constexpr int kMaxRn = 6;
 constexpr int64_t kRowBlock = 64;  // weight rows kept hot in L2 while activation tiles pass
 
-#if defined(__AVX512F__) && defined(__AVX512BF16__)
-// Horizontal sum of 16 lanes (GCC 12's _mm512_reduce_add_ps trips -Wuninitialized).
-inline float hsum(__m512 v) {
-  __m256 a = _mm256_add_ps(_mm512_extractf32x8_ps(v, 0), _mm512_extractf32x8_ps(v, 1));
-  __m128 b = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
-  b = _mm_add_ps(b, _mm_movehl_ps(b, b));
-  b = _mm_add_ss(b, _mm_movehdup_ps(b));
-  return _mm_cvtss_f32(b);
-}
-#endif
 
 // One register tile: y[s, r] for s < RN activation rows, r < RM weight rows. WT selects the
 // weight format; x is bf16 for WT == bf16 and f32 otherwise.
@@ -70,7 +63,7 @@ void tile(const void* xv, int64_t kp, const void* wv, int64_t k, float* y, int64
   }
   for (int s = 0; s < RN; ++s)
     for (int r = 0; r < RM; ++r) {
-      float v = hsum(c[r][s]);
+      float v = simd::hsum(c[r][s]);
       y[s * m + r] = acc ? y[s * m + r] + v : v;
     }
 #else

@@ -2,6 +2,7 @@
 // activation formats and the kernels that consume them. Not part of the public API.
 //   dot kernels: y[n, m] from W rows streamed once per activation tile; AVX512-BF16 (vdpbf16ps)
 //                for bf16 weights, AVX-512 FMA for f32 / f16 weights.
+//   GEMM kernel: f32 / f16 weights at prefill-sized n, packed weight panels, 6×32 register tiles.
 //   AMX kernel:  bf16 weights with k % 32 == 0, TDPBF16PS on 16×32 tiles (prefill-sized n).
 #pragma once
 
@@ -20,6 +21,12 @@ void linear_dot_bf16(const uint16_t* xb, int64_t kp, const uint16_t* w, float* y
 // xf rows are zero-padded to kp (a multiple of 16).
 void linear_dot_f32(const float* xf, int64_t kp, const void* w, DType w_dtype, float* y, int64_t n,
                     int64_t m, int64_t k, int64_t m0, int64_t m1, bool accumulate);
+
+// Rows [m0, m1) of y[n, m] = x[n, k] · W[m, k]ᵀ for f32 or f16 weights by packed-panel GEMM
+// (f32 products and sums). Only when have_gemm_f32() (AVX-512 builds).
+void linear_gemm_f32(const float* x, const void* w, DType w_dtype, float* y, int64_t n, int64_t m,
+                     int64_t k, int64_t m0, int64_t m1, bool accumulate);
+bool have_gemm_f32();
 
 // True when the CPU and OS let this process use AMX-BF16 tiles (asks the kernel once).
 bool amx_available();

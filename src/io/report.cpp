@@ -1,0 +1,286 @@
+// ReportWriter: the crash journal, exactly-once bookkeeping, resume (rebuild by temp + rename) and
+// publishing; the HDF5 schema itself is written by report_h5.cpp.
+#include "io/report.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <sstream>
+#include <unordered_set>
+
+#include "base/error.h"
+#include "base/log.h"
+#include "base/timer.h"
+#include "io/file.h"
+#include "io/h5.h"
+#include "io/report_h5.h"
+#include "io/report_journal.h"
+
+namespace t2::io {
+namespace {
+
+using report_h5::Table;
+using report_h5::append_rows;
+using report_h5::open_table;
+using report_h5::write_run_attrs;
+using report_h5::write_summary;
+
+void check_task_name(const std::string& task) {
+  T2_CHECK(!task.empty() && task.find('/') == std::string::npos && task != "." && task != "..",
+           "report: task name '%s' cannot name an HDF5 group (empty, '/', '.' or '..')",
+           task.c_str());
+}
+
+// HDF5 variable-length strings end at the first NUL; replace NULs by U+FFFD before committing so
+// the journal and the report hold the same text.
+void sanitize(SampleRecord& r) {
+  for (std::string* s : {&r.id, &r.label, &r.expert, &r.prediction, &r.status, &r.text}) {
+    std::size_t p;
+    while ((p = s->find('\0')) != std::string::npos) s->replace(p, 1, "\xEF\xBF\xBD");
+  }
+}
+
+void fsync_path(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  T2_CHECK(fd >= 0, "cannot open '%s' to sync it: %s", path.c_str(), std::strerror(errno));
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  T2_CHECK(rc == 0, "cannot sync '%s': %s", path.c_str(), std::strerror(errno));
+}
+
+void rename_over(const std::string& from, const std::string& to) {
+  T2_CHECK(::rename(from.c_str(), to.c_str()) == 0, "cannot rename '%s' to '%s': %s",
+           from.c_str(), to.c_str(), std::strerror(errno));
+}
+
+std::string first_difference(const std::string& a, const std::string& b) {
+  const auto la = report_h5::split_text(a, '\n'), lb = report_h5::split_text(b, '\n');
+  for (std::size_t i = 0; i < std::max(la.size(), lb.size()); ++i) {
+    const std::string x = i < la.size() ? la[i] : "<end>", y = i < lb.size() ? lb[i] : "<end>";
+    if (x != y) return format("line %zu: report has '%s', this run has '%s'", i + 1, x.c_str(), y.c_str());
+  }
+  return "no line differs";
+}
+
+}  // namespace
+
+const char* run_status_name(RunStatus s) {
+  switch (s) {
+    case RunStatus::running: return "running";
+    case RunStatus::complete: return "complete";
+    case RunStatus::interrupted: return "interrupted";
+    case RunStatus::failed: return "failed";
+  }
+  return "unknown";
+}
+
+std::string journal_path(const std::string& report_path) { return report_path + ".journal"; }
+
+
+struct ReportWriter::Impl {
+  std::string path;
+  RunInfo run;
+  int64_t n_segments = 1;
+  h5::File file;
+  Journal journal;
+  std::map<std::string, TaskSummary> sums;
+  std::map<std::string, std::unordered_set<int64_t>> committed;
+  bool open = false;
+  ReportOptions options;
+  Timer since_sync;
+  std::map<std::string, Table> tables;
+
+  void add(const SampleRecord& r) {
+    committed[r.task].insert(r.index);
+    accumulate(sums[r.task], r);
+  }
+  void write_summaries(h5::File& f) const {
+    for (auto [task, s] : sums) {
+      finalize(s);
+      write_summary(f, task, s);
+    }
+  }
+};
+
+ReportWriter::ReportWriter() = default;
+ReportWriter::~ReportWriter() = default;
+ReportWriter::ReportWriter(ReportWriter&&) noexcept = default;
+ReportWriter& ReportWriter::operator=(ReportWriter&&) noexcept = default;
+
+ReportWriter ReportWriter::create(const std::string& path, const RunInfo& run,
+                                  const ReportOptions& options) {
+  const std::string jpath = journal_path(path);
+  if (!options.overwrite) {
+    T2_CHECK(!file_exists(path) && !file_exists(jpath),
+             "report '%s' (or its journal) already exists: continue it with --resume, or remove it "
+             "to start over", path.c_str());
+  }
+  ReportWriter w;
+  w.impl_ = std::make_unique<Impl>();
+  Impl& m = *w.impl_;
+  m.path = path;
+  m.run = run;
+  m.options = options;
+  m.journal = Journal::create(jpath, run);
+  m.file = h5::File::create(path);
+  write_run_attrs(m.file, run, 1, RunStatus::running, "");
+  m.file.flush();
+  m.open = true;
+  return w;
+}
+
+ReportWriter ReportWriter::resume(const std::string& path, const RunInfo& run,
+                                  const ReportOptions& options) {
+  const std::string jpath = journal_path(path);
+  RunInfo original;
+  int64_t n_segments = 1;
+  std::vector<SampleRecord> records;
+  bool have_journal = file_exists(jpath);
+  int64_t valid_bytes = 0;
+  if (have_journal) {
+    JournalContents j = read_journal(jpath);
+    if (j.torn_bytes > 0)
+      T2_LOG_WARN("journal '%s': dropping %lld bytes of an interrupted last write", jpath.c_str(),
+                  static_cast<long long>(j.torn_bytes));
+    original = j.run;
+    n_segments = j.n_segments;
+    records = std::move(j.records);
+    valid_bytes = j.valid_bytes;
+  } else {
+    T2_CHECK(file_exists(path), "--resume: neither report '%s' nor its journal exists; start the "
+             "run without --resume", path.c_str());
+    ReportData d = read_report(path);
+    original = d.run;
+    n_segments = d.n_segments;
+    for (auto& [task, rows] : d.tasks)
+      for (auto& r : rows) records.push_back(std::move(r));
+  }
+  T2_CHECK(original.command == run.command,
+           "--resume: report '%s' was written by '%s', not '%s'", path.c_str(),
+           original.command.c_str(), run.command.c_str());
+  T2_CHECK(original.config == run.config,
+           "--resume: the configuration differs from the one report '%s' was started with (%s); "
+           "resume with the same options or start a new report",
+           path.c_str(), first_difference(original.config, run.config).c_str());
+
+  ReportWriter w;
+  w.impl_ = std::make_unique<Impl>();
+  Impl& m = *w.impl_;
+  m.path = path;
+  m.run = run;
+  m.options = options;
+  m.run.start_time = original.start_time;
+  m.n_segments = n_segments + 1;
+  // Exactly once: a record seen twice (impossible unless files were edited) is dropped, with a warning.
+  std::vector<SampleRecord> unique;
+  for (auto& r : records) {
+    if (m.committed[r.task].count(r.index)) {
+      T2_LOG_WARN("report '%s': sample %s/%lld appears twice; keeping the first", path.c_str(),
+                  r.task.c_str(), static_cast<long long>(r.index));
+      continue;
+    }
+    m.add(r);
+    unique.push_back(std::move(r));
+  }
+  if (!have_journal) {
+    // Make the journal first (temp + rename) so a crash during the rebuild loses nothing.
+    const std::string tmp = jpath + ".tmp";
+    {
+      Journal j = Journal::create(tmp, original);
+      j.commit(unique);
+    }
+    rename_over(tmp, jpath);
+    valid_bytes = static_cast<int64_t>(std::filesystem::file_size(jpath));
+  }
+  // Rebuild the report from the committed records, then publish it atomically.
+  const std::string tmp = path + ".rebuild.tmp";
+  {
+    h5::File f = h5::File::create(tmp);
+    write_run_attrs(f, m.run, m.n_segments, RunStatus::running, "");
+    std::map<std::string, std::vector<const SampleRecord*>> by_task;
+    for (const auto& r : unique) by_task[r.task].push_back(&r);
+    for (const auto& [task, rows] : by_task) {
+      Table t = open_table(f, task);
+      append_rows(t, rows);
+    }
+    m.write_summaries(f);
+    f.flush();
+  }
+  fsync_path(tmp);
+  rename_over(tmp, path);
+  m.file = h5::File::open(path, h5::Mode::read_write);
+  m.journal = Journal::append_to(jpath, valid_bytes, m.run);
+  m.open = true;
+  T2_LOG_INFO("resuming report '%s': %zu samples already committed (segment %lld)", path.c_str(),
+              unique.size(), static_cast<long long>(m.n_segments));
+  return w;
+}
+
+bool ReportWriter::is_committed(const std::string& task, int64_t index) const {
+  const auto it = impl_->committed.find(task);
+  return it != impl_->committed.end() && it->second.count(index) > 0;
+}
+
+int64_t ReportWriter::n_committed() const {
+  int64_t n = 0;
+  for (const auto& [task, s] : impl_->committed) n += static_cast<int64_t>(s.size());
+  return n;
+}
+
+std::map<std::string, TaskSummary> ReportWriter::summaries() const {
+  auto out = impl_->sums;
+  for (auto& [task, s] : out) finalize(s);
+  return out;
+}
+
+void ReportWriter::commit(const std::vector<SampleRecord>& input) {
+  T2_CHECK(impl_ && impl_->open, "report: commit after finish");
+  Impl& m = *impl_;
+  std::vector<SampleRecord> records = input;
+  std::map<std::string, std::unordered_set<int64_t>> batch;
+  for (auto& r : records) {
+    check_task_name(r.task);
+    T2_CHECK(r.index >= 0, "report: sample index %lld of task '%s' is negative",
+             static_cast<long long>(r.index), r.task.c_str());
+    T2_CHECK(!is_committed(r.task, r.index) && batch[r.task].insert(r.index).second,
+             "report: sample %s/%lld committed twice (exactly-once violated)", r.task.c_str(),
+             static_cast<long long>(r.index));
+    sanitize(r);
+  }
+  const bool sync = m.options.sync_interval_s <= 0 ||
+                    m.since_sync.seconds() >= m.options.sync_interval_s;
+  m.journal.commit(records, sync);
+  if (sync) m.since_sync.reset();
+  std::map<std::string, std::vector<const SampleRecord*>> by_task;
+  for (const auto& r : records) {
+    by_task[r.task].push_back(&r);
+    m.add(r);
+  }
+  for (const auto& [task, rows] : by_task) {
+    auto it = m.tables.find(task);
+    if (it == m.tables.end()) it = m.tables.emplace(task, open_table(m.file, task)).first;
+    append_rows(it->second, rows);
+  }
+  m.file.flush();
+}
+
+void ReportWriter::finish(RunStatus status) {
+  T2_CHECK(impl_ && impl_->open, "report: finish called twice");
+  Impl& m = *impl_;
+  m.write_summaries(m.file);
+  write_run_attrs(m.file, m.run, m.n_segments, status, utc_now_iso8601());
+  m.file.flush();
+  m.tables.clear();
+  m.file.close();
+  m.open = false;
+  fsync_path(m.path);
+  m.journal.sync();
+  m.journal.close();
+  if (status == RunStatus::complete) std::remove(journal_path(m.path).c_str());
+}
+
+}  // namespace t2::io

@@ -1,0 +1,147 @@
+// Summaries and the binary record codec. Layout of encode_records:
+//   u32 count, then per record: str task | i64 index | str id | str label | str expert |
+//   str prediction | u8 correct | str status | i32 prompt_tokens | i32 generated_tokens |
+//   f64 pass1_s | f64 pass2_s | str text       (str = u32 length + bytes)
+#include "io/report_record.h"
+
+#include <cstring>
+#include <ctime>
+
+#include "base/error.h"
+
+namespace t2::io {
+namespace {
+
+template <typename T>
+void put(std::string& out, T v) {
+  out.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+
+void put_str(std::string& out, const std::string& s) {
+  T2_CHECK(s.size() <= 0xffffffffu, "record string of %zu bytes is too long", s.size());
+  put<uint32_t>(out, static_cast<uint32_t>(s.size()));
+  out += s;
+}
+
+class Reader {
+ public:
+  Reader(std::string_view b, const char* what) : b_(b), what_(what) {}
+  template <typename T>
+  T get() {
+    need(sizeof(T));
+    T v;
+    std::memcpy(&v, b_.data() + off_, sizeof v);
+    off_ += sizeof v;
+    return v;
+  }
+  std::string str() {
+    const uint32_t n = get<uint32_t>();
+    need(n);
+    std::string s(b_.substr(off_, n));
+    off_ += n;
+    return s;
+  }
+  bool done() const { return off_ == b_.size(); }
+  std::size_t offset() const { return off_; }
+
+ private:
+  void need(std::size_t n) const {
+    T2_CHECK(off_ + n <= b_.size(), "%s: truncated at byte %zu of %zu (needed %zu more bytes)",
+             what_, off_, b_.size(), n);
+  }
+  std::string_view b_;
+  const char* what_;
+  std::size_t off_ = 0;
+};
+
+}  // namespace
+
+void accumulate(TaskSummary& s, const SampleRecord& r) {
+  ++s.n;
+  s.n_correct += r.correct ? 1 : 0;
+  s.n_errors += r.ok() ? 0 : 1;
+  s.pass1_s += r.pass1_s;
+  s.pass2_s += r.pass2_s;
+  s.prompt_tokens += r.prompt_tokens;
+  s.generated_tokens += r.generated_tokens;
+  auto& l = s.by_label[r.label];
+  ++l.n;
+  l.n_correct += r.correct ? 1 : 0;
+}
+
+void finalize(TaskSummary& s) {
+  s.accuracy = s.n > 0 ? static_cast<double>(s.n_correct) / static_cast<double>(s.n) : 0.0;
+  s.pass_ratio = s.pass2_s > 0 ? s.pass1_s / s.pass2_s : 0.0;
+  const double t = s.pass1_s + s.pass2_s;
+  s.tokens_per_s = t > 0 ? static_cast<double>(s.generated_tokens) / t : 0.0;
+}
+
+TaskSummary summarize(const std::vector<SampleRecord>& records) {
+  TaskSummary s;
+  for (const auto& r : records) accumulate(s, r);
+  finalize(s);
+  return s;
+}
+
+std::string utc_now_iso8601() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string encode_records(const std::vector<SampleRecord>& records) {
+  std::string out;
+  put<uint32_t>(out, static_cast<uint32_t>(records.size()));
+  for (const auto& r : records) {
+    put_str(out, r.task);
+    put<int64_t>(out, r.index);
+    put_str(out, r.id);
+    put_str(out, r.label);
+    put_str(out, r.expert);
+    put_str(out, r.prediction);
+    put<uint8_t>(out, r.correct ? 1 : 0);
+    put_str(out, r.status);
+    put<int32_t>(out, r.prompt_tokens);
+    put<int32_t>(out, r.generated_tokens);
+    put<double>(out, r.pass1_s);
+    put<double>(out, r.pass2_s);
+    put_str(out, r.text);
+  }
+  return out;
+}
+
+std::vector<SampleRecord> decode_records(std::string_view bytes, const char* what) {
+  Reader in(bytes, what);
+  const uint32_t n = in.get<uint32_t>();
+  std::vector<SampleRecord> out;
+  out.reserve(std::min<uint32_t>(n, 1u << 16));
+  for (uint32_t i = 0; i < n; ++i) {
+    SampleRecord r;
+    r.task = in.str();
+    r.index = in.get<int64_t>();
+    r.id = in.str();
+    r.label = in.str();
+    r.expert = in.str();
+    r.prediction = in.str();
+    const uint8_t c = in.get<uint8_t>();
+    T2_CHECK(c <= 1, "%s: record %u has correct = %u (expected 0 or 1)", what, i, c);
+    r.correct = c == 1;
+    r.status = in.str();
+    r.prompt_tokens = in.get<int32_t>();
+    r.generated_tokens = in.get<int32_t>();
+    r.pass1_s = in.get<double>();
+    r.pass2_s = in.get<double>();
+    r.text = in.str();
+    T2_CHECK(!r.task.empty() && r.index >= 0,
+             "%s: record %u has task '%s' and index %lld (expected a task name and index >= 0)",
+             what, i, r.task.c_str(), static_cast<long long>(r.index));
+    out.push_back(std::move(r));
+  }
+  T2_CHECK(in.done(), "%s: %zu trailing bytes after %u records", what, bytes.size() - in.offset(), n);
+  return out;
+}
+
+}  // namespace t2::io
