@@ -3,6 +3,7 @@
 
 #include <cblas.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -23,6 +24,21 @@ void linear(const float* x, const float* w, float* y, int64_t n, int64_t m, int6
 void linear_dx(const float* dy, const float* w, float* dx, int64_t n, int64_t m, int64_t k,
                bool accumulate) {
   if (n == 0) return;
+  if (n <= 32) {
+    // Few rows and a long reduction (e.g. the head's 128k vocabulary): BLAS threads gain little
+    // here and stall badly on a busy machine; row-wise axpy over W's rows streams W once per row.
+    for (int64_t i = 0; i < n; ++i) {
+      float* out = dx + i * k;
+      if (!accumulate) std::fill(out, out + k, 0.0f);
+      for (int64_t j = 0; j < m; ++j) {
+        const float a = dy[i * m + j];
+        if (a == 0.0f) continue;
+        const float* wj = w + j * k;
+        for (int64_t e = 0; e < k; ++e) out[e] += a * wj[e];
+      }
+    }
+    return;
+  }
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(n), static_cast<int>(k),
               static_cast<int>(m), 1.0f, dy, static_cast<int>(m), w, static_cast<int>(k),
               accumulate ? 1.0f : 0.0f, dx, static_cast<int>(k));
