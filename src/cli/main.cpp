@@ -32,6 +32,7 @@ constexpr Command kCommands[] = {
     {"eval", "evaluate tasks (base, expert or mixture; one process or MPI) into an HDF5 report", t2::cli::run_eval},
     {"report", "summary tables of one or several reports (text or CSV)", t2::cli::run_report},
     {"pretrain", "train a Llama-family model from scratch on a JSONL corpus", t2::cli::run_pretrain},
+    {"train", "REINFORCE-train an SVF expert on a task (mpirun: data parallel)", t2::cli::run_train},
 };
 
 void print_usage(std::FILE* out) {
