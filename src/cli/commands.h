@@ -8,5 +8,14 @@ int run_version(int argc, char** argv);
 int run_mini_suite(int argc, char** argv);
 int run_eval(int argc, char** argv);
 int run_report(int argc, char** argv);
+int run_init(int argc, char** argv);
+int run_logprobs(int argc, char** argv);
+int run_generate(int argc, char** argv);
+int run_bench(int argc, char** argv);
+int run_tokenize(int argc, char** argv);
+int run_score(int argc, char** argv);
+int run_report(int argc, char** argv);
+int run_pretrain(int argc, char** argv);
+int run_train(int argc, char** argv);
 
 }  // namespace t2::cli

@@ -22,6 +22,14 @@ constexpr Command kCommands[] = {
     {"mini-suite", "generate the embedded mini task suite (real schemas)", t2::cli::run_mini_suite},
     {"eval", "evaluate tasks (base model; one process or MPI) into an HDF5 report", t2::cli::run_eval},
     {"report", "per-task summary tables of one or several reports (text or CSV)", t2::cli::run_report},
+    {"init", "write a random-weight checkpoint for a config.json", t2::cli::run_init},
+    {"generate", "generate tokens from a prompt (token ids)", t2::cli::run_generate},
+    {"logprobs", "teacher-forced log-probabilities of token sequences", t2::cli::run_logprobs},
+    {"bench", "prefill / decode / scoring throughput of a checkpoint", t2::cli::run_bench},
+    {"tokenize", "encode JSONL text or chat prompts to token ids, or decode ids", t2::cli::run_tokenize},
+    {"score", "rescore saved completions of a benchmark (no model)", t2::cli::run_score},
+    {"report", "summary tables of one or several reports (text or CSV)", t2::cli::run_report},
+    {"pretrain", "train a Llama-family model from scratch on a JSONL corpus", t2::cli::run_pretrain},
 };
 
 void print_usage(std::FILE* out) {

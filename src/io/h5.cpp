@@ -736,7 +736,10 @@ File File::open(const std::string& path, Mode mode) {
   T2_CHECK(is_hdf5(path), "HDF5: %s: not an HDF5 file (no HDF5 signature)", path.c_str());
   const unsigned flags = mode == Mode::read_write ? H5F_ACC_RDWR : H5F_ACC_RDONLY;
   const hid_t id = H5Fopen(path.c_str(), flags, H5P_DEFAULT);
-  if (id < 0) fail(path, "cannot open the file (truncated or damaged?)");
+  if (id < 0) {
+    fail(path, mode == Mode::read_write ? "cannot open the file for writing"
+                                        : "cannot open the file for reading");
+  }
   return File(Handle(id, path + ":/"), path, mode == Mode::read_write);
 }
 

@@ -6,8 +6,8 @@
 // write-temp-then-rename, and then appends. finish() publishes summaries, the end time and the
 // status; a complete run removes its journal.
 //
-// Cost: a commit is one fdatasync plus one HDF5 append per column and a flush; batch several
-// samples per commit (one work unit) rather than committing sample by sample.
+// Cost: a commit is one journal write (+ fdatasync, see ReportOptions) plus one HDF5 append per
+// column and a flush; commit a work unit's samples together rather than sample by sample.
 #pragma once
 
 #include <cstdint>
@@ -42,14 +42,25 @@ ReportData read_report(const std::string& path);
 // The journal path belonging to a report path.
 std::string journal_path(const std::string& report_path);
 
+struct ReportOptions {
+  bool overwrite = false;  // create: replace an existing report and journal
+  // Journal durability. Every commit is written to the journal before commit() returns, which
+  // survives the death of the process (kill -9, OOM, abort). fdatasync makes it survive a node
+  // crash too: after every commit when 0, else at most this many seconds apart (a node crash may
+  // then lose the last interval's units, which resume redoes; nothing is ever counted twice).
+  double sync_interval_s = 0.0;
+};
+
 class ReportWriter {
  public:
-  // Starts a new report. Refuses an existing report or journal unless overwrite is true.
-  static ReportWriter create(const std::string& path, const RunInfo& run, bool overwrite = false);
+  // Starts a new report. Refuses an existing report or journal unless options.overwrite.
+  static ReportWriter create(const std::string& path, const RunInfo& run,
+                             const ReportOptions& options = {});
   // Continues an interrupted run: committed records come from the journal when there is one (its
   // torn tail is dropped), else from the report itself. The configuration must equal the original
   // one (t2::Error shows the first differing line); world size, tp and hosts may change.
-  static ReportWriter resume(const std::string& path, const RunInfo& run);
+  static ReportWriter resume(const std::string& path, const RunInfo& run,
+                             const ReportOptions& options = {});
 
   ReportWriter();
   ~ReportWriter();

@@ -151,8 +151,13 @@ Journal& Journal::operator=(Journal&& other) noexcept {
   return *this;
 }
 
-void Journal::commit(const std::vector<SampleRecord>& records) {
-  write_frame('C', encode_records(records));
+void Journal::commit(const std::vector<SampleRecord>& records, bool sync) {
+  write_frame('C', encode_records(records), sync);
+}
+
+void Journal::sync() {
+  T2_CHECK(fd_ >= 0, "journal '%s' is closed", path_.c_str());
+  sync_fd(fd_, path_);
 }
 
 void Journal::close() {
@@ -160,7 +165,7 @@ void Journal::close() {
   fd_ = -1;
 }
 
-void Journal::write_frame(char type, const std::string& body_text) {
+void Journal::write_frame(char type, const std::string& body_text, bool sync) {
   T2_CHECK(fd_ >= 0, "journal '%s' is closed", path_.c_str());
   std::string frame(8, '\0');
   std::string body(1, type);
@@ -172,7 +177,7 @@ void Journal::write_frame(char type, const std::string& body_text) {
   std::memcpy(frame.data() + 4, &crc, 4);
   frame += body;
   write_all(fd_, frame.data(), frame.size(), path_);
-  sync_fd(fd_, path_);
+  if (sync) sync_fd(fd_, path_);
 }
 
 }  // namespace t2::io

@@ -1,7 +1,7 @@
 // The report's crash journal: an append-only file next to the report (REPORT.h5.journal) that is
-// the durable truth while a run is in progress. Each committed unit is one frame, written and
-// fsync'ed before the coordinator moves on, so a kill -9 at any moment loses at most the frame being
-// written; that torn tail is detected (length and CRC-32) and cut off when the journal is reopened.
+// the durable truth while a run is in progress. Each committed unit is one frame, written (and
+// by default fdatasync'ed) before the coordinator moves on, so a kill -9 at any moment loses at most
+// the frame being written; that torn tail is detected (length and CRC-32) and cut off when the journal is reopened.
 // HDF5 makes no such promise for a file whose writer died mid-flush, which is why resume rebuilds
 // the report from the journal (docs/report.md). Single writer; not thread-safe.
 #pragma once
@@ -41,14 +41,16 @@ class Journal {
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
 
-  // Appends one frame holding these records and fsyncs; after return they survive a crash.
-  void commit(const std::vector<SampleRecord>& records);
+  // Appends one frame holding these records. With sync (the default) it is fdatasync'ed before
+  // return and survives a node crash; without, it survives the death of the process only.
+  void commit(const std::vector<SampleRecord>& records, bool sync = true);
+  void sync();
   void close();
   const std::string& path() const { return path_; }
 
  private:
   Journal(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
-  void write_frame(char type, const std::string& body);
+  void write_frame(char type, const std::string& body, bool sync = true);
   int fd_ = -1;
   std::string path_;
 };

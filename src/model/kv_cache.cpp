@@ -14,6 +14,16 @@ void KvCache::reserve(int64_t n) {
   capacity_ = cap;
 }
 
+void KvCache::copy_from(const KvCache& other) {
+  reserve(other.n_tokens_);
+  const size_t n = static_cast<size_t>(other.n_tokens_ * kv_dim_);
+  for (size_t l = 0; l < k_.size(); ++l) {
+    std::copy(other.k_[l].begin(), other.k_[l].begin() + n, k_[l].begin());
+    std::copy(other.v_[l].begin(), other.v_[l].begin() + n, v_[l].begin());
+  }
+  n_tokens_ = other.n_tokens_;
+}
+
 size_t KvCache::bytes() const {
   return 2 * k_.size() * static_cast<size_t>(capacity_ * kv_dim_) * sizeof(float);
 }

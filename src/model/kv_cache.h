@@ -27,6 +27,8 @@ class KvCache {
   float* k(int64_t layer) { return k_[layer].data(); }
   float* v(int64_t layer) { return v_[layer].data(); }
   size_t bytes() const;
+  // Makes this cache hold the same tokens as other (same model shape).
+  void copy_from(const KvCache& other);
 
  private:
   int64_t kv_dim_;

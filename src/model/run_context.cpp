@@ -33,6 +33,11 @@ void RunContext::clear_sequence(int32_t slot) { cache(slot).clear(); }
 
 void RunContext::clear_all() { caches_.clear(); }
 
+void RunContext::copy_sequence(int32_t src, int32_t dst) {
+  if (src == dst) return;
+  cache(dst).copy_from(cache(src));
+}
+
 size_t RunContext::kv_bytes() const {
   size_t n = 0;
   for (const auto& c : caches_) n += c.bytes();

@@ -33,6 +33,9 @@ class RunContext {
   int64_t seq_len(int32_t slot) const;
   void clear_sequence(int32_t slot);
   void clear_all();  // drops every slot (keeps scratch memory)
+  // Copies the cache of slot src into slot dst (dst gets src's tokens; a shared prompt prefilled
+  // once). Cost: one copy of src's keys and values.
+  void copy_sequence(int32_t src, int32_t dst);
   KvCache& cache(int32_t slot);
   size_t kv_bytes() const;
 

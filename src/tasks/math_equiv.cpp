@@ -325,6 +325,9 @@ class Evaluator {
 
 bool numbers_close(double a, double b) {
   if (!std::isfinite(a) || !std::isfinite(b)) return false;
+  // Integral values compare exactly: a relative tolerance would accept 13536 for 13535.
+  if (std::fabs(a) < 9e15 && std::fabs(b) < 9e15 && a == std::round(a) && b == std::round(b))
+    return a == b;
   const double diff = std::fabs(a - b);
   return diff <= 1e-4 * std::max(std::fabs(a), std::fabs(b)) || diff < 1e-12;
 }
@@ -350,6 +353,7 @@ std::vector<std::string> split_top_level(const std::string& s) {
 
 bool normalized_equivalent(const std::string& p, const std::string& g, int depth) {
   if (p == g) return true;
+  if (is_plain_integer(p) && is_plain_integer(g)) return false;  // different integers
   const auto pv = evaluate_math_number(p);
   const auto gv = evaluate_math_number(g);
   if (pv && gv) return numbers_close(*pv, *gv);

@@ -183,7 +183,7 @@ Tokenizer Tokenizer::load(const std::string& path) {
   const fs::path dir = fs::path(file).parent_path();
   const std::string config_path = (dir / "tokenizer_config.json").string();
   std::string config = io::file_exists(config_path) ? io::read_file(config_path) : "";
-  Tokenizer tok = from_json(io::read_file(file), config, file);
+  Tokenizer tok = from_json(io::read_file(file), config, file, config_path);
 
   const std::string gen_path = (dir / "generation_config.json").string();
   if (io::file_exists(gen_path)) {
@@ -205,22 +205,18 @@ Tokenizer Tokenizer::load(const std::string& path) {
 }
 
 Tokenizer Tokenizer::from_json(const std::string& tokenizer_json, const std::string& config_json,
-                               const std::string& name) {
+                               const std::string& name, const std::string& config_name_in) {
   auto impl = std::make_unique<Impl>();
   impl->source = name;
-  json root;
-  try {
-    root = json::parse(tokenizer_json);
-  } catch (const json::exception& e) {
-    T2_FAIL("%s: not valid JSON: %s", name.c_str(), e.what());
-  }
+  BpeTables tables;
+  const json root = parse_tokenizer_json(tokenizer_json, name, &tables);
   T2_CHECK(root.is_object() && root.contains("model"),
            "%s: no \"model\" object (expected a Hugging Face tokenizer.json)", name.c_str());
   try {
     impl->normalizer = Normalizer(root.value("normalizer", json()), name);
     parse_pre_tokenizer(root.value("pre_tokenizer", json()), name, &impl->pre);
     impl->decoder = Decoder(root.value("decoder", json()), name);
-    impl->model.emplace(root["model"], impl->pre.byte_level, name);
+    impl->model.emplace(root["model"], tables, impl->pre.byte_level, name);
     impl->vocab_size = impl->model->n_ids();
 
     for (const auto& t : root.value("added_tokens", json::array())) {
@@ -269,24 +265,24 @@ Tokenizer Tokenizer::from_json(const std::string& tokenizer_json, const std::str
     im.chat_template_error = name + ": no tokenizer_config.json beside it, so no chat template";
     return tok;
   }
+  const std::string config_name =
+      config_name_in.empty() ? "tokenizer_config.json of " + name : config_name_in;
   json config;
   try {
     config = json::parse(config_json);
   } catch (const json::exception& e) {
-    T2_FAIL("tokenizer_config.json of %s: not valid JSON: %s", name.c_str(), e.what());
+    T2_FAIL("%s: not valid JSON: %s", config_name.c_str(), e.what());
   }
   const std::string bos = token_string(config.value("bos_token", json()));
   const std::string eos = token_string(config.value("eos_token", json()));
   if (!bos.empty()) {
     const int32_t id = tok.token_to_id(bos);
-    T2_CHECK(id >= 0, "tokenizer_config.json of %s: bos_token '%s' is not a token",
-             name.c_str(), bos.c_str());
+    T2_CHECK(id >= 0, "%s: bos_token '%s' is not a token", config_name.c_str(), bos.c_str());
     im.bos_id = id;
   }
   if (!eos.empty()) {
     const int32_t id = tok.token_to_id(eos);
-    T2_CHECK(id >= 0, "tokenizer_config.json of %s: eos_token '%s' is not a token",
-             name.c_str(), eos.c_str());
+    T2_CHECK(id >= 0, "%s: eos_token '%s' is not a token", config_name.c_str(), eos.c_str());
     im.eos_ids.push_back(id);
   }
   json tmpl = config.value("chat_template", json());
@@ -296,10 +292,9 @@ Tokenizer Tokenizer::from_json(const std::string& tokenizer_json, const std::str
       if (t.value("name", "") == "default") chosen = t.value("template", json());
     tmpl = chosen;
   }
-  const std::string config_name = "tokenizer_config.json of " + name;
   if (!tmpl.is_string()) {
-    im.chat_template_error = config_name + " has no chat_template (a base model?); built-in "
-                             "templates: " + ChatTemplate::builtin_names();
+    im.chat_template_error = config_name + " has no chat_template (a base model?); choose one "
+                             "of the built-in templates explicitly: " + ChatTemplate::builtin_names();
   } else {
     try {
       im.chat_template = ChatTemplate::recognise(tmpl.get<std::string>(), bos, eos, config_name);

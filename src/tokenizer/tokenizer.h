@@ -27,9 +27,10 @@ class Tokenizer {
   // Throws t2::Error naming the file for anything unsupported or malformed.
   static Tokenizer load(const std::string& path);
 
-  // Builds a tokenizer from file contents; config_json may be empty. name is used in messages.
+  // Builds a tokenizer from file contents; config_json may be empty. name and config_name (the
+  // files' names, config_name defaulting to one derived from name) are used in messages.
   static Tokenizer from_json(const std::string& tokenizer_json, const std::string& config_json,
-                             const std::string& name);
+                             const std::string& name, const std::string& config_name = "");
 
   Tokenizer(Tokenizer&&) noexcept;
   Tokenizer& operator=(Tokenizer&&) noexcept;

@@ -4,6 +4,7 @@
 // so every layout must return the same bytes as a direct single-process computation.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
 #include <map>
 #include <string>
@@ -163,7 +164,9 @@ TEST(WorkQueue, StopRequestEndsEarlyWithInterruptedStatus) {
   EXPECT_EQ(st.outcome, Outcome::interrupted);
   if (world().rank() == 0) {
     EXPECT_GE(delivered, 10);
-    EXPECT_LT(delivered, 60);
+    // After the request only units already running (one per leader, or two when a leader started
+    // its queued unit before the cancel arrived) may still be delivered.
+    EXPECT_LE(delivered, 10 + 2 * std::max(1, l.n_groups));
     EXPECT_EQ(st.n_finished + st.n_not_started + st.n_abandoned, 60);
     EXPECT_FALSE(st.must_abort);
   }

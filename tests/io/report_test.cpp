@@ -188,6 +188,28 @@ TEST_F(ReportTest, CommitIsExactlyOnce) {
   EXPECT_EQ(read_journal(journal_path(p)).records.size(), 3u);
 }
 
+TEST_F(ReportTest, NulBytesBecomeReplacementCharactersInBothFiles) {
+  const std::string p = path("nul.h5");
+  auto r = make_record("t", 0);
+  r.text = std::string("a\0b", 3);
+  {
+    ReportWriter w = ReportWriter::create(p, make_run());
+    w.commit({r});
+    w.finish(RunStatus::interrupted);
+  }
+  EXPECT_EQ(read_report(p).tasks.at("t")[0].text, "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(read_journal(journal_path(p)).records[0].text, "a\xEF\xBF\xBD" "b");
+}
+
+TEST_F(ReportTest, UnsyncedCommitsAreInTheJournalWhenTheWriterDies) {
+  const std::string p = path("nosync.h5");
+  {
+    ReportWriter w = ReportWriter::create(p, make_run(), ReportOptions{.sync_interval_s = 3600});
+    for (int i = 0; i < 3; ++i) w.commit({make_record("t", i)});
+  }
+  EXPECT_EQ(read_journal(journal_path(p)).records.size(), 3u);
+}
+
 TEST_F(ReportTest, RefusesToOverwriteAndRejectsForeignFiles) {
   const std::string p = path("x.h5");
   { ReportWriter::create(p, make_run()).finish(RunStatus::complete); }
@@ -197,7 +219,7 @@ TEST_F(ReportTest, RefusesToOverwriteAndRejectsForeignFiles) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("--resume"), std::string::npos) << e.what();
   }
-  EXPECT_NO_THROW(ReportWriter::create(p, make_run(), /*overwrite=*/true));
+  EXPECT_NO_THROW(ReportWriter::create(p, make_run(), ReportOptions{.overwrite = true}));
   { h5::File::create(path("other.h5")).set_attr("schema", "something-else"); }
   EXPECT_THROW(read_report(path("other.h5")), Error);
   write_file_atomic(path("bad.journal"), "not a journal");

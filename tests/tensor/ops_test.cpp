@@ -216,6 +216,24 @@ TEST_P(OpsTest, LogSoftmaxByHand) {
   }
 }
 
+TEST_P(OpsTest, LogSoftmaxMaskedEntries) {
+  // −inf logits (masked tokens) get probability 0 and leave the others as if they were absent.
+  std::vector<float> x(37, -INFINITY);
+  x[3] = 1.0f;
+  x[20] = 2.0f;
+  x[36] = 0.5f;
+  std::vector<float> y(37);
+  log_softmax(x.data(), y.data(), 1, 37);
+  double z = std::exp(1.0) + std::exp(2.0) + std::exp(0.5);
+  for (int j = 0; j < 37; ++j) {
+    if (std::isinf(x[j])) {
+      EXPECT_EQ(y[j], -INFINITY) << j;
+    } else {
+      EXPECT_NEAR(y[j], x[j] - std::log(z), 1e-6) << j;
+    }
+  }
+}
+
 TEST_P(OpsTest, EmbeddingGathersAndConverts) {
   const int64_t n_vocab = 7, d = 19;
   auto tf = random_floats(n_vocab * d, 51);

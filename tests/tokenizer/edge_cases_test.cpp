@@ -83,7 +83,7 @@ TEST(EdgeCases, EncodeAndDecodeMatchReference) {
     EXPECT_EQ(json(ids).dump(), json(expected).dump())
         << vocab << "/" << variant << " split_special=" << l.at("split_special") << " text "
         << json(text).dump().substr(0, 120);
-    EXPECT_EQ(tok.decode(ids), l.at("decoded").get<std::string>())
+    EXPECT_EQ(tok.decode(ids), l.value("decoded", text))
         << vocab << "/" << variant << " text " << json(text).dump().substr(0, 120);
     ++per_variant[vocab + "/" + variant];
   }

@@ -6,7 +6,8 @@ renderer. Run from the repository root in a venv with `pip install tokenizers tr
     /work/venv-tokenizer/bin/python tests/tokenizer/gen_edge_fixtures.py
 
 Line kinds (key "kind"):
-  encode   {vocab, variant, text, split_special, ids, decoded}   encode without BOS, then decode
+  encode   {vocab, variant, text, split_special, ids[, decoded]} encode without BOS, then decode
+                                                                  (decoded omitted: equals text)
   decode   {vocab, ids, decoded}                                  decode of hand-picked id runs
   chat     {vocab, template, template_name, bos, eos, messages, add_generation_prompt,
             rendered | error, ids}
@@ -15,6 +16,7 @@ Line kinds (key "kind"):
 import copy
 import json
 import os
+import random
 
 from tokenizers import Tokenizer
 from transformers.utils.chat_template_utils import render_jinja_template
@@ -83,11 +85,76 @@ TEXTS = [
     "Mixed 123abc\u4e2d\u658745\U0001F600!?\n\tEnd",
 ]
 
+
+
+def random_texts(n, seed=1234):
+    """Seeded random strings over a mix of scripts, digits, spaces and punctuation: long words
+    and odd neighbours that stress the split scanner and the BPE merge order."""
+    rng = random.Random(seed)
+    pools = ["abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "0123456789",
+             " ", "  \t\n\r", ".,;:!?'\"()[]{}<>-_=+*/\\|@#$%^&~`", "\u00e9\u00fc\u00f1\u00e7\u00df",
+             "\u4f60\u597d\u4e16\u754c\u6f22\u5b57", "\u3042\u3044\u3046\u30ab\u30bf",
+             "\u0430\u0431\u0432\u0433\u0434", "\u03b1\u03b2\u03b3\u03b4",
+             "\U0001F600\U0001F525\u2764\ufe0f\u200d", "\u0301\u0303\u0308", "\u2581",
+             "\u00a0\u3000\u2009", "\u0661\u0662\u00b2\u2167"]
+    out = []
+    for i in range(n):
+        length = rng.choice([5, 20, 80, 300, 600])
+        weights = [rng.random() for _ in pools]
+        out.append("".join(rng.choice(rng.choices(pools, weights)[0]) for _ in range(length)))
+    return out
+
+
+def gsm8k_texts(n):
+    """The first n GSM8K training records (question + answer), real-size prose with numbers."""
+    path = "../shared/datasets/gsm8k/train.jsonl"
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            j = json.loads(line)
+            out.append(j["question"] + "\n" + j["answer"])
+            if len(out) == n:
+                break
+    return out
+
+
+TEXTS += random_texts(40) + gsm8k_texts(8)
+
 # Id runs whose decode needs care: byte tokens that do not form whole characters.
 LLAMA3_DECODE = [[9468], [9468, 239], [9468, 239, 222], [9468, 239, 222, 9468], [15722],
                  [128000, 9906, 128009], [55, 9468, 16], [239, 239, 239]]
 MISTRAL_DECODE = [[1], [1, 22557], [22557, 28705, 28705], [28705], [243], [243, 191],
                   [243, 191, 151, 131], [228, 189, 163], [2, 28705, 1024], [1, 2, 0]]
+
+
+
+def byte_runs(tj, vocab, n=40, seed=99):
+    """Seeded runs of single-byte tokens (byte-level alphabet chars for Llama 3, <0xNN> for
+    Mistral), biased towards UTF-8 lead and continuation bytes: the reference's lossy UTF-8
+    repair (one U+FFFD per maximal ill-formed subpart, or per byte in ByteFallback) is the oracle."""
+    rng = random.Random(seed)
+    byte_to_char = {}
+    nxt = 256
+    for b in range(256):
+        printable = 0x21 <= b <= 0x7E or 0xA1 <= b <= 0xAC or b >= 0xAE
+        byte_to_char[b] = chr(b) if printable else chr(nxt)
+        nxt += 0 if printable else 1
+    vocab_map = tj["model"]["vocab"]
+    def token_id(b):
+        return vocab_map[byte_to_char[b]] if vocab == "llama3" else vocab_map["<0x%02X>" % b]
+    choices = [range(0x20, 0x7F), range(0x80, 0xC0), range(0xC0, 0xE0), range(0xE0, 0xF0),
+               range(0xF0, 0xF8), range(0xF8, 0x100)]
+    runs = []
+    for _ in range(n):
+        k = rng.randint(1, 10)
+        runs.append([token_id(rng.choice(rng.choice(choices))) for _ in range(k)])
+    # Whole characters split over byte tokens, cut at every length.
+    for text in ("\u00e9", "\u20ac", "\U0001F600"):
+        raw = text.encode()
+        for cut in range(1, len(raw) + 1):
+            runs.append([token_id(b) for b in raw[:cut]])
+    return runs
+
 
 CHATS = [
     ([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "2+2?"}], True),
@@ -119,10 +186,14 @@ def main():
                 if split and not any(s in text for s in ("<|", "<s>", "</s>", "<unk>")):
                     continue
                 ids = tok.encode(text, add_special_tokens=False).ids
-                lines.append({"kind": "encode", "vocab": vocab, "variant": variant, "text": text,
-                              "split_special": split, "ids": ids,
-                              "decoded": tok.decode(ids, skip_special_tokens=False)})
-    for vocab, runs in (("llama3", LLAMA3_DECODE), ("mistral", MISTRAL_DECODE)):
+                line = {"kind": "encode", "vocab": vocab, "variant": variant, "text": text,
+                        "split_special": split, "ids": ids}
+                decoded = tok.decode(ids, skip_special_tokens=False)
+                if decoded != text:  # "decoded" is left out when it equals "text"
+                    line["decoded"] = decoded
+                lines.append(line)
+    for vocab, runs in (("llama3", LLAMA3_DECODE + byte_runs(files["llama3"], "llama3")),
+                        ("mistral", MISTRAL_DECODE + byte_runs(files["mistral"], "mistral"))):
         tok = Tokenizer.from_file(f"{FIX}/{vocab}/tokenizer.json")
         for ids in runs:
             lines.append({"kind": "decode", "vocab": vocab, "ids": ids,
@@ -149,7 +220,7 @@ def main():
 
     with open(OUT, "w", encoding="utf-8") as f:
         for line in lines:
-            f.write(json.dumps(line, ensure_ascii=True) + "\n")
+            f.write(json.dumps(line, ensure_ascii=False) + "\n")
     kinds = {}
     for line in lines:
         kinds[line["kind"]] = kinds.get(line["kind"], 0) + 1

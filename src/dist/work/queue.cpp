@@ -1,8 +1,11 @@
 // The work queue: coordinator loop (rank 0), leader loop, group-member loop and the inline loop.
 // Wire format (little-endian, private to this file):
 //   unit   (0 -> leader, tag kTagUnit):   u64 id | payload
-//   result (leader -> 0, tag kTagResult): u64 id | u8 ok | f64 seconds | payload or error text
+//   result (leader -> 0, tag kTagResult): u64 id | u8 status (0 failed, 1 ok, 2 skipped) |
+//                                         f64 seconds | payload or error text
 //   stop   (0 -> leader, tag kTagStop):   i32 exit code
+//   cancel (0 -> leader, tag kTagCancel): empty; units received from now on are skipped (a stop
+//                                         request must not wait for units queued at a leader)
 //   heartbeat (leader -> 0):              empty
 //   wake   (leader -> member, group):     u8 kind (1 unit, 2 stop) | i32 exit code; a unit is then
 //                                         broadcast in the group from the leader.
@@ -12,6 +15,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <algorithm>
 #include <deque>
 #include <exception>
 #include <mutex>
@@ -31,6 +35,10 @@ constexpr int kTagStop = 102;
 constexpr int kTagResult = 103;
 constexpr int kTagHeartbeat = 104;
 constexpr int kTagGroupWake = 105;
+constexpr int kTagCancel = 106;
+constexpr uint8_t kResultFailed = 0;
+constexpr uint8_t kResultOk = 1;
+constexpr uint8_t kResultSkipped = 2;
 constexpr char kWakeUnit = 1;
 constexpr char kWakeStop = 2;
 
@@ -59,7 +67,7 @@ class Backoff {
       std::this_thread::yield();
       return;
     }
-    const int us = std::min(1000, 20 << std::min(n_ - 20, 6));
+    const int us = std::min(250, 10 << std::min(n_ - 20, 5));
     ++n_;
     std::this_thread::sleep_for(std::chrono::microseconds(us));
   }
@@ -185,12 +193,11 @@ QueueStats coordinate(const Communicator& world, const WorldLayout& layout,
   st.n_units = static_cast<int64_t>(units.size());
   st.units_per_group.assign(layout.n_groups, 0);
   struct Slot {
-    int64_t unit = -1;  // index into units, -1 when idle
+    std::deque<std::size_t> units;  // indices into units, in the order the leader runs them
     double last_seen = 0.0;
   };
   std::vector<Slot> slots(layout.n_groups);
-  std::deque<int> idle;
-  for (int g = 0; g < layout.n_groups; ++g) idle.push_back(g);
+  const std::size_t depth = static_cast<std::size_t>(std::max(1, opt.units_in_flight));
   std::deque<std::size_t> pending;
   for (std::size_t i = 0; i < units.size(); ++i) pending.push_back(i);
   int64_t in_flight = 0;
@@ -204,19 +211,25 @@ QueueStats coordinate(const Communicator& world, const WorldLayout& layout,
       stop_at = wall.seconds();
       st.n_not_started = static_cast<int64_t>(pending.size());
       pending.clear();
-      T2_LOG_WARN("stop requested: %lld units not started, waiting up to %.0f s for %lld in flight",
+      for (int g = 0; g < layout.n_groups; ++g) {
+        if (slots[g].units.size() > 1) world.send({}, layout.leader_rank(g), kTagCancel);
+      }
+      T2_LOG_WARN("stop requested: %lld units not started, waiting up to %.1f s for %lld in flight",
                   static_cast<long long>(st.n_not_started), opt.drain_timeout_s,
                   static_cast<long long>(in_flight));
     }
     Timer busy;
-    while (!pending.empty() && !idle.empty()) {
-      const int g = idle.front();
-      idle.pop_front();
-      const std::size_t u = pending.front();
-      pending.pop_front();
-      world.send(encode_unit(units[u]), layout.leader_rank(g), kTagUnit);
-      slots[g] = Slot{static_cast<int64_t>(u), wall.seconds()};
-      ++in_flight;
+    // Fill every leader to one unit first, then to the prefetch depth.
+    for (std::size_t level = 1; level <= depth && !pending.empty(); ++level) {
+      for (int g = 0; g < layout.n_groups && !pending.empty(); ++g) {
+        if (slots[g].units.size() >= level) continue;
+        const std::size_t u = pending.front();
+        pending.pop_front();
+        world.send(encode_unit(units[u]), layout.leader_rank(g), kTagUnit);
+        if (slots[g].units.empty()) slots[g].last_seen = wall.seconds();
+        slots[g].units.push_back(u);
+        ++in_flight;
+      }
     }
     if (in_flight == 0) break;
     if (const auto info = world.iprobe(kAnySource, kAnyTag)) {
@@ -230,17 +243,22 @@ QueueStats coordinate(const Communicator& world, const WorldLayout& layout,
         std::size_t off = 0;
         UnitResult r;
         r.id = get<uint64_t>(m.bytes, off, "result");
-        r.ok = get<uint8_t>(m.bytes, off, "result") != 0;
+        const uint8_t status = get<uint8_t>(m.bytes, off, "result");
+        r.ok = status == kResultOk;
         r.seconds = get<double>(m.bytes, off, "result");
         (r.ok ? r.payload : r.error) = m.bytes.substr(off);
         r.worker_rank = m.source;
-        T2_CHECK(slots[g].unit >= 0 && units[slots[g].unit].id == r.id,
-                 "work queue: rank %d returned unit %llu, which it was not running", m.source,
-                 static_cast<unsigned long long>(r.id));
-        const WorkUnit& unit = units[slots[g].unit];
-        slots[g].unit = -1;
-        idle.push_back(g);
+        T2_CHECK(!slots[g].units.empty() && units[slots[g].units.front()].id == r.id,
+                 "work queue: rank %d returned unit %llu, which it was not running next",
+                 m.source, static_cast<unsigned long long>(r.id));
+        const WorkUnit& unit = units[slots[g].units.front()];
+        slots[g].units.pop_front();
         --in_flight;
+        if (status == kResultSkipped) {  // cancelled after a stop request: never started
+          ++st.n_not_started;
+          st.coordinator_busy_s += busy.seconds();
+          continue;
+        }
         Timer t;
         on_result(unit, r);
         st.result_fn_s += t.seconds();
@@ -257,13 +275,14 @@ QueueStats coordinate(const Communicator& world, const WorldLayout& layout,
     st.coordinator_busy_s += busy.seconds();
     const double now = wall.seconds();
     for (int g = 0; g < layout.n_groups; ++g) {
-      if (slots[g].unit < 0 || opt.silence_timeout_s <= 0) continue;
+      if (slots[g].units.empty() || opt.silence_timeout_s <= 0) continue;
       const double silent = now - slots[g].last_seen;
       T2_CHECK(silent <= opt.silence_timeout_s,
                "worker rank %d (leader of group %d) has been silent for %.1f s while running unit "
                "%llu (limit %.1f s): the process is stopped, hung or dead",
                layout.leader_rank(g), g, silent,
-               static_cast<unsigned long long>(units[slots[g].unit].id), opt.silence_timeout_s);
+               static_cast<unsigned long long>(units[slots[g].units.front()].id),
+               opt.silence_timeout_s);
     }
     if (stopping && now - stop_at > opt.drain_timeout_s) {
       st.n_abandoned = in_flight;
@@ -280,7 +299,7 @@ QueueStats coordinate(const Communicator& world, const WorldLayout& layout,
   std::string stop;
   put<int32_t>(stop, st.exit_code);
   for (int g = 0; g < layout.n_groups; ++g) {
-    if (slots[g].unit < 0) world.send(stop, layout.leader_rank(g), kTagStop);
+    if (slots[g].units.empty()) world.send(stop, layout.leader_rank(g), kTagStop);
   }
   st.wall_s = wall.seconds();
   return st;
@@ -292,8 +311,13 @@ QueueStats lead(const Communicator& world, const WorldLayout& layout, const Work
   Timer wall;
   Heartbeat heartbeat(world, opt.silence_timeout_s > 0 ? opt.heartbeat_s : 0.0);
   const Communicator& group = layout.group_comm;
+  bool cancelled = false;
   for (;;) {
     Message m = poll_recv(world, 0, kAnyTag);
+    if (m.tag == kTagCancel) {
+      cancelled = true;
+      continue;
+    }
     if (m.tag == kTagStop) {
       std::size_t off = 0;
       st.exit_code = get<int32_t>(m.bytes, off, "stop");
@@ -301,6 +325,18 @@ QueueStats lead(const Communicator& world, const WorldLayout& layout, const Work
       break;
     }
     T2_CHECK(m.tag == kTagUnit, "work queue: unexpected tag %d from the coordinator", m.tag);
+    if (!cancelled && world.iprobe(0, kTagCancel)) {
+      world.recv(0, kTagCancel);
+      cancelled = true;
+    }
+    if (cancelled) {
+      std::string out;
+      put<uint64_t>(out, decode_unit(m.bytes).id);
+      put<uint8_t>(out, kResultSkipped);
+      put<double>(out, 0.0);
+      world.send(out, 0, kTagResult);
+      continue;
+    }
     if (group.size() > 1) {
       for (int r = 1; r < group.size(); ++r) group.send(wake(kWakeUnit, 0), r, kTagGroupWake);
       group.broadcast(m.bytes, 0);
@@ -308,7 +344,7 @@ QueueStats lead(const Communicator& world, const WorldLayout& layout, const Work
     const UnitResult r = run_unit(decode_unit(m.bytes), group, fn);
     std::string out;
     put<uint64_t>(out, r.id);
-    put<uint8_t>(out, r.ok ? 1 : 0);
+    put<uint8_t>(out, r.ok ? kResultOk : kResultFailed);
     put<double>(out, r.seconds);
     out += r.ok ? r.payload : r.error;
     world.send(out, 0, kTagResult);

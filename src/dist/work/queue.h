@@ -1,5 +1,6 @@
-// The coordinator/worker work queue. Rank 0 holds opaque work units (id + bytes) and hands them one
-// at a time to idle group leaders (dynamic: units may cost very different times); a leader
+// The coordinator/worker work queue. Rank 0 holds opaque work units (id + bytes) and hands them to
+// group leaders as they finish earlier ones (dynamic: units may cost very different times; each
+// leader holds at most units_in_flight, default 2, so it never waits for rank 0 between units); a leader
 // broadcasts its unit inside its group, every group rank runs the unit function with the group
 // communicator (tensor parallelism), and the leader returns the result bytes to rank 0 only.
 // Rank 0 calls the result callback exactly once per finished unit; it is the place to commit results
@@ -52,6 +53,9 @@ struct QueueOptions {
   // then means a stopped or wedged process, not a long unit; without heartbeats this bounds a unit.
   double silence_timeout_s = 120.0;
   double heartbeat_s = 2.0;
+  // Units queued at each leader: 2 lets a leader start its next unit while rank 0 commits the
+  // previous result (hides the coordinator's latency); 1 is strictly one unit at a time.
+  int units_in_flight = 2;
   // After a stop request: how long to wait for units in flight before abandoning them.
   double drain_timeout_s = 20.0;
   // Polled at unit boundaries on rank 0 (e.g. StopSignals::requested). Empty = never stop.

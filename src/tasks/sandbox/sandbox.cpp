@@ -242,11 +242,12 @@ Result Sandbox::run_with(const Job& job, Isolation mode) const {
   const auto t0 = std::chrono::steady_clock::now();
   Result result;
   // Private temporary directory with the inputs.
-  std::string dir_tmpl = temp_base() + "/t2sbx-XXXXXX";
+  const std::string root = limits_.temp_root.empty() ? temp_base() : limits_.temp_root;
+  std::string dir_tmpl = root + "/t2sbx-XXXXXX";
   std::vector<char> dir_buf(dir_tmpl.begin(), dir_tmpl.end());
   dir_buf.push_back('\0');
   T2_CHECK(::mkdtemp(dir_buf.data()) != nullptr, "sandbox: cannot create a temporary directory in %s: %s",
-           temp_base().c_str(), std::strerror(errno));
+           root.c_str(), std::strerror(errno));
   const std::string dir = dir_buf.data();
   struct DirCleanup {
     std::string d;

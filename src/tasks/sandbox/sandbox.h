@@ -23,6 +23,7 @@ struct Limits {
   size_t file_bytes = 16ull << 20;  // RLIMIT_FSIZE
   int open_files = 64;              // RLIMIT_NOFILE
   size_t output_bytes = 64 << 10;   // stdout+stderr kept; the pipe is closed beyond it
+  std::string temp_root;            // where run directories are made ("" = $TMPDIR or /tmp)
 };
 
 // How strongly runs are isolated; chosen once per Sandbox by probing the kernel.

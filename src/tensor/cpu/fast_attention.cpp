@@ -1,13 +1,199 @@
-// Fast causal grouped-query attention of one sequence.
+// Fast causal grouped-query attention of one sequence. Keys are first transposed per KV head
+// ([head_dim][n_ctx]) so that scores for 16 keys come from one vector FMA per query element; up to
+// 8 query rows (the heads of a KV group, times neighbouring positions) share each pass over the
+// keys. Per row: a max-subtracted softmax with the vector exp, then out = Σ p_t v_t / Σ p_t with the
+// output row in registers. Tasks (row block, KV head) are spread over OpenMP threads. head_dim up
+// to 256 is supported; larger heads, and builds without AVX-512, use the reference kernel.
+#include <algorithm>
+#include <cmath>
+#include <cstring>  // std::memcpy
+#include <vector>
+
 #include "tensor/cpu/fast.h"
 #include "tensor/cpu/reference.h"
+#if defined(__AVX512F__)
+#include "tensor/cpu/simd_math.h"  // simd::exp, simd::hsum
+#endif
 
 namespace t2::tensor::fast {
+
+#if defined(__AVX512F__)
+
+namespace {
+
+constexpr int kMaxRows = 8;  // query rows (heads × positions) sharing one pass over the keys
+
+int64_t round16(int64_t v) { return (v + 15) / 16 * 16; }
+
+__mmask16 lanes(int64_t count) {
+  if (count <= 0) return 0;
+  return count >= 16 ? __mmask16(0xffff) : __mmask16((1u << count) - 1u);
+}
+
+// kt[d][t] = k[t, kv head, d] for t < n_ctx, zero up to ldk: keys become contiguous per dimension.
+// vc[t][d] = v[t, kv head, d]: the head's values without the other heads in between (cache rows of
+// one head sit 2 KiB apart in Llama-3.2-1B, a stride that maps them all to a few L1 sets).
+void repack_kv(const float* k, const float* v, int64_t n_ctx, int64_t kv_stride, int64_t head_dim,
+               int64_t ldk, float* kt, float* vc) {
+  for (int64_t t = 0; t < n_ctx; ++t) {
+    for (int64_t d = 0; d < head_dim; ++d) kt[d * ldk + t] = k[t * kv_stride + d];
+    std::memcpy(vc + t * head_dim, v + t * kv_stride, size_t(head_dim) * sizeof(float));
+  }
+  for (int64_t d = 0; d < head_dim; ++d)
+    for (int64_t t = n_ctx; t < ldk; ++t) kt[d * ldk + t] = 0.0f;
+}
+
+// Rows of one KV head: their queries, outputs and number of visible keys.
+struct Rows {
+  const float* q[kMaxRows];
+  float* o[kMaxRows];
+  int64_t n_keys[kMaxRows];
+};
+
+// score[r][t] = scale · q_r · k_t for t < n_keys[r] (16 keys per step, one broadcast per query
+// element); row_max[r] = max over those t.
+template <int RB>
+void scores(const Rows& rows, const float* kt, int64_t ldk, int64_t head_dim, float scale,
+            float* score, float* row_max) {
+  int64_t n_max = 0;
+  for (int r = 0; r < RB; ++r) n_max = std::max(n_max, rows.n_keys[r]);
+  const __m512 vscale = _mm512_set1_ps(scale);
+  __m512 vmax[RB];
+  for (int r = 0; r < RB; ++r) vmax[r] = _mm512_set1_ps(-INFINITY);
+  for (int64_t t0 = 0; t0 < n_max; t0 += 16) {
+    __m512 acc[RB];
+    for (int r = 0; r < RB; ++r) acc[r] = _mm512_setzero_ps();
+    for (int64_t d = 0; d < head_dim; ++d) {
+      __m512 kv = _mm512_loadu_ps(kt + d * ldk + t0);
+      for (int r = 0; r < RB; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(rows.q[r][d]), kv, acc[r]);
+    }
+    for (int r = 0; r < RB; ++r) {
+      __mmask16 m = lanes(rows.n_keys[r] - t0);
+      __m512 sv = _mm512_mask_mul_ps(_mm512_set1_ps(-INFINITY), m, acc[r], vscale);
+      _mm512_storeu_ps(score + r * ldk + t0, sv);
+      vmax[r] = _mm512_max_ps(vmax[r], sv);
+    }
+  }
+  for (int r = 0; r < RB; ++r) row_max[r] = _mm512_reduce_max_ps(vmax[r]);
+}
+
+// out = Σ_t softmax(score)_t · v_t over t < n_keys; head_dim in (16·(NV−1), 16·NV], `mask` covers
+// the last vector. score is overwritten with the unnormalised weights.
+template <int NV>
+void softmax_pv(float* score, int64_t n_keys, float mx, const float* v, int64_t v_stride,
+                __mmask16 mask, float* o) {
+  const __m512 vmx = _mm512_set1_ps(mx);
+  __m512 vsum = _mm512_setzero_ps();
+  for (int64_t t = 0; t < n_keys; t += 16) {
+    __mmask16 tm = lanes(n_keys - t);
+    __m512 e = _mm512_maskz_mov_ps(tm, simd::exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(tm, score + t), vmx)));
+    _mm512_mask_storeu_ps(score + t, tm, e);
+    vsum = _mm512_add_ps(vsum, e);
+  }
+  // Two interleaved accumulator sets (even and odd keys) halve the FMA dependency chains.
+  constexpr int kSets = NV <= 8 ? 2 : 1;
+  __m512 acc[kSets][NV];
+  for (int a = 0; a < kSets; ++a)
+    for (int u = 0; u < NV; ++u) acc[a][u] = _mm512_setzero_ps();
+  auto step = [&](int a, int64_t t) {
+    const float* vt = v + t * v_stride;
+    __m512 p = _mm512_set1_ps(score[t]);
+    for (int u = 0; u < NV; ++u)
+      acc[a][u] = _mm512_fmadd_ps(p, _mm512_maskz_loadu_ps(u == NV - 1 ? mask : __mmask16(0xffff), vt + 16 * u), acc[a][u]);
+  };
+  int64_t t = 0;
+  if constexpr (kSets == 2) {
+    for (; t + 2 <= n_keys; t += 2) {
+      step(0, t);
+      step(1, t + 1);
+    }
+    for (int u = 0; u < NV; ++u) acc[0][u] = _mm512_add_ps(acc[0][u], acc[1][u]);
+  }
+  for (; t < n_keys; ++t) step(0, t);
+  const __m512 vinv = _mm512_set1_ps(1.0f / simd::hsum(vsum));
+  for (int u = 0; u < NV; ++u)
+    _mm512_mask_storeu_ps(o + 16 * u, u == NV - 1 ? mask : __mmask16(0xffff), _mm512_mul_ps(acc[0][u], vinv));
+}
+
+using ScoresFn = void (*)(const Rows&, const float*, int64_t, int64_t, float, float*, float*);
+using SoftmaxPvFn = void (*)(float*, int64_t, float, const float*, int64_t, __mmask16, float*);
+
+constexpr ScoresFn kScores[kMaxRows] = {scores<1>, scores<2>, scores<3>, scores<4>,
+                                        scores<5>, scores<6>, scores<7>, scores<8>};
+constexpr SoftmaxPvFn kSoftmaxPv[16] = {
+    softmax_pv<1>,  softmax_pv<2>,  softmax_pv<3>,  softmax_pv<4>,  softmax_pv<5>,  softmax_pv<6>,
+    softmax_pv<7>,  softmax_pv<8>,  softmax_pv<9>,  softmax_pv<10>, softmax_pv<11>, softmax_pv<12>,
+    softmax_pv<13>, softmax_pv<14>, softmax_pv<15>, softmax_pv<16>};
+
+}  // namespace
+
+void attention(const float* q, const float* k, const float* v, float* out, int64_t n_q,
+               int64_t q_pos0, int64_t n_ctx, int64_t n_head, int64_t n_kv_head, int64_t head_dim,
+               float scale) {
+  if (head_dim > 256) {
+    ref::attention(q, k, v, out, n_q, q_pos0, n_ctx, n_head, n_kv_head, head_dim, scale);
+    return;
+  }
+  const int nv = int((head_dim + 15) / 16);
+  const __mmask16 mask = lanes(head_dim - 16 * (nv - 1));
+  const SoftmaxPvFn softmax_pv_fn = kSoftmaxPv[nv - 1];
+  const int64_t group = n_head / n_kv_head;
+  const int64_t kv_stride = n_kv_head * head_dim;
+  const int64_t n_vis = q_pos0 + n_q;  // keys any query can see
+  // Row stride of the transposed keys, padded by 16 so that it is never a multiple of 4 KiB (rows
+  // at such strides share L1 sets and the transposition would thrash them).
+  const int64_t ldk = round16(n_vis) + 16;
+  // Rows of a task: `per_task` consecutive query positions × the `group` heads of one KV head.
+  const int64_t per_task = std::max<int64_t>(1, kMaxRows / group);
+  const int64_t n_blocks = (n_q + per_task - 1) / per_task;
+  // Per KV head: transposed keys [head_dim][ldk], then values [n_vis][head_dim].
+  const int64_t kv_block = head_dim * ldk + n_vis * head_dim;
+  static thread_local std::vector<float> kv_buf;
+  kv_buf.resize(size_t(n_kv_head * kv_block));
+  float* kv_all = kv_buf.data();  // workers must use this pointer, not their own thread_local
+  const int64_t work = n_q * n_head * n_vis * head_dim;
+#pragma omp parallel if (work >= (1 << 16))
+  {
+#pragma omp for schedule(static)
+    for (int64_t kh = 0; kh < n_kv_head; ++kh)
+      repack_kv(k + kh * head_dim, v + kh * head_dim, n_vis, kv_stride, head_dim, ldk,
+                kv_all + kh * kv_block, kv_all + kh * kv_block + head_dim * ldk);
+    std::vector<float> score(size_t(kMaxRows * ldk));
+    float row_max[kMaxRows];
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t task = 0; task < n_blocks * n_kv_head; ++task) {
+      const int64_t blk = task / n_kv_head, kh = task % n_kv_head;
+      const float* kt = kv_all + kh * kv_block;
+      const float* vc = kt + head_dim * ldk;
+      Rows rows;
+      int nr = 0;
+      auto flush = [&] {
+        kScores[nr - 1](rows, kt, ldk, head_dim, scale, score.data(), row_max);
+        for (int r = 0; r < nr; ++r)
+          softmax_pv_fn(score.data() + r * ldk, rows.n_keys[r], row_max[r], vc, head_dim, mask,
+                        rows.o[r]);
+        nr = 0;
+      };
+      for (int64_t i = blk * per_task; i < std::min(n_q, (blk + 1) * per_task); ++i)
+        for (int64_t h = kh * group; h < (kh + 1) * group; ++h) {
+          rows.q[nr] = q + (i * n_head + h) * head_dim;
+          rows.o[nr] = out + (i * n_head + h) * head_dim;
+          rows.n_keys[nr] = q_pos0 + i + 1;
+          if (++nr == kMaxRows) flush();
+        }
+      if (nr > 0) flush();
+    }
+  }
+}
+
+#else  // portable build: the reference kernel is the fast path
 
 void attention(const float* q, const float* k, const float* v, float* out, int64_t n_q,
                int64_t q_pos0, int64_t n_ctx, int64_t n_head, int64_t n_kv_head, int64_t head_dim,
                float scale) {
   ref::attention(q, k, v, out, n_q, q_pos0, n_ctx, n_head, n_kv_head, head_dim, scale);
 }
+
+#endif
 
 }  // namespace t2::tensor::fast

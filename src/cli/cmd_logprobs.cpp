@@ -1,0 +1,68 @@
+// `t2 logprobs`: teacher-forced log-probabilities of token sequences. Input: JSON lines
+// {"ids": [...]}; output: one line per input {"logprobs": [...]} with log p(ids[i] | ids[:i]) for
+// i = 1 .. n-1, in input order.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "base/error.h"
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "model/generate.h"
+
+namespace t2::cli {
+
+int run_logprobs(int argc, char** argv) {
+  po::options_description desc("t2 logprobs: teacher-forced log-probabilities");
+  desc.add_options()
+      ("model", po::value<std::string>()->required(), "Hugging Face model directory")
+      ("input", po::value<std::string>()->required(), "JSON lines {\"ids\": [...]} ('-' = stdin)")
+      ("batch-tokens", po::value<int64_t>()->default_value(1024),
+       "tokens per forward pass (sequences are batched and chunked to this budget)");
+  const auto parsed = parse_options("t2 logprobs --model DIR --input IN.jsonl", desc, argc, argv);
+  if (parsed.help) return 0;
+  const auto& vm = parsed.vm;
+  const std::string input = vm["input"].as<std::string>();
+  std::ifstream file;
+  if (input != "-") {
+    file.open(input);
+    T2_CHECK(file.good(), "cannot open input %s", input.c_str());
+  }
+  std::istream& in = input == "-" ? std::cin : file;
+  std::vector<std::vector<int32_t>> seqs;
+  std::string line;
+  for (int64_t line_no = 1; std::getline(in, line); ++line_no) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::exception& e) {
+      T2_FAIL("%s:%lld: not valid JSON: %s", input.c_str(), static_cast<long long>(line_no), e.what());
+    }
+    T2_CHECK(j.is_object() && j.contains("ids") && j["ids"].is_array(),
+             "%s:%lld: expected an object with an \"ids\" list", input.c_str(),
+             static_cast<long long>(line_no));
+    std::vector<int32_t> ids;
+    for (const auto& v : j["ids"]) {
+      T2_CHECK(v.is_number_integer(), "%s:%lld: \"ids\" must hold integers, found %s",
+               input.c_str(), static_cast<long long>(line_no), v.dump().c_str());
+      ids.push_back(v.get<int32_t>());
+    }
+    seqs.push_back(std::move(ids));
+  }
+  auto m = model::LlamaModel::load(vm["model"].as<std::string>());
+  model::RunContext ctx(m);
+  model::ScoreOptions so;
+  so.max_batch_tokens = vm["batch-tokens"].as<int64_t>();
+  const auto lps = model::score(ctx, seqs, so);
+  for (const auto& lp : lps) {
+    std::string out = "{\"logprobs\":[";
+    for (size_t i = 0; i < lp.size(); ++i) out += t2::format(i ? ",%.9g" : "%.9g", lp[i]);
+    out += "]}\n";
+    std::fputs(out.c_str(), stdout);
+  }
+  return 0;
+}
+
+}  // namespace t2::cli

@@ -1,0 +1,106 @@
+// `t2 pretrain`: trains a Llama-family model from scratch (shape from a config.json-style file) on
+// a JSONL corpus and writes a Hugging Face-layout checkpoint. The work is in train/pretrain.h.
+#include <omp.h>
+
+#include <cblas.h>  // openblas_set_num_threads
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "base/error.h"
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "io/file.h"
+#include "model/llama/config.h"
+#include "model/llama/model.h"
+#include "tokenizer/tokenizer.h"
+#include "train/pretrain.h"
+
+namespace t2::cli {
+
+namespace {
+
+// Copies the tokenizer files (tokenizer.json and its config files) next to the checkpoint.
+void copy_tokenizer_files(const std::string& path, const std::string& out_dir) {
+  namespace fs = std::filesystem;
+  const fs::path src = fs::is_directory(path) ? fs::path(path) : fs::path(path).parent_path();
+  const fs::path json = fs::is_directory(path) ? src / "tokenizer.json" : fs::path(path);
+  fs::copy_file(json, fs::path(out_dir) / "tokenizer.json", fs::copy_options::overwrite_existing);
+  for (const char* name : {"tokenizer_config.json", "special_tokens_map.json"}) {
+    if (fs::exists(src / name))
+      fs::copy_file(src / name, fs::path(out_dir) / name, fs::copy_options::overwrite_existing);
+  }
+}
+
+}  // namespace
+
+int run_pretrain(int argc, char** argv) {
+  train::PretrainOptions o;
+  std::string shape, init, corpus, out, tok_path, dtype = "f32";
+  int threads = 0;
+  po::options_description desc("t2 pretrain: train a Llama-family model from scratch");
+  desc.add_options()
+      ("shape", po::value(&shape), "model shape: a Hugging Face config.json (vocab_size, "
+       "hidden_size, intermediate_size, num_hidden_layers, num_attention_heads, ...)")
+      ("init", po::value(&init), "start from this checkpoint directory instead of a random "
+       "initialisation (its config.json gives the shape; --shape must then be absent)")
+      ("corpus", po::value(&corpus)->required(), "JSONL corpus: {\"text\": ...} or {\"ids\": [...]} per line")
+      ("out", po::value(&out)->required(), "output checkpoint directory")
+      ("tokenizer", po::value(&tok_path), "tokenizer.json or a directory holding one: encodes "
+       "text records and is copied into --out")
+      ("steps", po::value(&o.steps)->default_value(o.steps), "optimiser steps")
+      ("batch", po::value(&o.batch)->default_value(o.batch), "sequences per step")
+      ("seq-len", po::value(&o.seq_len)->default_value(o.seq_len), "tokens per sequence")
+      ("lr", po::value(&o.lr)->default_value(o.lr), "peak learning rate")
+      ("min-lr-ratio", po::value(&o.min_lr_ratio)->default_value(o.min_lr_ratio), "cosine floor as a fraction of --lr")
+      ("warmup", po::value(&o.warmup)->default_value(o.warmup), "linear warmup steps")
+      ("weight-decay", po::value(&o.weight_decay)->default_value(o.weight_decay), "AdamW decoupled weight decay (matrices only)")
+      ("max-grad-norm", po::value(&o.max_grad_norm)->default_value(o.max_grad_norm), "global gradient-norm clip (0: none)")
+      ("init-std", po::value(&o.init_std)->default_value(o.init_std), "std of the random initialisation")
+      ("seed", po::value(&o.seed)->default_value(o.seed), "seed of initialisation and batch draws")
+      ("save-every", po::value(&o.save_every)->default_value(o.save_every), "checkpoint every N steps (0: at the end only)")
+      ("log-every", po::value(&o.log_every)->default_value(o.log_every), "progress line every N steps")
+      ("dtype", po::value(&dtype)->default_value(dtype), "checkpoint dtype: f32, bf16 or f16")
+      ("threads", po::value(&threads)->default_value(0), "OpenMP/BLAS threads (0: library default)");
+  const auto parsed = parse_options("t2 pretrain --shape SHAPE.json --corpus FILE.jsonl --out DIR "
+                                    "[--steps N] [--batch B] [--seq-len L]", desc, argc, argv);
+  if (parsed.help) return 0;
+  T2_CHECK(shape.empty() != init.empty(), "give exactly one of --shape (random init) and --init");
+  if (dtype == "f32") o.save_dtype = tensor::DType::f32;
+  else if (dtype == "bf16") o.save_dtype = tensor::DType::bf16;
+  else if (dtype == "f16") o.save_dtype = tensor::DType::f16;
+  else T2_FAIL("--dtype: expected f32, bf16 or f16, got '%s'", dtype.c_str());
+  if (threads > 0) {
+    omp_set_num_threads(threads);
+    openblas_set_num_threads(threads);
+  }
+  std::unique_ptr<train::ParamSet> params;
+  if (!shape.empty()) {
+    model::LlamaConfig c = model::parse_llama_config(io::read_file(shape), shape);
+    params = std::make_unique<train::ParamSet>(c);
+    params->init_random(o.seed, static_cast<float>(o.init_std));
+  } else {
+    auto m = model::LlamaModel::load(init);
+    params = std::make_unique<train::ParamSet>(train::ParamSet::from_model(*m));
+  }
+  const model::LlamaConfig& c = params->config();
+  std::unique_ptr<tokenizer::Tokenizer> tok;
+  if (!tok_path.empty()) tok = std::make_unique<tokenizer::Tokenizer>(tokenizer::Tokenizer::load(tok_path));
+  const int32_t eos = c.eos_token_ids.empty() ? -1 : c.eos_token_ids[0];
+  const std::vector<int32_t> stream = train::load_corpus(corpus, tok.get(), eos, c.n_vocab);
+  std::fprintf(stderr, "pretrain: %lld parameters, corpus %zu tokens, %lld steps x %lld x %lld tokens\n",
+               static_cast<long long>(params->n_elements()), stream.size(),
+               static_cast<long long>(o.steps), static_cast<long long>(o.batch),
+               static_cast<long long>(o.seq_len));
+  std::filesystem::create_directories(out);
+  if (!tok_path.empty()) copy_tokenizer_files(tok_path, out);
+  train::pretrain(*params, stream, o, out, [](const train::PretrainLog& l) {
+    std::fprintf(stderr, "step %6lld  loss %.4f  lr %.2e  grad-norm %.3f  %.0f tok/s  %.1f s\n",
+                 static_cast<long long>(l.step), l.loss, l.lr, l.grad_norm, l.tokens_per_s,
+                 l.seconds);
+  });
+  std::fprintf(stderr, "wrote %s\n", out.c_str());
+  return 0;
+}
+
+}  // namespace t2::cli

@@ -1,0 +1,115 @@
+// `t2 score`: rescores saved completions without a model. Reads the task's data file and a JSONL
+// of {"id", "completion"} lines, prints one JSON line per scored sample and a summary line.
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "base/error.h"
+#include "base/log.h"
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "io/jsonl.h"
+#include "tasks/task.h"
+#include "tasks/task_options.h"
+
+namespace t2::cli {
+
+int run_score(int argc, char** argv) {
+  const std::string usage =
+      "t2 score --task gsm8k|math|arc|mbpp|humaneval --data FILE --completions COMPLETIONS.jsonl "
+      "[--allow-code-execution] [--scoring clean|reference]";
+  tasks::TaskOptions to;
+  std::string task_name, data, completions;
+  po::options_description desc("t2 score: rescore saved completions (no model)");
+  desc.add_options()
+      ("task", po::value(&task_name)->required(), "gsm8k, math, arc, mbpp, humaneval or cls")
+      ("data", po::value(&data)->required(), "the task's dataset file (.jsonl or .jsonl.gz)")
+      ("completions", po::value(&completions)->required(),
+       "JSONL of {\"id\": ID, \"completion\": TEXT}; ID is the dataset's id (GSM8K: 0-based line "
+       "number as a string); code completions are the text after the assistant pre-fill")
+      ("scoring", po::value(&to.scoring)->default_value("clean"),
+       "clean (our extraction rules) or reference (the reference implementation's quirks)")
+      ("allow-code-execution", po::bool_switch(&to.allow_code_execution),
+       "run generated code for mbpp/humaneval in the sandbox (required for those tasks)")
+      ("code-timeout", po::value(&to.code_timeout)->default_value(10.0),
+       "wall-clock seconds per program")
+      ("code-memory-mb", po::value(&to.code_memory_mb)->default_value(2048),
+       "address-space limit per program, MiB")
+      ("code-parallel", po::value(&to.code_parallel)->default_value(0),
+       "programs run at once (0 = number of cores)");
+  const auto parsed = parse_options(usage, desc, argc, argv);
+  if (parsed.help) return 0;
+  const std::string problems = tasks::validate_task_options(to);
+  T2_CHECK(problems.empty(), "%s", problems.c_str());
+
+  auto task = tasks::make_task(task_name);
+  tasks::require_code_execution_allowed(*task, to);
+  const tasks::Dataset ds = task->load(data);
+  for (const auto& e : ds.errors) T2_LOG_WARN("%s", e.message.c_str());
+  T2_CHECK(!ds.samples.empty(), "'%s' holds no usable %s records (%zu bad lines)", data.c_str(),
+           task_name.c_str(), ds.errors.size());
+  std::map<std::string, const tasks::Sample*> by_id;
+  for (const auto& s : ds.samples) by_id[s.id] = &s;
+
+  size_t errors = ds.errors.size();
+  std::vector<std::pair<const tasks::Sample*, std::string>> items;
+  std::map<std::string, size_t> seen;
+  for (const auto& rec : io::read_jsonl(completions)) {
+    if (!rec.ok()) {
+      T2_LOG_WARN("%s", rec.error.c_str());
+      ++errors;
+      continue;
+    }
+    const auto& v = rec.value;
+    const auto id_it = v.is_object() ? v.find("id") : v.end();
+    const auto c_it = v.is_object() ? v.find("completion") : v.end();
+    if (!v.is_object() || id_it == v.end() || c_it == v.end() || !c_it->is_string() ||
+        !(id_it->is_string() || id_it->is_number_integer())) {
+      T2_LOG_WARN("%s:%zu: expected {\"id\": string or integer, \"completion\": string}",
+                  completions.c_str(), rec.line);
+      ++errors;
+      continue;
+    }
+    const std::string id = id_it->is_string() ? id_it->get<std::string>() : std::to_string(id_it->get<long long>());
+    const auto it = by_id.find(id);
+    if (it == by_id.end()) {
+      T2_LOG_WARN("%s:%zu: id '%s' is not in %s", completions.c_str(), rec.line, id.c_str(), data.c_str());
+      ++errors;
+      continue;
+    }
+    if (seen.count(id)) {
+      T2_LOG_WARN("%s:%zu: id '%s' repeats line %zu; scored once", completions.c_str(), rec.line,
+                  id.c_str(), seen[id]);
+      ++errors;
+      continue;
+    }
+    seen[id] = rec.line;
+    items.emplace_back(it->second, c_it->get<std::string>());
+  }
+
+  tasks::ScoreOptions so;
+  so.mode = tasks::parse_scoring_mode(to.scoring);
+  std::unique_ptr<tasks::sandbox::Sandbox> sb;
+  if (task->runs_code()) {
+    sb = std::make_unique<tasks::sandbox::Sandbox>(tasks::sandbox_limits(to), to.code_parallel);
+    T2_LOG_INFO("sandbox: %s isolation, %d programs at once", tasks::sandbox::isolation_name(sb->isolation()),
+                sb->n_parallel());
+    so.sandbox = sb.get();
+  }
+  const auto verdicts = task->score_many(items, so);
+  size_t n_correct = 0;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const auto& v = verdicts[i];
+    n_correct += v.correct;
+    nlohmann::json line = {{"id", items[i].first->id}, {"prediction", v.prediction},
+                           {"correct", v.correct}, {"status", v.status}};
+    std::printf("%s\n", line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  }
+  const double acc = items.empty() ? 0.0 : static_cast<double>(n_correct) / static_cast<double>(items.size());
+  nlohmann::json summary = {{"summary", {{"n", items.size()}, {"correct", n_correct},
+                                         {"accuracy", acc}, {"errors", errors}}}};
+  std::printf("%s\n", summary.dump().c_str());
+  return 0;
+}
+
+}  // namespace t2::cli

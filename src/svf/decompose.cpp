@@ -1,0 +1,196 @@
+// Rank-parallel decomposition into the SVD store; wire format of results between ranks.
+#include "svf/decompose.h"
+
+#include <cstring>
+#include <filesystem>
+#include <optional>
+
+#include "base/error.h"
+#include "base/log.h"
+#include "base/timer.h"
+#include "svf/svd_store.h"
+
+namespace t2::svf {
+
+namespace {
+
+// Byte writer/reader for the small messages exchanged between ranks.
+struct Writer {
+  std::string out;
+  void raw(const void* p, size_t n) { out.append(static_cast<const char*>(p), n); }
+  void i64(int64_t v) { raw(&v, sizeof v); }
+  void f64(double v) { raw(&v, sizeof v); }
+  void str(const std::string& s) { i64(static_cast<int64_t>(s.size())); raw(s.data(), s.size()); }
+  void floats(const std::vector<float>& v) {
+    i64(static_cast<int64_t>(v.size()));
+    raw(v.data(), v.size() * sizeof(float));
+  }
+};
+
+struct Reader {
+  const std::string& in;
+  size_t pos = 0;
+  void raw(void* p, size_t n) {
+    T2_CHECK(pos + n <= in.size(), "decompose: truncated message between ranks");
+    std::memcpy(p, in.data() + pos, n);
+    pos += n;
+  }
+  int64_t i64() { int64_t v; raw(&v, sizeof v); return v; }
+  double f64() { double v; raw(&v, sizeof v); return v; }
+  std::string str() { std::string s(static_cast<size_t>(i64()), '\0'); raw(s.data(), s.size()); return s; }
+  std::vector<float> floats() {
+    std::vector<float> v(static_cast<size_t>(i64()));
+    raw(v.data(), v.size() * sizeof(float));
+    return v;
+  }
+};
+
+// A rank's result for one round: kind 0 = nothing, 1 = a matrix, 2 = an error message.
+std::string encode_result(const std::string& name, const Svd& svd, const std::string& dtype,
+                          double err, double seconds) {
+  Writer w;
+  w.i64(1);
+  w.str(name);
+  w.str(dtype);
+  w.f64(err);
+  w.f64(seconds);
+  w.i64(svd.n_out);
+  w.i64(svd.n_in);
+  w.floats(svd.u);
+  w.floats(svd.s);
+  w.floats(svd.v);
+  return std::move(w.out);
+}
+
+std::string encode_error(const std::string& message) {
+  Writer w;
+  w.i64(2);
+  w.str(message);
+  return std::move(w.out);
+}
+
+// Rank 0's verdict broadcast after setup and after every round: "" = go on, else an error.
+std::string root_step(Collective& comm, const std::function<std::string()>& work) {
+  std::string verdict;
+  if (comm.rank() == 0) {
+    try {
+      verdict = work();
+    } catch (const Error& e) {
+      verdict = std::string("E") + e.what();
+    }
+  }
+  return comm.broadcast_from_root(verdict);
+}
+
+}  // namespace
+
+DecomposeSummary decompose_to_store(const std::string& store_path, const WeightSource& source,
+                                    const DecomposeOptions& options, Collective& comm) {
+  Timer timer;
+  DecomposeSummary summary;
+  summary.n_matrices = static_cast<int64_t>(source.names.size());
+  std::optional<SvdStore> store;  // rank 0 only
+
+  // Setup on rank 0: open or create, drop incomplete groups, list what is left ("T" + names).
+  const std::string todo_msg = root_step(comm, [&]() -> std::string {
+    if (std::filesystem::exists(store_path)) {
+      store.emplace(SvdStore::open(store_path, io::h5::Mode::read_write));
+      store->check_fingerprint(source.fingerprint, "model '" + source.model_id + "'");
+      for (const auto& n : store->drop_incomplete()) {
+        T2_LOG_WARN("decompose: dropping incomplete matrix '%s' from %s", n.c_str(),
+                    store_path.c_str());
+      }
+    } else {
+      store.emplace(SvdStore::create(store_path, source.fingerprint, source.model_id));
+    }
+    Writer w;
+    w.i64(0);
+    for (const auto& n : source.names) {
+      if (!store->has(n)) w.str(n);
+    }
+    return "T" + w.out;
+  });
+  T2_CHECK(!todo_msg.empty() && todo_msg[0] == 'T', "%s", todo_msg.substr(1).c_str());
+  const std::string todo_bytes = todo_msg.substr(1);
+  Reader reader{todo_bytes};
+  reader.i64();
+  std::vector<std::string> todo;
+  while (reader.pos < todo_bytes.size()) todo.push_back(reader.str());
+  summary.n_skipped = summary.n_matrices - static_cast<int64_t>(todo.size());
+  if (comm.rank() == 0 && summary.n_skipped > 0 && options.progress) {
+    T2_LOG_INFO("decompose: %lld of %lld matrices already in %s, %zu to do",
+                static_cast<long long>(summary.n_skipped),
+                static_cast<long long>(summary.n_matrices), store_path.c_str(), todo.size());
+  }
+
+  const int64_t size = comm.size();
+  const int64_t n_rounds = (static_cast<int64_t>(todo.size()) + size - 1) / size;
+  for (int64_t round = 0; round < n_rounds; ++round) {
+    const int64_t i = round * size + comm.rank();
+    std::string mine(8, '\0');  // kind 0: nothing this round
+    if (i < static_cast<int64_t>(todo.size())) {
+      try {
+        Timer t;
+        WeightMatrix w = source.load(todo[i]);
+        Svd svd = compute_svd(w.data, w.n_out, w.n_in, options.precision, todo[i]);
+        const double err = max_reconstruction_error(svd, w.data);
+        mine = encode_result(todo[i], svd, w.dtype, err, t.seconds());
+      } catch (const Error& e) {
+        mine = encode_error(e.what());
+      }
+    }
+    std::vector<std::string> all = comm.gather_to_root(mine);
+    const std::string verdict = root_step(comm, [&]() -> std::string {
+      for (const auto& msg : all) {
+        Reader r{msg};
+        const int64_t kind = r.i64();
+        if (kind == 2) return "E" + r.str();
+        if (kind != 1) continue;
+        const std::string name = r.str(), dtype = r.str();
+        const double err = r.f64(), secs = r.f64();
+        Svd svd;
+        svd.n_out = r.i64();
+        svd.n_in = r.i64();
+        svd.r = std::min(svd.n_out, svd.n_in);
+        svd.u = r.floats();
+        svd.s = r.floats();
+        svd.v = r.floats();
+        store->write(name, svd, dtype, options.precision, err);
+        summary.svd_seconds += secs;
+        ++summary.n_done;
+        if (options.progress) {
+          const double elapsed = timer.seconds();
+          const double done = static_cast<double>(summary.n_done);
+          const double eta = elapsed / done * (static_cast<double>(todo.size()) - done);
+          T2_LOG_INFO("decompose: [%lld/%zu] %s [%lld, %lld] in %.2f s, max |W - USVᵀ| = %.3g, "
+                      "ETA %.0f s",
+                      static_cast<long long>(summary.n_done), todo.size(), name.c_str(),
+                      static_cast<long long>(svd.n_out), static_cast<long long>(svd.n_in), secs,
+                      err, eta);
+        }
+      }
+      store->flush();
+      return "";
+    });
+    T2_CHECK(verdict.empty(), "%s", verdict.substr(1).c_str());
+  }
+
+  // Final summary from rank 0 to everyone.
+  const std::string fin = root_step(comm, [&]() -> std::string {
+    Writer w;
+    w.i64(summary.n_done);
+    w.f64(store->max_reconstruction_error());
+    w.f64(summary.svd_seconds);
+    return "S" + w.out;
+  });
+  T2_CHECK(!fin.empty() && fin[0] == 'S', "%s", fin.substr(1).c_str());
+  const std::string fin_bytes = fin.substr(1);
+  Reader fr{fin_bytes};
+  summary.n_done = fr.i64();
+  summary.max_error = fr.f64();
+  summary.svd_seconds = fr.f64();
+  summary.seconds = timer.seconds();
+  return summary;
+}
+
+}  // namespace t2::svf

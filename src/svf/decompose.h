@@ -1,0 +1,76 @@
+// Decomposition of a checkpoint's adapted matrices into an SVD store, spread over ranks.
+// The ranks are reached only through the small Collective interface below (rank, size, gather to
+// rank 0, broadcast from rank 0), so this file stays independent of MPI: the CLI backs it with the
+// project's communicator, tests with threads, a single process with LocalCollective.
+//
+// Protocol: rank 0 opens (resume) or creates the store, drops incomplete groups and broadcasts the
+// list of matrices still to do. Work proceeds in rounds; in round j, rank q decomposes matrix
+// j · size + q. Each round's results are gathered to rank 0, which writes and flushes them before
+// the next round, so an interrupted run loses at most one round. Any rank's error stops every rank
+// after the round with the same message. Memory on rank 0: one matrix's factors per rank per round.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "svf/svd.h"
+
+namespace t2::svf {
+
+class Collective {
+ public:
+  virtual ~Collective() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  // Every rank calls with its bytes; rank 0 receives all ranks' bytes in rank order, others {}.
+  virtual std::vector<std::string> gather_to_root(const std::string& bytes) = 0;
+  // Every rank calls; all return rank 0's bytes.
+  virtual std::string broadcast_from_root(const std::string& bytes) = 0;
+};
+
+// One process, rank 0 of 1.
+class LocalCollective final : public Collective {
+ public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  std::vector<std::string> gather_to_root(const std::string& bytes) override { return {bytes}; }
+  std::string broadcast_from_root(const std::string& bytes) override { return bytes; }
+};
+
+// A weight matrix handed to the decomposition, converted to f32.
+struct WeightMatrix {
+  std::vector<float> data;  // [n_out, n_in]
+  int64_t n_out = 0, n_in = 0;
+  std::string dtype;        // dtype in the checkpoint, recorded in the store
+};
+
+// Where the matrices come from. Every rank must see the same names, fingerprint and model id.
+struct WeightSource {
+  std::vector<std::string> names;                            // matrices to decompose, in order
+  std::function<WeightMatrix(const std::string& name)> load;  // called on the rank that needs it
+  std::string fingerprint;                                    // of the base checkpoint
+  std::string model_id;                                       // e.g. the model directory
+};
+
+struct DecomposeOptions {
+  SvdPrecision precision = SvdPrecision::f32;
+  bool progress = true;  // rank 0 logs one line per round
+};
+
+struct DecomposeSummary {
+  int64_t n_matrices = 0;  // asked for
+  int64_t n_skipped = 0;   // already complete in the store (resume)
+  int64_t n_done = 0;      // decomposed by this run
+  double max_error = 0;    // max reconstruction error over the whole store
+  double seconds = 0;      // wall time of this run
+  double svd_seconds = 0;  // summed SVD time over all ranks
+};
+
+// Decomposes source.names into the store at store_path (created if absent, resumed otherwise;
+// an existing store made from another checkpoint is refused). Collective: every rank calls it.
+// Returns the same summary on every rank.
+DecomposeSummary decompose_to_store(const std::string& store_path, const WeightSource& source,
+                                    const DecomposeOptions& options, Collective& comm);
+
+}  // namespace t2::svf

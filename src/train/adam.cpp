@@ -1,0 +1,107 @@
+// Adam / AdamW, the cosine schedule and global-norm clipping.
+#include "train/adam.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "base/error.h"
+
+namespace t2::train {
+
+Adam::Adam(AdamOptions opt, std::vector<size_t> sizes, std::vector<bool> decay)
+    : opt_(opt), sizes_(std::move(sizes)), decay_(std::move(decay)) {
+  T2_CHECK(decay_.size() == sizes_.size(), "Adam: %zu buffers but %zu decay flags", sizes_.size(),
+           decay_.size());
+  for (size_t n : sizes_) {
+    m_.emplace_back(n, 0.0f);
+    v_.emplace_back(n, 0.0f);
+  }
+}
+
+void Adam::step(std::span<float* const> params, std::span<const float* const> grads, double lr) {
+  T2_CHECK(params.size() == sizes_.size() && grads.size() == sizes_.size(),
+           "Adam: step with %zu/%zu buffers, optimiser built for %zu", params.size(), grads.size(),
+           sizes_.size());
+  ++t_;
+  const double bc1 = 1.0 - std::pow(opt_.beta1, static_cast<double>(t_));
+  const double bc2 = 1.0 - std::pow(opt_.beta2, static_cast<double>(t_));
+  const float b1 = static_cast<float>(opt_.beta1), b2 = static_cast<float>(opt_.beta2);
+  for (size_t k = 0; k < sizes_.size(); ++k) {
+    float* w = params[k];
+    const float* g = grads[k];
+    float* m = m_[k].data();
+    float* v = v_[k].data();
+    const double wd = decay_[k] ? opt_.weight_decay : 0.0;
+    const int64_t n = static_cast<int64_t>(sizes_[k]);
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (int64_t i = 0; i < n; ++i) {
+      m[i] = b1 * m[i] + (1.0f - b1) * g[i];
+      v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+      const double upd = (m[i] / bc1) / (std::sqrt(v[i] / bc2) + opt_.eps) + wd * w[i];
+      w[i] = static_cast<float>(w[i] - lr * upd);
+    }
+  }
+}
+
+std::string Adam::save_state() const {
+  std::string out;
+  auto put = [&out](const void* p, size_t n) { out.append(static_cast<const char*>(p), n); };
+  const uint64_t nb = sizes_.size();
+  put(&t_, sizeof t_);
+  put(&nb, sizeof nb);
+  for (size_t k = 0; k < sizes_.size(); ++k) {
+    const uint64_t n = sizes_[k];
+    put(&n, sizeof n);
+    put(m_[k].data(), n * sizeof(float));
+    put(v_[k].data(), n * sizeof(float));
+  }
+  return out;
+}
+
+void Adam::load_state(const std::string& bytes) {
+  size_t off = 0;
+  auto get = [&](void* p, size_t n) {
+    T2_CHECK(off + n <= bytes.size(), "optimiser state is truncated (%zu bytes)", bytes.size());
+    std::memcpy(p, bytes.data() + off, n);
+    off += n;
+  };
+  int64_t t = 0;
+  uint64_t nb = 0;
+  get(&t, sizeof t);
+  get(&nb, sizeof nb);
+  T2_CHECK(nb == sizes_.size(), "optimiser state has %llu buffers, expected %zu",
+           static_cast<unsigned long long>(nb), sizes_.size());
+  for (size_t k = 0; k < sizes_.size(); ++k) {
+    uint64_t n = 0;
+    get(&n, sizeof n);
+    T2_CHECK(n == sizes_[k], "optimiser state buffer %zu has %llu values, expected %zu", k,
+             static_cast<unsigned long long>(n), sizes_[k]);
+    get(m_[k].data(), n * sizeof(float));
+    get(v_[k].data(), n * sizeof(float));
+  }
+  T2_CHECK(off == bytes.size(), "optimiser state has %zu trailing bytes", bytes.size() - off);
+  t_ = t;
+}
+
+double cosine_lr(int64_t step, int64_t total, int64_t warmup, double peak, double min_lr) {
+  if (warmup > 0 && step < warmup) return peak * static_cast<double>(step + 1) / warmup;
+  const int64_t span = std::max<int64_t>(1, total - warmup);
+  const double progress = std::min(1.0, static_cast<double>(step - warmup) / span);
+  return min_lr + 0.5 * (peak - min_lr) * (1.0 + std::cos(M_PI * progress));
+}
+
+double clip_global_norm(std::span<float* const> grads, std::span<const size_t> sizes,
+                        double max_norm) {
+  double ss = 0;
+  for (size_t k = 0; k < grads.size(); ++k)
+    for (size_t i = 0; i < sizes[k]; ++i) ss += double(grads[k][i]) * grads[k][i];
+  const double norm = std::sqrt(ss);
+  if (max_norm > 0 && norm > max_norm) {
+    const float f = static_cast<float>(max_norm / norm);
+    for (size_t k = 0; k < grads.size(); ++k)
+      for (size_t i = 0; i < sizes[k]; ++i) grads[k][i] *= f;
+  }
+  return norm;
+}
+
+}  // namespace t2::train

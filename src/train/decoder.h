@@ -1,0 +1,70 @@
+// Decoder: the training forward and backward pass of a Llama-family decoder on f32 weights
+// (train/params.h). The forward keeps every activation the backward needs (per layer: block
+// inputs, norms' inverse RMS, roped q/k, v, attention probabilities, MLP pre-activations), so
+// memory grows with rows × layers; the inference engine (model/) is not used here because it
+// keeps nothing. The backward yields gradients for all weights (pretraining) and/or ∂L/∂s of SVF
+// adapters (train/svf_param.h), whose dense ∂L/∂W is never formed.
+//
+// Objective: loss = −Σ_b Σ_i weight[b][i] · log p(tokens[b][i] | tokens[b][<i])
+//                   + kl_coef · Σ_{b,i: weight≠0} KL(p_base ‖ p) at the same positions,
+// where p_base is the distribution without adapters. Letters: n = rows of the batch (Σ lengths),
+// d = n_embd, qd = n_head·head_dim, kvd = n_head_kv·head_dim, ff = n_ff, V = n_vocab.
+// Not thread-safe (one Decoder per thread); it uses OpenMP and BLAS threads internally.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "model/weight_names.h"
+#include "train/params.h"
+#include "train/svf_param.h"
+
+namespace t2::train {
+
+// One training sequence. weight[i] multiplies log p(tokens[i] | tokens[<i]); weight[0] must be 0
+// (nothing predicts the first token). Positions with weight 0 cost no head computation.
+struct SeqExample {
+  std::vector<int32_t> tokens;
+  std::vector<float> weight;  // same length as tokens
+};
+
+struct DecoderOptions {
+  bool weight_grads = true;  // accumulate ∂L/∂W into Param::g (needs ParamSet::allocate_grads)
+  float kl_coef = 0.0f;      // > 0: add kl_coef · KL(p_base ‖ p) at weighted positions
+};
+
+struct ForwardResult {
+  double loss = 0;
+  double kl = 0;                             // Σ KL(p_base ‖ p) (0 unless kl_coef > 0)
+  std::vector<std::vector<float>> logp;      // [b][i]: log p(tokens[i] | <i) where weight ≠ 0, else 0
+  double seconds_forward = 0, seconds_backward = 0;
+};
+
+class Decoder {
+ public:
+  explicit Decoder(ParamSet& params);
+
+  // Routes the projection (layer, t) through `a` (composed weight in the forward, ∂L/∂s in the
+  // backward; no ∂L/∂W for that matrix). nullptr restores the plain weight. The adapter must
+  // outlive its use and match the weight's shape.
+  void set_adapter(int64_t layer, model::LayerTensor t, SvfAdapter* a);
+  void clear_adapters();
+
+  // Forward only (backward = false) or forward + backward, accumulating into Param::g and
+  // SvfAdapter::grad_s (the caller zeroes them). Throws t2::Error on malformed examples.
+  ForwardResult run(std::span<const SeqExample> batch, bool backward,
+                    const DecoderOptions& opt = {});
+
+ private:
+  struct Acts;
+  void forward(std::span<const SeqExample> batch, Acts& a, bool use_adapters);
+  const float* weight_of(int64_t l, model::LayerTensor t, bool use_adapters) const;
+
+  ParamSet& params_;
+  std::vector<std::array<SvfAdapter*, model::kLayerTensorCount>> adapters_;  // [layer][tensor]
+  std::vector<float> inv_freq_;
+};
+
+}  // namespace t2::train

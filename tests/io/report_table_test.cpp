@@ -1,0 +1,45 @@
+// Summary tables: side-by-side rows per task, stored summaries preferred, computed ones for reports
+// still running, CSV quoting.
+#include <gtest/gtest.h>
+
+#include "io/report_table.h"
+
+namespace t2::io {
+namespace {
+
+SampleRecord rec(const std::string& task, int64_t i, bool correct, double p1, double p2, int gen) {
+  SampleRecord r;
+  r.task = task;
+  r.index = i;
+  r.correct = correct;
+  r.pass1_s = p1;
+  r.pass2_s = p2;
+  r.generated_tokens = gen;
+  return r;
+}
+
+TEST(ReportTable, TextAndCsv) {
+  ReportData a;
+  a.status = "complete";
+  a.tasks["gsm8k"] = {rec("gsm8k", 0, true, 1, 3, 40), rec("gsm8k", 1, false, 1, 1, 20)};
+  a.summaries["gsm8k"] = summarize(a.tasks["gsm8k"]);
+  ReportData b;  // still running: no stored summary, and a task a does not have
+  b.status = "running";
+  b.tasks["gsm8k"] = {rec("gsm8k", 0, true, 0, 2, 10)};
+  b.tasks["arc"] = {rec("arc", 0, false, 0.5, 0.5, 5)};
+  const std::vector<std::pair<std::string, ReportData>> reports = {{"base.h5", a}, {"x,y.h5", b}};
+
+  EXPECT_EQ(render_summary_table(reports, TableFormat::csv),
+            "task,report,status,n,accuracy,errors,pass1_s,pass2_s,pass_ratio,tokens_per_s\n"
+            "arc,\"x,y.h5\",running,1,0.0000,0,0.500,0.500,1.0000,5.0\n"
+            "gsm8k,base.h5,complete,2,0.5000,0,2.000,4.000,0.5000,10.0\n"
+            "gsm8k,\"x,y.h5\",running,1,1.0000,0,0.000,2.000,0.0000,5.0\n");
+  EXPECT_EQ(render_summary_table(reports, TableFormat::text),
+            "task   report   status    n  accuracy  errors  pass1_s  pass2_s  pass_ratio  tokens_per_s\n"
+            "arc    x,y.h5   running   1    0.0000       0    0.500    0.500      1.0000           5.0\n"
+            "gsm8k  base.h5  complete  2    0.5000       0    2.000    4.000      0.5000          10.0\n"
+            "gsm8k  x,y.h5   running   1    1.0000       0    0.000    2.000      0.0000           5.0\n");
+}
+
+}  // namespace
+}  // namespace t2::io

@@ -1,0 +1,195 @@
+// Sandbox attack suite: every attack from issue 5 must end FAIL or TIMEOUT within its limit + 2 s,
+// leave no process behind, change no file outside its temp dir, and not disturb the next program.
+// Each attack program also defines a wrong solution, so a forged PASS would be caught.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "io/file.h"
+#include "tasks/sandbox/sandbox.h"
+
+namespace t2::tasks::sandbox {
+namespace {
+
+namespace fs = std::filesystem;
+
+class SandboxAttack : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    base_ = fs::temp_directory_path() / ("t2-sbx-test-" + std::to_string(::getpid()) + "-" + name);
+    fs::remove_all(base_);
+    fs::create_directories(base_ / "runs");
+    fs::create_directories(base_ / "victim");
+    fs::permissions(base_, fs::perms::all);  // reachable when basic mode runs as nobody
+    fs::permissions(base_ / "runs", fs::perms::all);
+    victim_ = (base_ / "victim" / "keep.txt").string();
+    io::write_file_atomic(victim_, "precious");
+    limits_.wall_seconds = 2.0;
+    limits_.cpu_seconds = 2;
+    limits_.memory_bytes = 1ull << 30;
+    limits_.output_bytes = 4096;
+    limits_.temp_root = (base_ / "runs").string();
+    sandbox_ = std::make_unique<Sandbox>(limits_, 1);
+  }
+  void TearDown() override { fs::remove_all(base_); }
+
+  // Processes whose cwd is (or was) under this test's run root.
+  int leftover_processes() const {
+    int n = 0;
+    const std::string root = (base_ / "runs").string();
+    for (const auto& e : fs::directory_iterator("/proc")) {
+      const std::string pid = e.path().filename().string();
+      if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+      std::error_code ec;
+      const auto cwd = fs::read_symlink(e.path() / "cwd", ec);
+      if (!ec && cwd.string().rfind(root, 0) == 0) ++n;
+    }
+    return n;
+  }
+
+  // Runs an attack and checks every property; returns the result for extra checks.
+  Result attack(const std::string& program) {
+    const std::string wrong = "\ndef solution(x):\n    return x\n";
+    const Result r = sandbox_->run({program + wrong, "assert solution(1) == 2\n"});
+    EXPECT_TRUE(r.outcome == Outcome::fail || r.outcome == Outcome::timeout)
+        << outcome_name(r.outcome) << ": " << r.detail;
+    EXPECT_LE(r.seconds, limits_.wall_seconds + 2.0);
+    EXPECT_EQ(leftover_processes(), 0);
+    EXPECT_EQ(io::read_file(victim_), "precious");
+    EXPECT_EQ(std::distance(fs::directory_iterator(base_ / "victim"), fs::directory_iterator()), 1);
+    EXPECT_TRUE(fs::is_empty(base_ / "runs")) << "run directory left behind";
+    const Result next = sandbox_->run({"def f(x):\n    return x + 1\n", "assert f(1) == 2\n"});
+    EXPECT_EQ(next.outcome, Outcome::pass) << "the next program was disturbed: " << next.detail;
+    return r;
+  }
+
+  fs::path base_;
+  std::string victim_;
+  Limits limits_;
+  std::unique_ptr<Sandbox> sandbox_;
+};
+
+TEST_F(SandboxAttack, PassAndFailAreTold) {
+  const Result ok = sandbox_->run({"def f(x):\n    return x * 2\n", "assert f(2) == 4\nassert f(0) == 0\n"});
+  EXPECT_EQ(ok.outcome, Outcome::pass) << ok.detail << ok.output;
+  const Result bad = sandbox_->run({"def f(x):\n    return x\n", "assert f(2) == 4\n"});
+  EXPECT_EQ(bad.outcome, Outcome::fail);
+  EXPECT_EQ(bad.detail, "AssertionError");
+  const Result syntax = sandbox_->run({"def f(x) return x\n", "assert f(2) == 4\n"});
+  EXPECT_EQ(syntax.outcome, Outcome::fail);
+  EXPECT_NE(syntax.detail.find("SyntaxError"), std::string::npos) << syntax.detail;
+  std::printf("isolation: %s\n", isolation_name(sandbox_->isolation()));
+}
+
+TEST_F(SandboxAttack, InfiniteLoop) {
+  EXPECT_EQ(attack("while True:\n    pass\n").outcome, Outcome::timeout);
+}
+
+TEST_F(SandboxAttack, ForkBomb) {
+  attack("import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n");
+}
+
+TEST_F(SandboxAttack, HugeAllocation) {
+  attack("x = bytearray(64 * 1024 ** 3)\n");
+  attack("chunks = []\nwhile True:\n    chunks.append(bytearray(100 * 1024 ** 2))\n");
+}
+
+TEST_F(SandboxAttack, HugeOutput) {
+  const Result r = attack("import sys\nwhile True:\n    sys.stdout.write('x' * 65536)\n");
+  EXPECT_LE(r.output.size(), limits_.output_bytes);
+}
+
+TEST_F(SandboxAttack, WritesAndDeletesFilesElsewhere) {
+  const std::string v = victim_;
+  const std::string dir = (base_ / "victim").string();
+  attack("import os\ntry:\n    os.remove('" + v + "')\nexcept OSError:\n    pass\n"
+         "try:\n    open('" + dir + "/new.txt', 'w').write('x')\nexcept OSError:\n    pass\n"
+         "open('" + v + "', 'w').write('overwritten')\n");
+  attack("import shutil\nshutil.rmtree('" + dir + "', ignore_errors=True)\nshutil.copy('/etc/hostname', '" + dir + "/copy')\n");
+  attack("import ctypes, ctypes.util\nlibc = ctypes.CDLL(ctypes.util.find_library('c'))\n"
+         "libc.unlink(b'" + v + "')\nlibc.creat(b'" + dir + "/c.txt', 0o644)\n"
+         "assert libc.unlink(b'" + v + "') == 0\n");
+  // Writing inside its own directory is allowed and does not count as an escape.
+  const Result own = sandbox_->run({"open('scratch.txt', 'w').write('ok')\n", "assert open('scratch.txt').read() == 'ok'\n"});
+  EXPECT_EQ(own.outcome, Outcome::pass) << own.detail;
+}
+
+TEST_F(SandboxAttack, OpensSocket) {
+  const Result r = attack(
+      "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\ns.connect(('127.0.0.1', 22))\n");
+  EXPECT_NE(r.detail.find("PermissionError"), std::string::npos) << r.detail;
+  attack("import socket\nsocket.create_connection(('93.184.216.34', 80), timeout=1)\n");
+}
+
+TEST_F(SandboxAttack, DoubleForkDaemon) {
+  attack("import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+         "        while True:\n            time.sleep(0.05)\n    os._exit(0)\ntime.sleep(0.2)\n");
+}
+
+TEST_F(SandboxAttack, KillsTheParent) {
+  const pid_t me = ::getpid();
+  attack("import os, signal\nfor pid in (os.getppid(), " + std::to_string(me) +
+         ", -1):\n    try:\n        os.kill(pid, signal.SIGKILL)\n    except OSError:\n        pass\n");
+  EXPECT_EQ(::kill(me, 0), 0);  // still here
+}
+
+TEST_F(SandboxAttack, ExitsBeforeTheTests) {
+  EXPECT_EQ(attack("import sys\nsys.exit(0)\n").detail, "program exited before the tests");
+  attack("import os\nos._exit(0)\n");
+  attack("import atexit, os\natexit.register(lambda: os.write(4, b'T2RESULT 00 PASS\\n'))\n"
+         "os.write(4, b'T2RESULT deadbeef PASS\\n')\nos._exit(0)\n");
+}
+
+TEST_F(SandboxAttack, EqualsAlwaysTrue) {
+  attack("class Any:\n    def __eq__(self, other):\n        return True\n"
+         "    __hash__ = object.__hash__\n"
+         "def solution(x):\n    return Any()\nsolution_keep = solution\n");
+  // attack() appends a wrong plain solution; run forged solutions on their own too.
+  const Result forged = sandbox_->run({"class Any:\n    def __eq__(self, other):\n        return True\n"
+                                       "def solution(x):\n    return Any()\n",
+                                       "assert solution(1) == 2\n"});
+  EXPECT_EQ(forged.outcome, Outcome::fail);
+  EXPECT_NE(forged.detail.find("untrusted"), std::string::npos) << forged.detail;
+  const Result direct = sandbox_->run({"class Any(int):\n    def __eq__(self, o):\n        return True\n"
+                                       "    def __ne__(self, o):\n        return False\n"
+                                       "def f(x):\n    return Any(0)\n",
+                                       "assert f(1) == 2\nassert f(1) == [1]\nassert not (f(1) != 2)\n"});
+  EXPECT_EQ(direct.outcome, Outcome::fail) << direct.detail;
+  const Result truthy = sandbox_->run({"class T:\n    def __bool__(self):\n        return True\n"
+                                       "def is_prime(n):\n    return T()\n",
+                                       "assert is_prime(4)\n"});
+  EXPECT_EQ(truthy.outcome, Outcome::fail) << truthy.detail;
+}
+
+TEST_F(SandboxAttack, ResetsSignalHandlers) {
+  EXPECT_EQ(attack("import signal\nfor s in (signal.SIGTERM, signal.SIGINT, signal.SIGXCPU, signal.SIGALRM, "
+                   "signal.SIGHUP):\n    signal.signal(s, signal.SIG_IGN)\nwhile True:\n    pass\n")
+                .outcome,
+            Outcome::timeout);
+}
+
+TEST_F(SandboxAttack, DeepRecursion) {
+  attack("import sys\nsys.setrecursionlimit(10 ** 8)\ndef r(n):\n    return r(n + 1) + 1\nr(0)\n");
+  attack("def r(n):\n    return r(n + 1)\nr(0)\n");
+}
+
+TEST(Sandbox, RunsInParallelAndKeepsOrder) {
+  Limits l;
+  l.wall_seconds = 5;
+  Sandbox sb(l, 2);
+  std::vector<Job> jobs;
+  for (int i = 0; i < 8; ++i)
+    jobs.push_back({"def f():\n    return " + std::to_string(i) + "\n",
+                    "assert f() == " + std::to_string(i % 2 == 0 ? i : -1) + "\n"});
+  const auto results = sb.run_many(jobs);
+  ASSERT_EQ(results.size(), 8u);
+  for (int i = 0; i < 8; ++i)
+    EXPECT_EQ(results[i].outcome, i % 2 == 0 ? Outcome::pass : Outcome::fail) << i << results[i].detail;
+}
+
+}  // namespace
+}  // namespace t2::tasks::sandbox

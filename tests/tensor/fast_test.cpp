@@ -1,0 +1,170 @@
+// Fast kernels against the reference kernels over grids of shapes: odd sizes (n = 1, 3, 17; k not a
+// multiple of 32; m = 1), sizes that take the AMX / BLAS / threaded paths, accumulation and
+// aliasing. Errors are normalised by Σ|x·w| (linear) or by the magnitudes involved.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "tensor/ops.h"
+#include "test_util.h"
+
+namespace t2::tensor {
+namespace {
+
+using testing::LevelGuard;
+using testing::max_abs_diff;
+using testing::random_floats;
+using testing::to_dtype;
+
+std::vector<float> run_linear(KernelLevel level, const std::vector<float>& x, const void* w,
+                              DType dt, std::vector<float> y, int64_t n, int64_t m, int64_t k,
+                              bool acc) {
+  LevelGuard g(level);
+  linear(x.data(), w, dt, y.data(), n, m, k, acc);
+  return y;
+}
+
+// Checks fast linear against the reference for one shape. For bf16 weights the fast kernel
+// multiplies bf16(x): it must match the reference on bf16-rounded x to f32 accuracy, and the
+// reference on the original x within the bf16 rounding bound 2^-8 · Σ|x·w| (half an ulp of an 8-bit significand).
+void check_linear(DType dt, int64_t n, int64_t m, int64_t k, bool acc, uint64_t seed) {
+  auto x = random_floats(n * k, seed);
+  auto wf = random_floats(m * k, seed + 1, 0.5f);
+  auto w = to_dtype(wf, dt);
+  std::vector<float> wq(m * k);
+  convert_to_f32(w.data(), dt, wq.data(), wq.size());
+  auto y0 = random_floats(n * m, seed + 2);
+  std::vector<float> xr = x;
+  if (dt == DType::bf16)
+    for (float& v : xr) v = bf16_to_f32(f32_to_bf16(v));
+  auto fast = run_linear(KernelLevel::fast, x, w.data(), dt, y0, n, m, k, acc);
+  auto exact = run_linear(KernelLevel::reference, xr, w.data(), dt, y0, n, m, k, acc);
+  auto orig = run_linear(KernelLevel::reference, x, w.data(), dt, y0, n, m, k, acc);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t o = 0; o < m; ++o) {
+      double mag = 0.0;
+      for (int64_t j = 0; j < k; ++j) mag += std::fabs(double(x[i * k + j]) * wq[o * k + j]);
+      if (acc) mag += std::fabs(y0[i * m + o]);
+      size_t at = size_t(i * m + o);
+      ASSERT_NEAR(fast[at], exact[at], 1e-5 * mag + 1e-30)
+          << dtype_name(dt) << " n=" << n << " m=" << m << " k=" << k << " acc=" << acc << " at (" << i
+          << ", " << o << ")";
+      if (dt == DType::bf16) {
+        ASSERT_NEAR(fast[at], orig[at], std::ldexp(1.0, -8) * mag + 1e-5 * mag + 1e-30);
+      }
+    }
+}
+
+TEST(FastLinear, MatchesReferenceOverShapeGrid) {
+  uint64_t seed = 100;
+  for (DType dt : {DType::bf16, DType::f32, DType::f16})
+    for (int64_t n : {1, 2, 3, 6, 7, 16, 17, 33, 70})
+      for (int64_t m : {1, 16, 17, 48, 100})
+        for (int64_t k : {1, 31, 32, 33, 96, 160}) {
+          ++seed;
+          check_linear(dt, n, m, k, seed % 2 == 0, seed);
+          if (HasFatalFailure()) return;
+        }
+}
+
+TEST(FastLinear, LargeShapesUseThreadsAndTiles) {
+  // Big enough for the threaded split, the AMX 2×2 tile blocks with ragged edges, and sgemm.
+  check_linear(DType::bf16, 40, 300, 256, false, 1);
+  check_linear(DType::bf16, 1, 1000, 512, true, 2);
+  check_linear(DType::bf16, 67, 129, 128, true, 3);
+  check_linear(DType::f32, 80, 200, 96, false, 4);
+  check_linear(DType::f32, 5, 700, 100, true, 5);
+  check_linear(DType::f16, 20, 300, 77, false, 6);
+  // k beyond one 256-wide GEMM panel, with a ragged last panel.
+  check_linear(DType::f32, 9, 70, 600, true, 7);
+  check_linear(DType::f16, 13, 33, 300, false, 8);
+  check_linear(DType::bf16, 3, 70, 600, true, 9);
+  // AMX with long k, an odd number of activation tiles, and a 16-row weight remainder.
+  check_linear(DType::bf16, 50, 160, 544, true, 10);
+  check_linear(DType::bf16, 40, 208, 320, false, 11);
+}
+
+TEST(FastLinear, ZeroInnerDimension) {
+  std::vector<float> y = {1, 2, 3, 4}, x(1);
+  std::vector<float> w(1);
+  linear(x.data(), w.data(), DType::bf16, y.data(), 2, 2, 0, true);
+  EXPECT_EQ(y, (std::vector<float>{1, 2, 3, 4}));
+  linear(x.data(), w.data(), DType::bf16, y.data(), 2, 2, 0, false);
+  EXPECT_EQ(y, (std::vector<float>{0, 0, 0, 0}));
+}
+
+TEST(FastAttention, MatchesReference) {
+  struct Case { int64_t n_q, p0, n_ctx, nh, nkv, hd; };
+  uint64_t seed = 500;
+  for (Case c : {Case{1, 0, 1, 1, 1, 2}, Case{1, 40, 41, 32, 8, 64}, Case{1, 7, 100, 4, 4, 16},
+                 Case{3, 0, 3, 2, 1, 6}, Case{17, 0, 17, 8, 2, 64}, Case{33, 10, 43, 4, 2, 128},
+                 Case{128, 0, 128, 4, 1, 64}, Case{5, 123, 130, 6, 3, 80}}) {
+    ++seed;
+    auto q = random_floats(c.n_q * c.nh * c.hd, seed, 2.0f);
+    auto k = random_floats(c.n_ctx * c.nkv * c.hd, seed + 1, 2.0f);
+    auto v = random_floats(c.n_ctx * c.nkv * c.hd, seed + 2);
+    std::vector<float> fast(q.size()), ref(q.size());
+    float scale = 1.0f / std::sqrt(float(c.hd));
+    {
+      LevelGuard g(KernelLevel::reference);
+      attention(q.data(), k.data(), v.data(), ref.data(), c.n_q, c.p0, c.n_ctx, c.nh, c.nkv, c.hd, scale);
+    }
+    attention(q.data(), k.data(), v.data(), fast.data(), c.n_q, c.p0, c.n_ctx, c.nh, c.nkv, c.hd, scale);
+    EXPECT_LT(max_abs_diff(fast.data(), ref.data(), q.size()), 2e-5)
+        << "n_q=" << c.n_q << " p0=" << c.p0 << " n_ctx=" << c.n_ctx << " hd=" << c.hd;
+  }
+}
+
+TEST(FastElementwise, MatchesReference) {
+  for (int64_t n : {1, 3, 17, 300})
+    for (int64_t d : {1, 7, 64, 2049}) {
+      auto x = random_floats(n * d, uint64_t(n * 7 + d), 3.0f);
+      auto w = random_floats(d, uint64_t(d));
+      auto b = random_floats(n * d, uint64_t(n + d * 5));
+      std::vector<float> f(x.size()), r(x.size());
+      auto both = [&](auto&& op) {
+        {
+          LevelGuard g(KernelLevel::reference);
+          op(r.data());
+        }
+        op(f.data());
+      };
+      both([&](float* y) { rms_norm(x.data(), w.data(), y, n, d, 1e-5f); });
+      EXPECT_LT(max_abs_diff(f.data(), r.data(), f.size()), 2e-5) << "rms_norm " << n << "x" << d;
+      both([&](float* y) { log_softmax(x.data(), y, n, d); });
+      EXPECT_LT(max_abs_diff(f.data(), r.data(), f.size()), 2e-5) << "log_softmax " << n << "x" << d;
+      both([&](float* y) { silu_mul(x.data(), b.data(), y, n * d); });
+      EXPECT_LT(max_abs_diff(f.data(), r.data(), f.size()), 1e-5) << "silu_mul " << n << "x" << d;
+      both([&](float* y) { add(x.data(), b.data(), y, n * d); });
+      EXPECT_EQ(max_abs_diff(f.data(), r.data(), f.size()), 0.0) << "add " << n << "x" << d;
+      // In-place forms agree with out-of-place ones.
+      auto xa = x;
+      rms_norm(xa.data(), w.data(), xa.data(), n, d, 1e-5f);
+      std::vector<float> yo(x.size());
+      rms_norm(x.data(), w.data(), yo.data(), n, d, 1e-5f);
+      EXPECT_EQ(xa, yo);
+    }
+}
+
+TEST(FastRope, MatchesReference) {
+  for (int64_t hd : {2, 6, 64, 128})
+    for (int64_t n : {1, 5, 130}) {
+      const int64_t nh = 3;
+      std::vector<float> inv(hd / 2);
+      for (int64_t j = 0; j < hd / 2; ++j) inv[j] = float(std::pow(10000.0, -2.0 * j / hd));
+      std::vector<int32_t> pos(n);
+      for (int64_t i = 0; i < n; ++i) pos[i] = int32_t(i * 37 % 4001);
+      auto x = random_floats(n * nh * hd, uint64_t(hd + n));
+      auto r = x;
+      {
+        LevelGuard g(KernelLevel::reference);
+        rope(r.data(), pos.data(), inv.data(), n, nh, hd);
+      }
+      rope(x.data(), pos.data(), inv.data(), n, nh, hd);
+      EXPECT_LT(max_abs_diff(x.data(), r.data(), x.size()), 1e-5) << "hd=" << hd << " n=" << n;
+    }
+}
+
+}  // namespace
+}  // namespace t2::tensor
