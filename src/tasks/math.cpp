@@ -1,6 +1,8 @@
 // MATH (the PRM800K "MATH-500" test split and files of the same schema). Gold = the answer field;
 // the prediction is the text after "The answer is:" when present, else the last \boxed{}; then
 // equivalence per math_equiv.h (clean) or the reference's string rules.
+#include <algorithm>
+
 #include "base/error.h"
 #include "tasks/fields.h"
 #include "tasks/math_equiv.h"
@@ -47,11 +49,14 @@ class MathTask final : public Task {
       if (at != std::string_view::npos) return trim(completion.substr(at + 15));
       return last_boxed(completion).value_or("");
     }
-    // Clean: the last "The answer is" statement (any case, optional colon), up to the line end;
-    // a \boxed{} inside it wins. Otherwise the last \boxed{}.
+    // Clean: whichever comes last of the last "The answer is" statement (any case, optional
+    // colon, up to the line end; a \boxed{} inside it wins) and the last \boxed{}.
     const std::string lower = to_lower(completion);
     const size_t at = lower.rfind("the answer is");
-    if (at != std::string::npos) {
+    const size_t box_at = std::max(completion.rfind("\\boxed"), completion.rfind("\\fbox"),
+                                   [](size_t a, size_t b) { return a + 1 < b + 1; });  // npos lowest
+    const bool box_later = box_at != std::string::npos && (at == std::string::npos || box_at > at);
+    if (at != std::string::npos && !box_later) {
       std::string_view rest = completion.substr(at + 13);
       const size_t nl = rest.find('\n');
       if (nl != std::string_view::npos) rest = rest.substr(0, nl);

@@ -70,6 +70,8 @@ TEST(MathExtract, BoxesAndAnswerLines) {
       {"\\boxed{unbalanced", ""},
       {"\\boxed 5 apples", "5"},
       {"\\fbox{2}", "2"},
+      {"I think the answer is related to parity.\nSo \\boxed{\\frac{1}{2}}", "\\frac{1}{2}"},
+      {"\\boxed{3} was wrong; the answer is 4", "4"},
   };
   for (const auto& c : cases) EXPECT_EQ(t->extract(s, c.completion, ScoringMode::clean), c.clean) << c.completion;
   ScoreOptions clean, ref;
