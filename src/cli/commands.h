@@ -17,9 +17,7 @@ int run_generate(int argc, char** argv);
 int run_bench(int argc, char** argv);
 int run_tokenize(int argc, char** argv);
 int run_score(int argc, char** argv);
-int run_report(int argc, char** argv);
 int run_pretrain(int argc, char** argv);
 int run_train(int argc, char** argv);
-int run_score(int argc, char** argv);
 
 }  // namespace t2::cli
