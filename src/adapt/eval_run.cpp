@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "adapt/dispatch.h"
 #include "adapt/fingerprint.h"
 #include "adapt/report_table.h"
 #include "adapt/sample_runner.h"
@@ -61,6 +62,22 @@ void decode_unit(const std::string& payload, size_t& task, std::vector<int64_t>&
   while (in >> i) indices.push_back(i);
 }
 
+StrategyKind eval_strategy_kind(const EvalConfig& c) {
+  if (c.strategy == "prompt") return StrategyKind::prompt;
+  if (c.strategy == "classifier") return StrategyKind::classifier;
+  if (!c.expert.empty()) return StrategyKind::expert;
+  if (!c.mixture.empty()) return StrategyKind::mixture;
+  return StrategyKind::base;
+}
+
+// The experts the strategy needs, validated against the store and this rank's model shard.
+SvfBank load_eval_bank(const EvalConfig& c, const model::LlamaModel& model) {
+  std::vector<std::pair<std::string, std::string>> experts = c.experts;
+  if (!c.expert.empty()) experts.emplace_back("expert", c.expert);
+  if (!c.cls_expert.empty()) experts.emplace_back("cls", c.cls_expert);
+  return load_svf_bank(c.svd, experts, c.mixture, model);
+}
+
 }  // namespace
 
 int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const BuildInfo& build) {
@@ -73,14 +90,21 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
   // Setup: data on every rank (units carry indices only), model shard and runner on workers.
   std::vector<TaskData> data;
   std::unique_ptr<SampleRunner> runner;
+  std::vector<TaskData> pass1;  // two-pass strategies: the dispatch items of each task
+  SvfBank bank;
+  const StrategyKind kind = eval_strategy_kind(cfg);
   std::unique_ptr<tasks::sandbox::Sandbox> sandbox;
   std::string err;
   try {
     for (const TaskSpec& t : cfg.tasks) data.push_back(load_task_data(t.name, t.data, cfg.limit));
+    if (kind == StrategyKind::prompt || kind == StrategyKind::classifier)
+      for (const TaskData& d : data) pass1.push_back(make_dispatch_data(d));
     if (works) {
       model::LoadOptions lo;
       lo.tp = {layout.group_rank, layout.tp};
       auto model = model::LlamaModel::load(cfg.model_dir, lo);
+      if (kind == StrategyKind::prompt || kind == StrategyKind::classifier)
+        bank = load_eval_bank(cfg, *model);
       auto tok = tokenizer::Tokenizer::load(cfg.tokenizer.empty() ? cfg.model_dir : cfg.tokenizer);
       if (cfg.allow_code_execution && layout.is_leader())
         sandbox = std::make_unique<tasks::sandbox::Sandbox>();
@@ -123,8 +147,10 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
       std::set<std::string> hs(hosts_all.begin(), hosts_all.end());
       run.hosts.assign(hs.begin(), hs.end());
       run.start_time = io::utc_now_iso8601();
-      writer = cfg.resume ? io::ReportWriter::resume(cfg.out, run)
-                          : io::ReportWriter::create(cfg.out, run, cfg.overwrite);
+      io::ReportOptions ro;
+      ro.overwrite = cfg.overwrite;
+      writer = cfg.resume ? io::ReportWriter::resume(cfg.out, run, ro)
+                          : io::ReportWriter::create(cfg.out, run, ro);
     } catch (const std::exception& e) {
       err = e.what();
     }
@@ -156,15 +182,25 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
                 units.size(), cfg.batch, world.size(), layout.n_groups, layout.tp);
   }
 
-  const auto strategy = make_base_strategy();
+  std::unique_ptr<Strategy> strategy = make_base_strategy();
+  DispatchPlan plan;
+  plan.kind = kind;
+  plan.bank = &bank;
+  plan.reference_other = cfg.dispatch_other == "reference";
+  if (!cfg.experts.empty()) plan.last_expert = cfg.experts.back().first;
+  if (works && (kind == StrategyKind::expert || kind == StrategyKind::mixture))
+    strategy = make_scaling_strategy(kind, bank, kind == StrategyKind::expert ? "expert" : "mixture");
   dist::WorkFn fn = [&](const dist::WorkUnit& unit, const dist::Communicator& group) {
     size_t t = 0;
     std::vector<int64_t> idx;
     decode_unit(unit.payload, t, idx);
     T2_CHECK(t < data.size(), "work unit names task %zu of %zu", t, data.size());
+    if (kind == StrategyKind::prompt || kind == StrategyKind::classifier)
+      return io::encode_records(run_two_pass(*runner, data[t], pass1[t], idx, plan, group.rank() == 0));
     return io::encode_records(runner->run_batch(data[t], idx, *strategy, group.rank() == 0));
   };
   int64_t n_done = 0;
+  std::vector<std::vector<io::SampleRecord>> dispatched(data.size());  // this segment's records
   dist::ResultFn on_result = [&](const dist::WorkUnit& unit, const dist::UnitResult& res) {
     const auto& [t, idx] = unit_items[unit.id];
     std::vector<io::SampleRecord> recs;
@@ -197,6 +233,7 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
       }
     }
     writer.commit(recs);
+    if (!pass1.empty()) dispatched[t].insert(dispatched[t].end(), recs.begin(), recs.end());
     n_done += static_cast<int64_t>(recs.size());
     const int64_t total = n_items - n_skipped;
     if (total > 0 && (n_done * 10 / total) != ((n_done - static_cast<int64_t>(recs.size())) * 10 / total))
@@ -231,6 +268,15 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
               complete ? "complete" : "interrupted", static_cast<long long>(st.n_finished),
               static_cast<long long>(st.n_failed), st.wall_s, per_unit * 1e3);
   std::fputs(format_summary_table({{cfg.out, summaries}}).c_str(), stdout);
+  for (size_t t = 0; t < dispatched.size() && !pass1.empty(); ++t) {
+    std::vector<std::string> cats;
+    for (const auto& r : dispatched[t]) {
+      const TaskItem& it = data[t].items[r.index];
+      cats.push_back(it.sample ? tasks::category_name(it.sample->category) : "?");
+    }
+    std::fputs(format_dispatch_summary(data[t].name, dispatch_summary(dispatched[t], cats)).c_str(),
+               stdout);
+  }
   if (!complete) {
     T2_LOG_WARN("eval: stopped on request (signal %d); rerun with --resume to continue",
                 dist::StopSignals::signal_number());

@@ -33,6 +33,7 @@ constexpr Command kCommands[] = {
     {"score", "rescore saved completions of a benchmark (no model)", t2::cli::run_score},
     {"pretrain", "train a Llama-family model from scratch on a JSONL corpus", t2::cli::run_pretrain},
     {"train", "REINFORCE-train an SVF expert on a task (mpirun: data parallel)", t2::cli::run_train},
+    {"search", "few-shot CEM search of expert-mixture weights (mpirun: candidates in parallel)", t2::cli::run_search},
     {"score", "rescore saved completions of a benchmark (no model)", t2::cli::run_score},
 };
 
