@@ -11,9 +11,9 @@
 
 #include "adapt/dispatch.h"
 #include "adapt/fingerprint.h"
-#include "adapt/report_table.h"
 #include "adapt/sample_runner.h"
 #include "adapt/strategy.h"
+#include "adapt/svf_strategy.h"
 #include "adapt/task_data.h"
 #include "base/error.h"
 #include "base/log.h"
@@ -22,6 +22,7 @@
 #include "dist/work/queue.h"
 #include "dist/work/stop_signals.h"
 #include "io/report.h"
+#include "io/report_table.h"
 #include "model/llama/model.h"
 
 namespace t2::adapt {
@@ -93,6 +94,7 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
   std::vector<TaskData> pass1;  // two-pass strategies: the dispatch items of each task
   SvfBank bank;
   const StrategyKind kind = eval_strategy_kind(cfg);
+  std::unique_ptr<Strategy> strategy;
   std::unique_ptr<tasks::sandbox::Sandbox> sandbox;
   std::string err;
   try {
@@ -105,6 +107,9 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
       auto model = model::LlamaModel::load(cfg.model_dir, lo);
       if (kind == StrategyKind::prompt || kind == StrategyKind::classifier)
         bank = load_eval_bank(cfg, *model);
+      if (!cfg.expert.empty()) strategy = make_expert_strategy(cfg.svd, cfg.expert, *model);
+      else if (!cfg.mixture.empty()) strategy = make_mixture_strategy(cfg.svd, cfg.mixture, *model);
+      else strategy = make_base_strategy();
       auto tok = tokenizer::Tokenizer::load(cfg.tokenizer.empty() ? cfg.model_dir : cfg.tokenizer);
       if (cfg.allow_code_execution && layout.is_leader())
         sandbox = std::make_unique<tasks::sandbox::Sandbox>();
@@ -142,6 +147,9 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
       run.fingerprints["tokenizer"] = file_fingerprint(
           cfg.tokenizer.empty() ? cfg.model_dir + "/tokenizer.json" : cfg.tokenizer);
       for (const TaskSpec& t : cfg.tasks) run.fingerprints["data/" + t.name] = file_fingerprint(t.data);
+      if (!cfg.svd.empty()) run.fingerprints["svd"] = file_fingerprint(cfg.svd);
+      if (!cfg.expert.empty()) run.fingerprints["expert"] = file_fingerprint(cfg.expert);
+      if (!cfg.mixture.empty()) run.fingerprints["mixture"] = file_fingerprint(cfg.mixture);
       run.world_size = world.size();
       run.tp = cfg.tp;
       std::set<std::string> hs(hosts_all.begin(), hosts_all.end());
@@ -182,14 +190,11 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
                 units.size(), cfg.batch, world.size(), layout.n_groups, layout.tp);
   }
 
-  std::unique_ptr<Strategy> strategy = make_base_strategy();
   DispatchPlan plan;
   plan.kind = kind;
   plan.bank = &bank;
   plan.reference_other = cfg.dispatch_other == "reference";
   if (!cfg.experts.empty()) plan.last_expert = cfg.experts.back().first;
-  if (works && (kind == StrategyKind::expert || kind == StrategyKind::mixture))
-    strategy = make_scaling_strategy(kind, bank, kind == StrategyKind::expert ? "expert" : "mixture");
   dist::WorkFn fn = [&](const dist::WorkUnit& unit, const dist::Communicator& group) {
     size_t t = 0;
     std::vector<int64_t> idx;
@@ -200,7 +205,6 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
     return io::encode_records(runner->run_batch(data[t], idx, *strategy, group.rank() == 0));
   };
   int64_t n_done = 0;
-  std::vector<std::vector<io::SampleRecord>> dispatched(data.size());  // this segment's records
   dist::ResultFn on_result = [&](const dist::WorkUnit& unit, const dist::UnitResult& res) {
     const auto& [t, idx] = unit_items[unit.id];
     std::vector<io::SampleRecord> recs;
@@ -233,7 +237,6 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
       }
     }
     writer.commit(recs);
-    if (!pass1.empty()) dispatched[t].insert(dispatched[t].end(), recs.begin(), recs.end());
     n_done += static_cast<int64_t>(recs.size());
     const int64_t total = n_items - n_skipped;
     if (total > 0 && (n_done * 10 / total) != ((n_done - static_cast<int64_t>(recs.size())) * 10 / total))
@@ -261,21 +264,27 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
   if (!coordinates) return st.exit_code;
 
   const bool complete = st.outcome == dist::Outcome::complete;
-  const auto summaries = writer.summaries();
   writer.finish(complete ? io::RunStatus::complete : io::RunStatus::interrupted);
   const double per_unit = st.n_finished > 0 ? st.coordinator_busy_s / st.n_finished : 0.0;
   T2_LOG_INFO("eval: %s: %lld units finished (%lld failed) in %.2f s; coordinator %.3f ms per unit",
               complete ? "complete" : "interrupted", static_cast<long long>(st.n_finished),
               static_cast<long long>(st.n_failed), st.wall_s, per_unit * 1e3);
-  std::fputs(format_summary_table({{cfg.out, summaries}}).c_str(), stdout);
-  for (size_t t = 0; t < dispatched.size() && !pass1.empty(); ++t) {
-    std::vector<std::string> cats;
-    for (const auto& r : dispatched[t]) {
-      const TaskItem& it = data[t].items[r.index];
-      cats.push_back(it.sample ? tasks::category_name(it.sample->category) : "?");
+  std::fputs(io::render_summary_table({{cfg.out, io::read_report(cfg.out)}}, io::TableFormat::text).c_str(),
+             stdout);
+  if (!pass1.empty()) {
+    // Two-pass table over every committed record (earlier segments included).
+    const io::ReportData rd = io::read_report(cfg.out);
+    for (const TaskData& d : data) {
+      const auto it = rd.tasks.find(d.name);
+      if (it == rd.tasks.end()) continue;
+      std::vector<std::string> cats;
+      for (const auto& r : it->second) {
+        const bool known = r.index >= 0 && r.index < static_cast<int64_t>(d.items.size()) &&
+                           d.items[r.index].sample;
+        cats.push_back(known ? tasks::category_name(d.items[r.index].sample->category) : "?");
+      }
+      std::fputs(format_dispatch_summary(d.name, dispatch_summary(it->second, cats)).c_str(), stdout);
     }
-    std::fputs(format_dispatch_summary(data[t].name, dispatch_summary(dispatched[t], cats)).c_str(),
-               stdout);
   }
   if (!complete) {
     T2_LOG_WARN("eval: stopped on request (signal %d); rerun with --resume to continue",

@@ -1,8 +1,8 @@
 // Adaptation strategies of `t2 eval`: what weights answer a sample's second pass. A Strategy
 // configures a RunContext (its weight overrides) before a batch is generated and names itself in
 // the result records. This file holds the interface and the `base` strategy (no override); the
-// SVF strategies (`expert`, `mixture`) and, later, prompt/classifier dispatch and CEM plug in
-// behind the same interface. Nothing here generates text or scores it (sample_runner.h does).
+// SVF strategies (`expert`, `mixture`) are in svf_strategy.h; prompt/classifier dispatch and CEM
+// plug in behind the same interface. Nothing here generates text or scores it (sample_runner.h does).
 #pragma once
 
 #include <memory>

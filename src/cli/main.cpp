@@ -35,6 +35,9 @@ constexpr Command kCommands[] = {
     {"train", "REINFORCE-train an SVF expert on a task (mpirun: data parallel)", t2::cli::run_train},
     {"search", "few-shot CEM search of expert-mixture weights (mpirun: candidates in parallel)", t2::cli::run_search},
     {"score", "rescore saved completions of a benchmark (no model)", t2::cli::run_score},
+    {"eval", "evaluate tasks (base, expert or mixture; one process or MPI) into an HDF5 report", t2::cli::run_eval},
+    {"report", "summary tables of one or several reports (text or CSV)", t2::cli::run_report},
+    {"pretrain", "train a Llama-family model from scratch on a JSONL corpus", t2::cli::run_pretrain},
 };
 
 void print_usage(std::FILE* out) {

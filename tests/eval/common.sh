@@ -6,7 +6,7 @@ MAKE_MODEL=$(realpath "$2")
 W=$(mktemp -d /tmp/t2_eval_test.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
-"$MAKE_MODEL" "$W/model"
+"$MAKE_MODEL" "$W/model" ${WITH_SVF:+--svf}
 "$T2" mini-suite --out "$W/suite" --gsm8k-train 0 --gsm8k-test "${N_GSM8K:-10}" \
   --math-test "${N_MATH:-6}" --mbpp 0 --humaneval 0 --arc-easy-train 0 --arc-easy-test 0 \
   --arc-challenge-test "${N_ARC:-8}" 2> /dev/null
