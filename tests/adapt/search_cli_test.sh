@@ -50,6 +50,26 @@ if [ "$MODE" = unit ]; then
   h5ls -r "$W/np1_report.h5" | grep -q "history/alpha .*{24, 3}" || fail "report history: $(h5ls -r "$W/np1_report.h5")"
   [ "$(history "$W/np1.h5.search.json" | tail -1 | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 3 ] \
     || fail "3 generations of history expected"
+  # Two-pass dispatch in t2 eval: labels and experts in the records, the dispatch table printed.
+  EV=(--model "$W/model" --task arc --data "$DATA" --limit 4 --max-tokens 6 --svd "$W/svd.h5"
+      --experts "math=$W/e1.h5,code=$W/e2.h5,reasoning=$W/e3.h5")
+  "$T2" eval "${EV[@]}" --strategy prompt --out "$W/ev.h5" >"$W/ev.out" 2>"$W/ev.err" \
+    || { cat "$W/ev.err"; fail "eval --strategy prompt"; }
+  grep -q "dispatch arc: 4 samples" "$W/ev.out" || fail "dispatch table: $(cat "$W/ev.out")"
+  grep -q "pass 1 .* s, pass 2 .* s, ratio pass1/pass2" "$W/ev.out" || fail "pass times"
+  "$T2" report --samples "$W/ev.h5" | tail -n +2 | cut -f5,6 >"$W/labels.tsv"
+  [ "$(wc -l <"$W/labels.tsv")" -eq 4 ] || fail "4 records expected"
+  while IFS=$'\t' read -r label expert; do
+    case "$label" in math|code|reasoning) [ "$expert" = "$label" ] || fail "label $label ran $expert";;
+      other) [ "$expert" = base ] || fail "other ran $expert";;
+      *) fail "label '$label'";; esac
+  done <"$W/labels.tsv"
+  "$T2" eval "${EV[@]}" --strategy classifier --cls-expert "$W/e1.h5" --dispatch-other reference \
+    --out "$W/ev2.h5" >"$W/ev2.out" 2>"$W/ev2.err" || { cat "$W/ev2.err"; fail "eval --strategy classifier"; }
+  "$T2" report --samples "$W/ev2.h5" | tail -n +2 | cut -f6 | grep -qx base && fail "reference mode ran base"
+  rc=0
+  "$T2" eval "${EV[@]}" --strategy classifier --out "$W/ev3.h5" 2>"$W/err" || rc=$?
+  [ $rc -eq 1 ] && grep -q "needs --cls-expert" "$W/err" || fail "classifier without --cls-expert"
   echo "search_cli_test: OK"
   exit 0
 fi
