@@ -3,7 +3,8 @@
 # experts and the mini suite's ARC-Challenge file: invalid settings are refused in one message
 # before any model is loaded; a search writes its mixture, state and HDF5 report; the result is the
 # same for one process and `mpirun -np 5`; a search killed (SIGKILL) mid-run and resumed ends
-# identical to an uninterrupted one (history compared without timings).
+# identical to an uninterrupted one (history compared without timings); two-pass dispatch in
+# t2 eval (unit: labels/experts/table; mpi: one process = mpirun -np 5 --tp 2).
 # usage: search_cli_test.sh T2 MAKE_MODEL [mpi]   (from the repository root)
 set -euo pipefail
 T2=$(realpath "$1")
@@ -99,4 +100,13 @@ g=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["state"]["ge
 diff <(history "$W/np1.h5.search.json") <(history "$W/k.h5.search.json") >/dev/null \
   || fail "killed at generation $g and resumed: history differs"
 diff "$W/np1.out" "$W/k.out" || fail "resumed result differs"
+# Two-pass dispatch (classifier, reference "other") under tensor parallelism: same records.
+EV=(--model "$W/model" --task arc --data "$DATA" --limit 6 --max-tokens 8 --svd "$W/svd.h5" --batch 3
+    --experts "math=$W/e1.h5,code=$W/e2.h5,reasoning=$W/e3.h5" --strategy classifier
+    --cls-expert "$W/e1.h5" --dispatch-other reference)
+"$T2" eval "${EV[@]}" --out "$W/d1.h5" >/dev/null 2>"$W/d1.err" || { cat "$W/d1.err"; fail "dispatch np 1"; }
+"${MPIRUN[@]}" -np 5 "$T2" eval "${EV[@]}" --tp 2 --out "$W/d5.h5" >/dev/null 2>"$W/d5.err" \
+  || { cat "$W/d5.err"; fail "dispatch np 5 --tp 2"; }
+recs() { "$T2" report --samples "$1" | tail -n +2 | cut -f2-8,11,12 | sort; }
+diff <(recs "$W/d1.h5") <(recs "$W/d5.h5") || fail "dispatch records differ under --tp 2"
 echo "search_cli_test mpi: OK (np 1 = np 5; killed at generation $g, resumed identical)"
