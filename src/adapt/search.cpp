@@ -248,7 +248,8 @@ int run_search(const SearchConfig& c, const dist::Communicator& world, const Bui
     const json u = json::parse(unit.payload);
     const auto items = u.at("items").get<std::vector<int64_t>>();
     const auto alphas = u.at("alphas").get<std::vector<std::vector<double>>>();
-    const auto res = scorer->score(data, alphas, items);
+    const auto res = c.per_candidate ? scorer->score_dense(data, alphas, items)
+                                     : scorer->score(data, alphas, items);
     json out = json::array();
     for (const auto& row : res) {
       json r = {{"correct", json::array()}, {"logprob", json::array()}, {"status", json::array()}};

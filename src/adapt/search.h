@@ -33,6 +33,7 @@ struct SearchConfig {
   bool per_layer = false, normalize = false;
   int batch = 4;           // candidates per work unit
   int eval_batch = 16;     // samples per unit of the final evaluation
+  bool per_candidate = false;  // benchmark baseline: dense recomposition, one batch per candidate
   int64_t max_tokens = 0;  // 0 = the task's own
   std::string scoring = "clean";
   bool allow_code_execution = false;

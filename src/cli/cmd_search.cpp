@@ -50,6 +50,9 @@ int run_search(int argc, char** argv) {
       ("batch", po::value(&c.batch)->default_value(4),
        "candidates per work unit: their candidates x shots share one generation batch")
       ("eval-batch", po::value(&c.eval_batch)->default_value(16), "samples per unit of the final evaluation")
+      ("per-candidate", po::bool_switch(&c.per_candidate),
+       "benchmark baseline: recompose dense weights per candidate and run one batch per candidate "
+       "instead of sharing the batch through factored overrides (same results)")
       ("silence-timeout", po::value(&c.silence_timeout_s)->default_value(300.0, "300"),
        "seconds a worker may stay silent while holding a unit (0 = never)");
   po::options_description desc(
