@@ -136,9 +136,9 @@ std::vector<std::string> search_problems(const SearchConfig& c) {
   else if (std::find(known.begin(), known.end(), c.task) != known.end()) {
     try {
       const TaskData d = load_task_data(c.task, c.data, 0);
-      if (c.shots > static_cast<int64_t>(d.items.size()))
-        p.push_back(t2::format("--shots %d is more than the %zu samples of %s", c.shots,
-                               d.items.size(), c.data.c_str()));
+      if (c.shots >= static_cast<int64_t>(d.items.size()))
+        p.push_back(t2::format("--shots %d leaves no sample for the clean evaluation: %s has %zu "
+                               "samples", c.shots, c.data.c_str(), d.items.size()));
     } catch (const t2::Error& e) {
       p.push_back("--data " + c.data + ": " + e.what());
     }

@@ -2,7 +2,7 @@
 # `t2 search` end to end on a tiny random checkpoint, an SVD store of its MLP matrices, three random
 # experts and the mini suite's ARC-Challenge file: invalid settings are refused in one message
 # before any model is loaded; a search writes its mixture, state and HDF5 report; the result is the
-# same for one process and `mpirun -np 5`; a search killed (SIGKILL) mid-run and resumed ends
+# same for one process and `mpirun -np 5`; a search with a known optimum through the model finds it; a search killed (SIGKILL) mid-run and resumed ends
 # identical to an uninterrupted one (history compared without timings); two-pass dispatch in
 # t2 eval (unit: labels/experts/table; mpi: one process = mpirun -np 5 --tp 2).
 # usage: search_cli_test.sh T2 MAKE_MODEL [mpi]   (from the repository root)
@@ -37,7 +37,7 @@ rc=0
   --task arc --data "$DATA" --shots 40 --pop 8 --elite-ratio 0.2 --min 1 --max 0 \
   --out "$W/x.h5" 2>"$W/err" || rc=$?
 [ $rc -eq 1 ] || fail "bad settings: exit $rc"
-for needle in "missing.h5: no such file" "--shots 40 is more than the 12 samples" \
+for needle in "missing.h5: no such file" "--shots 40 leaves no sample for the clean evaluation" \
     "gives 1 elite(s); at least 2" "bounds min 1 > max 0"; do
   grep -qF -- "$needle" "$W/err" || fail "bad settings did not say '$needle': $(cat "$W/err")"
 done
@@ -51,6 +51,38 @@ if [ "$MODE" = unit ]; then
   h5ls -r "$W/np1_report.h5" | grep -q "history/alpha .*{24, 3}" || fail "report history: $(h5ls -r "$W/np1_report.h5")"
   [ "$(history "$W/np1.h5.search.json" | tail -1 | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 3 ] \
     || fail "3 generations of history expected"
+  # Known optimum through the real model: a flat expert (uniform z: W' = W exactly) and two random
+  # ones; gold answers are what the base model answers, so fitness 1 is reached only near
+  # α = (a, 0, 0) with a > 0. The search must find it and score 1 on the held-out sample too.
+  "$T2" mini-suite --out "$W/sg" --gsm8k-train 0 --gsm8k-test 40 --math-test 0 --mbpp 0 \
+    --humaneval 0 --arc-easy-train 0 --arc-easy-test 0 --arc-challenge-test 0 2>/dev/null
+  "$T2" eval --model "$W/model" --task gsm8k --data "$W/sg/gsm8k/test.jsonl" --max-tokens 24 \
+    --batch 20 --out "$W/g.h5" >/dev/null 2>&1 || fail "base eval for the known-optimum data"
+  "$T2" report --samples "$W/g.h5" >"$W/g.tsv"
+  python3 - "$W/g.tsv" "$W/sg/gsm8k/test.jsonl" >"$W/known.jsonl" <<'PY'
+import json, sys
+src = [json.loads(l) for l in open(sys.argv[2])]
+for row in open(sys.argv[1]).read().splitlines()[1:]:
+    f = row.split("\t")
+    pred = json.loads(f[10])
+    if pred:
+        rec = dict(src[int(f[2])]); rec["answer"] = "base answer\n#### " + pred
+        print(json.dumps(rec))
+PY
+  [ "$(wc -l <"$W/known.jsonl")" -ge 3 ] || fail "fewer than 3 base answers with a number"
+  "$T2" expert init --svd "$W/svd.h5" --out "$W/flat.h5" --value 0 >/dev/null
+  "$T2" search --model "$W/model" --svd "$W/svd.h5" --experts "flat=$W/flat.h5,b=$W/e2.h5,c=$W/e3.h5" \
+    --task gsm8k --data "$W/known.jsonl" --seed 1 --shots 2 --pop 16 --elite-ratio 0.25 \
+    --generations 4 --max-tokens 24 --batch 8 --out "$W/k.h5" >"$W/k.out" 2>"$W/k.err" \
+    || { cat "$W/k.err"; fail "known-optimum search"; }
+  python3 - "$W/k.h5.search.json" <<'PY' || fail "known optimum not found: $(cat "$W/k.out")"
+import json, sys
+s = json.load(open(sys.argv[1]))["state"]
+a, b, c = s["best"]
+assert s["best_fitness"] == 1.0 and a > 0.1 and b < 0.05 and c < 0.05, s
+PY
+  grep -q "accuracy 1.0000 on .* non-shot samples (clean)" "$W/k.out" || fail "held-out: $(cat "$W/k.out")"
+
   # Two-pass dispatch in t2 eval: labels and experts in the records, the dispatch table printed.
   EV=(--model "$W/model" --task arc --data "$DATA" --limit 4 --max-tokens 6 --svd "$W/svd.h5"
       --experts "math=$W/e1.h5,code=$W/e2.h5,reasoning=$W/e3.h5")
