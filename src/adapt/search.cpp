@@ -301,7 +301,6 @@ int run_search(const SearchConfig& c, const dist::Communicator& world, const Bui
     }
   }
   Timer total;
-  int exit_code = 0;
   while (true) {
     std::string cmd = coordinates ? (ss.state.generation < c.generations ? "gen" : "final") : "";
     world.broadcast(cmd, 0);
@@ -366,7 +365,7 @@ int run_search(const SearchConfig& c, const dist::Communicator& world, const Bui
     break;
   }
   if (coordinates) T2_LOG_INFO("search: done in %.1f s", total.seconds());
-  return exit_code;
+  return 0;
 }
 
 }  // namespace t2::adapt

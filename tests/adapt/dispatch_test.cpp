@@ -147,8 +147,9 @@ TEST_F(AdaptSvfTest, TwoPassMatchesSingleExpertBatches) {
       EXPECT_EQ(recs[i].text, alone[0].text) << "sample " << i << " expert " << recs[i].expert;
       EXPECT_EQ(recs[i].generated_tokens, alone[0].generated_tokens);
     }
-    if (reference)
+    if (reference) {
       for (const auto& r : recs) EXPECT_NE(r.expert, "base");
+    }
   }
 }
 
