@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <set>
 
+#include "adapt/dispatch.h"
 #include "base/error.h"
 #include "tasks/task.h"
 
@@ -56,13 +57,16 @@ std::vector<std::string> validate(const EvalConfig& c) {
   if (c.silence_timeout_s < 0) add("--silence-timeout must be >= 0 (0 = never)");
 
   // Strategy: base (nothing), expert (--svd + --expert) or mixture (--svd + --mixture).
+  // prompt / classifier: --svd + --experts (+ --cls-expert), checked in dispatch.cpp.
+  const bool two_pass = c.strategy == "prompt" || c.strategy == "classifier";
   const bool any_svf = !c.svd.empty() || !c.expert.empty() || !c.mixture.empty();
   if (!c.expert.empty() && !c.mixture.empty()) add("--expert and --mixture exclude each other");
   if (any_svf && c.svd.empty()) add("--expert/--mixture need --svd (the SVD store of the model)");
-  if (!c.svd.empty() && c.expert.empty() && c.mixture.empty())
+  if (!two_pass && !c.svd.empty() && c.expert.empty() && c.mixture.empty())
     add("--svd given without --expert or --mixture");
   for (const std::string* f : {&c.svd, &c.expert, &c.mixture})
     if (!f->empty() && !fs::is_regular_file(*f)) add(t2::format("%s: no such file", f->c_str()));
+  for (auto& s : strategy_problems(c)) add(std::move(s));
 
   if (c.out.empty()) add("--out REPORT.h5 is required");
   else {
@@ -96,6 +100,10 @@ std::string config_text(const EvalConfig& c) {
   kv("svd", c.svd);
   kv("expert", c.expert);
   kv("mixture", c.mixture);
+  if (!c.strategy.empty()) kv("strategy", c.strategy);
+  for (const auto& [label, path] : c.experts) kv("experts", label + "=" + path);
+  if (!c.cls_expert.empty()) kv("cls-expert", c.cls_expert);
+  if (c.dispatch_other != "base") kv("dispatch-other", c.dispatch_other);
   kv("batch", std::to_string(c.batch));
   kv("max-tokens", std::to_string(c.max_tokens));
   kv("allow-code-execution", c.allow_code_execution ? "true" : "false");

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace t2::adapt {
@@ -22,6 +23,11 @@ struct EvalConfig {
   std::vector<TaskSpec> tasks;
   int64_t limit = 0;  // first N samples of each task; 0 = all
   std::string svd, expert, mixture;
+  // Two-pass dispatch (dispatch.h): strategy "" = base/expert/mixture from the files given.
+  std::string strategy;
+  std::vector<std::pair<std::string, std::string>> experts;  // --experts label=file (math, code, reasoning)
+  std::string cls_expert;                                     // classifier: the pass-1 expert
+  std::string dispatch_other = "base";                        // "other": base | reference (last expert)
   int tp = 1;
   int batch = 8;            // samples per work unit (one generate() batch)
   int64_t max_tokens = 0;   // max new tokens override; 0 = each task's own (PROTOCOL §3)

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "adapt/dispatch.h"
 #include "adapt/fingerprint.h"
 #include "adapt/sample_runner.h"
 #include "adapt/strategy.h"
@@ -62,6 +63,22 @@ void decode_unit(const std::string& payload, size_t& task, std::vector<int64_t>&
   while (in >> i) indices.push_back(i);
 }
 
+StrategyKind eval_strategy_kind(const EvalConfig& c) {
+  if (c.strategy == "prompt") return StrategyKind::prompt;
+  if (c.strategy == "classifier") return StrategyKind::classifier;
+  if (!c.expert.empty()) return StrategyKind::expert;
+  if (!c.mixture.empty()) return StrategyKind::mixture;
+  return StrategyKind::base;
+}
+
+// The experts the strategy needs, validated against the store and this rank's model shard.
+SvfBank load_eval_bank(const EvalConfig& c, const model::LlamaModel& model) {
+  std::vector<std::pair<std::string, std::string>> experts = c.experts;
+  if (!c.expert.empty()) experts.emplace_back("expert", c.expert);
+  if (!c.cls_expert.empty()) experts.emplace_back("cls", c.cls_expert);
+  return load_svf_bank(c.svd, experts, c.mixture, model);
+}
+
 }  // namespace
 
 int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const BuildInfo& build) {
@@ -74,15 +91,22 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
   // Setup: data on every rank (units carry indices only), model shard and runner on workers.
   std::vector<TaskData> data;
   std::unique_ptr<SampleRunner> runner;
+  std::vector<TaskData> pass1;  // two-pass strategies: the dispatch items of each task
+  SvfBank bank;
+  const StrategyKind kind = eval_strategy_kind(cfg);
   std::unique_ptr<Strategy> strategy;
   std::unique_ptr<tasks::sandbox::Sandbox> sandbox;
   std::string err;
   try {
     for (const TaskSpec& t : cfg.tasks) data.push_back(load_task_data(t.name, t.data, cfg.limit));
+    if (kind == StrategyKind::prompt || kind == StrategyKind::classifier)
+      for (const TaskData& d : data) pass1.push_back(make_dispatch_data(d));
     if (works) {
       model::LoadOptions lo;
       lo.tp = {layout.group_rank, layout.tp};
       auto model = model::LlamaModel::load(cfg.model_dir, lo);
+      if (kind == StrategyKind::prompt || kind == StrategyKind::classifier)
+        bank = load_eval_bank(cfg, *model);
       if (!cfg.expert.empty()) strategy = make_expert_strategy(cfg.svd, cfg.expert, *model);
       else if (!cfg.mixture.empty()) strategy = make_mixture_strategy(cfg.svd, cfg.mixture, *model);
       else strategy = make_base_strategy();
@@ -166,11 +190,18 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
                 units.size(), cfg.batch, world.size(), layout.n_groups, layout.tp);
   }
 
+  DispatchPlan plan;
+  plan.kind = kind;
+  plan.bank = &bank;
+  plan.reference_other = cfg.dispatch_other == "reference";
+  if (!cfg.experts.empty()) plan.last_expert = cfg.experts.back().first;
   dist::WorkFn fn = [&](const dist::WorkUnit& unit, const dist::Communicator& group) {
     size_t t = 0;
     std::vector<int64_t> idx;
     decode_unit(unit.payload, t, idx);
     T2_CHECK(t < data.size(), "work unit names task %zu of %zu", t, data.size());
+    if (kind == StrategyKind::prompt || kind == StrategyKind::classifier)
+      return io::encode_records(run_two_pass(*runner, data[t], pass1[t], idx, plan, group.rank() == 0));
     return io::encode_records(runner->run_batch(data[t], idx, *strategy, group.rank() == 0));
   };
   int64_t n_done = 0;
@@ -240,6 +271,21 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
               static_cast<long long>(st.n_failed), st.wall_s, per_unit * 1e3);
   std::fputs(io::render_summary_table({{cfg.out, io::read_report(cfg.out)}}, io::TableFormat::text).c_str(),
              stdout);
+  if (!pass1.empty()) {
+    // Two-pass table over every committed record (earlier segments included).
+    const io::ReportData rd = io::read_report(cfg.out);
+    for (const TaskData& d : data) {
+      const auto it = rd.tasks.find(d.name);
+      if (it == rd.tasks.end()) continue;
+      std::vector<std::string> cats;
+      for (const auto& r : it->second) {
+        const bool known = r.index >= 0 && r.index < static_cast<int64_t>(d.items.size()) &&
+                           d.items[r.index].sample;
+        cats.push_back(known ? tasks::category_name(d.items[r.index].sample->category) : "?");
+      }
+      std::fputs(format_dispatch_summary(d.name, dispatch_summary(it->second, cats)).c_str(), stdout);
+    }
+  }
   if (!complete) {
     T2_LOG_WARN("eval: stopped on request (signal %d); rerun with --resume to continue",
                 dist::StopSignals::signal_number());

@@ -53,6 +53,7 @@ class SampleRunner {
   std::vector<int32_t> prompt_ids(const tasks::Prompt& prompt) const;
 
   const tokenizer::Tokenizer& tokenizer() const { return tokenizer_; }
+  int64_t model_context() const { return model_->config().n_ctx_max; }
 
  private:
   std::shared_ptr<const model::LlamaModel> model_;

@@ -8,6 +8,8 @@ const char* strategy_kind_name(StrategyKind k) {
     case StrategyKind::base: return "base";
     case StrategyKind::expert: return "expert";
     case StrategyKind::mixture: return "mixture";
+    case StrategyKind::prompt: return "prompt";
+    case StrategyKind::classifier: return "classifier";
   }
   return "?";
 }

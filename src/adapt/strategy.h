@@ -12,7 +12,7 @@
 
 namespace t2::adapt {
 
-enum class StrategyKind { base, expert, mixture };
+enum class StrategyKind { base, expert, mixture, prompt, classifier };
 const char* strategy_kind_name(StrategyKind k);
 
 class Strategy {

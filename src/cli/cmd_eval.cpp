@@ -1,9 +1,10 @@
-// `t2 eval`: evaluates tasks with the base model, an SVF expert or a mixture
+// `t2 eval`: evaluates tasks with the base model, an SVF expert or mixture, or two-pass dispatch
 // as one process or under mpirun/srun, writing an HDF5 report. Options → adapt::EvalConfig; the
 // pipeline itself lives in src/adapt (eval_run.h).
 #include <cstdio>
 
 #include "adapt/eval_run.h"
+#include "adapt/search.h"  // parse_expert_list
 #include "base/error.h"
 #include "cli/commands.h"
 #include "cli/options.h"
@@ -32,11 +33,22 @@ int run_eval(int argc, char** argv) {
       ("out", po::value(&c.out), "report file (HDF5) to write")
       ("resume", po::bool_switch(&c.resume), "continue an interrupted run of the same configuration in --out")
       ("overwrite", po::bool_switch(&c.overwrite), "replace an existing report (and its journal)");
+  std::string experts;
   po::options_description strat("Strategy (default: base model)");
   strat.add_options()
-      ("svd", po::value(&c.svd), "SVD store of the model (with --expert or --mixture)")
+      ("strategy", po::value(&c.strategy),
+       "base, expert (--expert), mixture (--mixture), prompt or classifier (two passes: pass 1 labels "
+       "each question code/math/reasoning/other, pass 2 answers with that label's expert from "
+       "--experts; prompt labels with the base model, classifier under --cls-expert); default: "
+       "expert/mixture when that file is given, else base")
+      ("svd", po::value(&c.svd), "SVD store of the model (with --expert, --mixture or --experts)")
       ("expert", po::value(&c.expert), "SVF expert file")
-      ("mixture", po::value(&c.mixture), "expert mixture file");
+      ("mixture", po::value(&c.mixture), "expert mixture file")
+      ("experts", po::value(&experts), "two-pass experts: math=F,code=F,reasoning=F")
+      ("cls-expert", po::value(&c.cls_expert), "classifier strategy: the expert that runs pass 1")
+      ("dispatch-other", po::value(&c.dispatch_other)->default_value("base"),
+       "who answers samples labelled other: base (the base model) or reference (the last expert "
+       "of --experts, as the reference implementation did)");
   po::options_description gen("Generation and scoring");
   gen.add_options()
       ("max-tokens", po::value(&c.max_tokens)->default_value(0),
@@ -61,7 +73,8 @@ int run_eval(int argc, char** argv) {
   desc.add(io_opts).add(strat).add(gen).add(par);
   const auto parsed = parse_options(
       "t2 eval --model DIR --task T --data FILE [--task T2 --data FILE2 ...] --out REPORT.h5 "
-      "[--limit N] [--tp T] [--batch B] [--max-tokens N] [--resume]",
+      "[--strategy S --svd SVD.h5 --expert F | --mixture F | --experts math=F,code=F,reasoning=F "
+      "[--cls-expert F]] [--limit N] [--tp T] [--batch B] [--max-tokens N] [--resume]",
       desc, argc, argv);
   if (parsed.help) return 0;
   if (task_names.size() != data_files.size())
@@ -69,6 +82,7 @@ int run_eval(int argc, char** argv) {
                                "--data file per --task, in the same order",
                                task_names.size(), data_files.size()));
   for (size_t i = 0; i < task_names.size(); ++i) c.tasks.push_back({task_names[i], data_files[i]});
+  if (!experts.empty()) c.experts = adapt::parse_expert_list(experts);
   adapt::check_valid(c);  // before MPI starts and before any model is loaded
 
   const adapt::BuildInfo build{kVersion, kGitRevision};

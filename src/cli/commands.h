@@ -6,6 +6,8 @@ namespace t2::cli {
 
 int run_version(int argc, char** argv);
 int run_mini_suite(int argc, char** argv);
+int run_eval(int argc, char** argv);
+int run_report(int argc, char** argv);
 int run_decompose(int argc, char** argv);
 int run_expert(int argc, char** argv);
 int run_mixture(int argc, char** argv);
@@ -18,6 +20,9 @@ int run_score(int argc, char** argv);
 int run_report(int argc, char** argv);
 int run_pretrain(int argc, char** argv);
 int run_train(int argc, char** argv);
+int run_pretrain(int argc, char** argv);
+int run_train(int argc, char** argv);
+int run_search(int argc, char** argv);
 int run_eval(int argc, char** argv);
 
 }  // namespace t2::cli

@@ -1,0 +1,371 @@
+// Settings, validation and the coordinator/worker loop of `t2 search`; see search.h.
+#include "adapt/search.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "adapt/candidate_scorer.h"
+#include "adapt/cem.h"
+#include "adapt/search_report.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/timer.h"
+#include "dist/work/layout.h"
+#include "dist/work/queue.h"
+#include "dist/work/stop_signals.h"
+#include "io/file.h"
+#include "model/llama/model.h"
+#include "svf/svd_store.h"
+#include "tasks/splits.h"
+
+namespace t2::adapt {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::vector<std::pair<std::string, std::string>> parse_expert_list(const std::string& text) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::set<std::string> seen;
+  std::stringstream in(text);
+  std::string entry;
+  while (std::getline(in, entry, ',')) {
+    const size_t eq = entry.find('=');
+    T2_CHECK(eq != std::string::npos && eq > 0 && eq + 1 < entry.size(),
+             "--experts entry '%s': expected LABEL=FILE", entry.c_str());
+    const std::string label = entry.substr(0, eq);
+    T2_CHECK(seen.insert(label).second, "--experts: label '%s' given twice", label.c_str());
+    out.emplace_back(label, entry.substr(eq + 1));
+  }
+  T2_CHECK(!out.empty(), "--experts: expected LABEL=FILE[,LABEL=FILE...], got '%s'", text.c_str());
+  return out;
+}
+
+namespace {
+
+CemConfig cem_config(const SearchConfig& c, int dim) {
+  CemConfig k;
+  k.dim = dim;
+  k.n_experts = static_cast<int>(c.experts.size());
+  k.pop = c.pop;
+  k.elite_ratio = c.elite_ratio;
+  k.min = c.min;
+  k.max = c.max;
+  k.generations = c.generations;
+  return k;
+}
+
+uint64_t seed_of(const SearchConfig& c) {
+  return c.seed >= 0 ? static_cast<uint64_t>(c.seed) : tasks::few_shot_seed(c.task);
+}
+
+// The same failure everywhere: every rank throws the combined message when any failed.
+void agree(const dist::Communicator& world, const std::string& mine) {
+  const auto all = world.all_gather(mine);
+  std::string msg;
+  std::set<std::string> seen;
+  for (const auto& m : all)
+    if (!m.empty() && seen.insert(m).second) msg += (msg.empty() ? "" : "\n") + m;
+  if (!msg.empty()) throw t2::Error(msg);
+}
+
+std::vector<svf::Expert> load_experts(const SearchConfig& c) {
+  std::vector<svf::Expert> e;
+  for (const auto& [label, path] : c.experts) e.push_back(svf::load_expert(path));
+  return e;
+}
+
+ExpertBank bank_of(const SearchConfig& c, const std::vector<svf::Expert>& experts) {
+  std::vector<std::string> labels, paths;
+  for (const auto& [l, p] : c.experts) {
+    labels.push_back(l);
+    paths.push_back(p);
+  }
+  return make_expert_bank(labels, experts, paths, c.per_layer, c.normalize);
+}
+
+// A unit: the items and the candidates' α. Result: per candidate, per item correct and log-prob.
+std::string encode_unit(const std::vector<int64_t>& items, const std::vector<std::vector<double>>& a) {
+  return json{{"items", items}, {"alphas", a}}.dump();
+}
+
+}  // namespace
+
+std::vector<std::string> search_problems(const SearchConfig& c) {
+  std::vector<std::string> p;
+  if (c.model_dir.empty()) p.push_back("--model DIR is required");
+  else if (!fs::is_directory(c.model_dir)) p.push_back("--model " + c.model_dir + ": no such folder");
+  if (c.svd.empty()) p.push_back("--svd FILE is required");
+  else if (!fs::is_regular_file(c.svd)) p.push_back("--svd " + c.svd + ": no such file");
+  if (c.experts.empty()) p.push_back("--experts LABEL=FILE,... is required");
+  std::vector<svf::Expert> experts;
+  bool experts_ok = !c.experts.empty();
+  for (const auto& [label, path] : c.experts) {
+    if (!fs::is_regular_file(path)) {
+      p.push_back("--experts " + label + "=" + path + ": no such file");
+      experts_ok = false;
+      continue;
+    }
+    try {
+      experts.push_back(svf::load_expert(path));
+    } catch (const t2::Error& e) {
+      p.push_back("--experts " + label + "=" + path + ": " + e.what());
+      experts_ok = false;
+    }
+  }
+  int dim = static_cast<int>(c.experts.size());
+  if (experts_ok) {
+    try {
+      const ExpertBank b = bank_of(c, experts);
+      dim = b.dim();
+    } catch (const t2::Error& e) {
+      p.push_back(std::string("--experts: ") + e.what());
+    }
+  }
+  const auto known = tasks::task_names();
+  if (std::find(known.begin(), known.end(), c.task) == known.end())
+    p.push_back("--task " + c.task + ": unknown task");
+  if (c.data.empty()) p.push_back("--data FILE is required");
+  else if (!fs::is_regular_file(c.data)) p.push_back("--data " + c.data + ": no such file");
+  else if (std::find(known.begin(), known.end(), c.task) != known.end()) {
+    try {
+      const TaskData d = load_task_data(c.task, c.data, 0);
+      if (c.shots >= static_cast<int64_t>(d.items.size()))
+        p.push_back(t2::format("--shots %d leaves no sample for the clean evaluation: %s has %zu "
+                               "samples", c.shots, c.data.c_str(), d.items.size()));
+    } catch (const t2::Error& e) {
+      p.push_back("--data " + c.data + ": " + e.what());
+    }
+  }
+  if (c.shots < 1) p.push_back(t2::format("--shots must be >= 1, got %d", c.shots));
+  if (c.seed < 0) {
+    try {
+      tasks::few_shot_seed(c.task);
+    } catch (const t2::Error&) {
+      p.push_back("--task " + c.task + " has no few-shot seed (arc, humaneval, math): pass --seed");
+    }
+  }
+  for (const auto& s : cem_problems(cem_config(c, std::max(dim, 1)))) p.push_back(s);
+  if (c.batch < 1) p.push_back(t2::format("--batch must be >= 1, got %d", c.batch));
+  if (c.eval_batch < 1) p.push_back(t2::format("--eval-batch must be >= 1, got %d", c.eval_batch));
+  if (c.scoring != "clean" && c.scoring != "reference")
+    p.push_back("--scoring must be clean or reference, got '" + c.scoring + "'");
+  if ((c.task == "mbpp" || c.task == "humaneval") && !c.allow_code_execution)
+    p.push_back("task " + c.task + " runs generated code: pass --allow-code-execution");
+  if (c.out.empty()) p.push_back("--out MIXTURE.h5 is required");
+  else if (c.resume && !fs::is_regular_file(search_state_path(c)))
+    p.push_back("--resume: no search state " + search_state_path(c));
+  else if (c.resume) {
+    try {
+      const json j = json::parse(io::read_file(search_state_path(c)));
+      if (j.at("config").get<std::string>() != search_config_text(c))
+        p.push_back("--resume: " + search_state_path(c) + " belongs to a different configuration");
+      const CemState s = cem_state_from_json(j.at("state"), cem_config(c, dim), search_state_path(c));
+      for (const auto* v : {&s.mean, &s.std, &s.best})
+        for (double x : *v)
+          if (!std::isfinite(x)) {
+            p.push_back("--resume: " + search_state_path(c) + " holds a non-finite α, mean or std");
+            break;
+          }
+    } catch (const std::exception& e) {
+      p.push_back(std::string("--resume: ") + e.what());
+    }
+  }
+  return p;
+}
+
+void check_search(const SearchConfig& c) {
+  const auto p = search_problems(c);
+  if (p.empty()) return;
+  std::string msg = "invalid search settings:";
+  for (const auto& s : p) msg += "\n  " + s;
+  throw t2::Error(msg);
+}
+
+std::string search_state_path(const SearchConfig& c) { return c.out + ".search.json"; }
+
+std::string search_config_text(const SearchConfig& c) {
+  std::string s = "model=" + c.model_dir + "\ntokenizer=" + c.tokenizer + "\nchat_template=" +
+                  c.chat_template + "\nsvd=" + c.svd + "\ntask=" + c.task + "\ndata=" + c.data + "\n";
+  for (const auto& [l, f] : c.experts) s += "expert=" + l + "=" + f + "\n";
+  s += t2::format("shots=%d\nseed=%lld\npop=%d\nelite_ratio=%.17g\ngenerations=%d\nmin=%.17g\n"
+                  "max=%.17g\nper_layer=%d\nnormalize=%d\nbatch=%d\neval_batch=%d\nmax_tokens=%lld\n"
+                  "scoring=%s\n",
+                  c.shots, static_cast<long long>(c.seed), c.pop, c.elite_ratio, c.generations,
+                  c.min, c.max, c.per_layer ? 1 : 0, c.normalize ? 1 : 0, c.batch, c.eval_batch,
+                  static_cast<long long>(c.max_tokens), c.scoring.c_str());
+  return s;
+}
+
+int run_search(const SearchConfig& c, const dist::Communicator& world, const BuildInfo& build) {
+  check_search(c);
+  const dist::WorldLayout layout = dist::make_layout(world, 1);
+  const bool coordinates = layout.role != dist::Role::worker;
+  const bool works = layout.role != dist::Role::coordinator;
+  dist::StopSignals signals;
+  TaskData data;
+  std::vector<svf::Expert> experts;
+  ExpertBank bank;
+  std::unique_ptr<CandidateScorer> scorer;
+  std::unique_ptr<tasks::sandbox::Sandbox> sandbox;
+  std::string err;
+  try {
+    data = load_task_data(c.task, c.data, 0);
+    experts = load_experts(c);
+    bank = bank_of(c, experts);
+    if (works) {
+      auto model = model::LlamaModel::load(c.model_dir);
+      auto tok = tokenizer::Tokenizer::load(c.tokenizer.empty() ? c.model_dir : c.tokenizer);
+      const auto store = svf::SvdStore::open(c.svd);
+      for (size_t k = 0; k < experts.size(); ++k)
+        svf::validate_expert(experts[k], store, c.experts[k].second);
+      auto factors = svf::FactorSet::load(store, *model, bank.matrices);
+      if (c.allow_code_execution) sandbox = std::make_unique<tasks::sandbox::Sandbox>();
+      RunnerOptions ro;
+      ro.max_tokens = c.max_tokens;
+      ro.scoring = tasks::parse_scoring_mode(c.scoring);
+      ro.chat_template = c.chat_template;
+      scorer = std::make_unique<CandidateScorer>(std::move(model), std::move(tok), ro,
+                                                 sandbox.get(), std::move(factors), &bank);
+    }
+  } catch (const std::exception& e) {
+    err = e.what();
+  }
+  agree(world, err);
+
+  const CemConfig cem = cem_config(c, bank.dim());
+  const uint64_t seed = seed_of(c);
+  const tasks::FewShot split = tasks::few_shot_split(data.items.size(), c.shots, seed);
+  std::vector<int64_t> shots(split.shots.begin(), split.shots.end());
+
+  dist::WorkFn fn = [&](const dist::WorkUnit& unit, const dist::Communicator&) {
+    const json u = json::parse(unit.payload);
+    const auto items = u.at("items").get<std::vector<int64_t>>();
+    const auto alphas = u.at("alphas").get<std::vector<std::vector<double>>>();
+    const auto res = c.per_candidate ? scorer->score_dense(data, alphas, items)
+                                     : scorer->score(data, alphas, items);
+    json out = json::array();
+    for (const auto& row : res) {
+      json r = {{"correct", json::array()}, {"logprob", json::array()}, {"status", json::array()}};
+      for (const auto& p : row) {
+        r["correct"].push_back(p.correct);
+        r["logprob"].push_back(p.mean_logprob);
+        r["status"].push_back(p.status);
+      }
+      out.push_back(r);
+    }
+    return out.dump();
+  };
+  dist::QueueOptions qo;
+  qo.silence_timeout_s = c.silence_timeout_s;
+  qo.stop_requested = [] { return dist::StopSignals::requested(); };
+
+  // Runs units on the queue; rank 0 gets results by unit id. Every rank calls it together.
+  auto run_units = [&](const std::vector<std::string>& payloads, std::vector<json>& results) {
+    std::vector<dist::WorkUnit> units;
+    for (size_t i = 0; i < payloads.size(); ++i) units.push_back({i, payloads[i]});
+    results.assign(payloads.size(), json());
+    std::string failure;
+    dist::ResultFn on_result = [&](const dist::WorkUnit& unit, const dist::UnitResult& r) {
+      if (!r.ok) failure = t2::format("unit %llu failed on rank %d: %s",
+                                      static_cast<unsigned long long>(unit.id), r.worker_rank,
+                                      r.error.c_str());
+      else results[unit.id] = json::parse(r.payload);
+    };
+    const auto st = dist::run_work_queue(world, layout, units, fn, on_result, qo);
+    if (coordinates && !failure.empty()) {
+      // The workers wait for the next command and would never hear of this: end the job.
+      if (world.size() > 1) {
+        T2_LOG_ERROR("search: %s", failure.c_str());
+        world.abort(1);
+      }
+      throw t2::Error("search: " + failure);
+    }
+    return st;
+  };
+
+  // Rank 0 tells everybody what comes next: "gen", "final" or "stop".
+  SearchState ss;
+  if (coordinates) {
+    ss.state = cem_initial_state(cem);
+    if (c.resume) {
+      const json j = json::parse(io::read_file(search_state_path(c)));
+      ss = search_state_from_json(j, cem, search_state_path(c));
+      T2_LOG_INFO("search: resuming at generation %d of %d", ss.state.generation, c.generations);
+    }
+  }
+  Timer total;
+  while (true) {
+    std::string cmd = coordinates ? (ss.state.generation < c.generations ? "gen" : "final") : "";
+    world.broadcast(cmd, 0);
+    std::vector<std::string> payloads;
+    std::vector<double> cand;
+    if (coordinates && cmd == "gen") {
+      cand = cem_candidates(cem, ss.state, cem_draws(cem, seed, ss.state.generation));
+      for (int b = 0; b < c.pop; b += c.batch) {
+        std::vector<std::vector<double>> a;
+        for (int i = b; i < std::min(c.pop, b + c.batch); ++i)
+          a.emplace_back(cand.begin() + i * cem.dim, cand.begin() + (i + 1) * cem.dim);
+        payloads.push_back(encode_unit(shots, a));
+      }
+    } else if (coordinates) {
+      const int64_t n = static_cast<int64_t>(data.items.size());
+      for (int64_t b = 0; b < n; b += c.eval_batch) {
+        std::vector<int64_t> items;
+        for (int64_t i = b; i < std::min(n, b + c.eval_batch); ++i) items.push_back(i);
+        payloads.push_back(encode_unit(items, {ss.state.best}));
+      }
+    }
+    Timer gen_timer;
+    std::vector<json> results;
+    const auto st = run_units(payloads, results);
+    if (st.outcome == dist::Outcome::interrupted) {
+      if (coordinates)
+        T2_LOG_WARN("search: stopped on request during %s; state of generation %d kept in %s, "
+                    "rerun with --resume", cmd.c_str(), ss.state.generation,
+                    search_state_path(c).c_str());
+      if (st.must_abort) world.abort(dist::kExitInterrupted);
+      return dist::kExitInterrupted;
+    }
+    if (!coordinates) {
+      if (cmd == "final") break;
+      continue;
+    }
+    if (cmd == "gen") {
+      GenerationRecord g = record_generation(cem, ss.state, cand, results, c.batch, shots.size());
+      g.seconds = gen_timer.seconds();
+      const auto step = cem_update(cem, ss.state, cand, g.fitness, g.tiebreak);
+      g.elites = step.elites;
+      g.best = ss.state.best;
+      g.best_fitness = ss.state.best_fitness;
+      g.best_tiebreak = ss.state.best_tiebreak;
+      T2_LOG_INFO("search: generation %d/%d: best of generation %.3f, best so far %.3f "
+                  "(tie-break %.4f), %.2f s", g.generation + 1, c.generations,
+                  g.fitness[step.ranking.front()], g.best_fitness, g.best_tiebreak, g.seconds);
+      ss.history.push_back(std::move(g));
+      io::write_file_atomic(search_state_path(c),
+                            search_state_to_json(ss, search_config_text(c)).dump());
+      continue;
+    }
+    // Final evaluation of the best α on every sample.
+    FinalResult fin = final_result(results, data.items.size(), split.rest, shots);
+    fin.seconds = gen_timer.seconds();
+    save_search_mixture(c, experts, bank, ss.state.best);
+    if (!c.report.empty()) write_search_report(c, build, cem, ss, shots, fin);
+    std::printf("search %s: best α [%s] few-shot fitness %.4f; accuracy %.4f on %zu non-shot "
+                "samples (clean), %.4f on all %zu (reference-compatible)\n",
+                c.task.c_str(), format_alpha(ss.state.best).c_str(), ss.state.best_fitness,
+                fin.accuracy_clean, split.rest.size(), fin.accuracy_all, data.items.size());
+    break;
+  }
+  if (coordinates) T2_LOG_INFO("search: done in %.1f s", total.seconds());
+  return 0;
+}
+
+}  // namespace t2::adapt
