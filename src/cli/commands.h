@@ -17,12 +17,8 @@ int run_generate(int argc, char** argv);
 int run_bench(int argc, char** argv);
 int run_tokenize(int argc, char** argv);
 int run_score(int argc, char** argv);
-int run_report(int argc, char** argv);
-int run_pretrain(int argc, char** argv);
-int run_train(int argc, char** argv);
 int run_pretrain(int argc, char** argv);
 int run_train(int argc, char** argv);
 int run_search(int argc, char** argv);
-int run_eval(int argc, char** argv);
 
 }  // namespace t2::cli

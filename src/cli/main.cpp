@@ -18,27 +18,22 @@ struct Command {
 
 // Keep in the order a user meets them; `t2 --help` prints this table.
 constexpr Command kCommands[] = {
-    {"version", "print version, git revision and build features", t2::cli::run_version},
-    {"mini-suite", "generate the embedded mini task suite (real schemas)", t2::cli::run_mini_suite},
-    {"eval", "evaluate tasks (base model; one process or MPI) into an HDF5 report", t2::cli::run_eval},
-    {"report", "per-task summary tables of one or several reports (text or CSV)", t2::cli::run_report},
+    {"eval", "evaluate tasks (base, expert, mixture, prompt or classifier dispatch) into a report", t2::cli::run_eval},
+    {"search", "few-shot CEM search of expert-mixture weights (mpirun: candidates in parallel)", t2::cli::run_search},
+    {"train", "REINFORCE-train an SVF expert on a task (mpirun: data parallel)", t2::cli::run_train},
     {"decompose", "thin SVD of a checkpoint's adapted matrices into an SVD store", t2::cli::run_decompose},
     {"expert", "create (init) or inspect (show) an SVF expert file", t2::cli::run_expert},
     {"mixture", "build (make) or inspect (show) a mixture of SVF experts", t2::cli::run_mixture},
-    {"init", "write a random-weight checkpoint for a config.json", t2::cli::run_init},
-    {"generate", "generate tokens from a prompt (token ids)", t2::cli::run_generate},
+    {"report", "per-task summary tables of one or several reports (text or CSV)", t2::cli::run_report},
+    {"generate", "generate text or tokens from a prompt, optionally with an expert or mixture", t2::cli::run_generate},
     {"logprobs", "teacher-forced log-probabilities of token sequences", t2::cli::run_logprobs},
-    {"bench", "prefill / decode / scoring throughput of a checkpoint", t2::cli::run_bench},
+    {"score", "rescore saved completions of a benchmark (no model)", t2::cli::run_score},
     {"tokenize", "encode JSONL text or chat prompts to token ids, or decode ids", t2::cli::run_tokenize},
-    {"score", "rescore saved completions of a benchmark (no model)", t2::cli::run_score},
     {"pretrain", "train a Llama-family model from scratch on a JSONL corpus", t2::cli::run_pretrain},
-    {"train", "REINFORCE-train an SVF expert on a task (mpirun: data parallel)", t2::cli::run_train},
-    {"search", "few-shot CEM search of expert-mixture weights (mpirun: candidates in parallel)", t2::cli::run_search},
-    {"score", "rescore saved completions of a benchmark (no model)", t2::cli::run_score},
-    {"eval", "evaluate tasks (base, expert or mixture; one process or MPI) into an HDF5 report", t2::cli::run_eval},
-    {"report", "summary tables of one or several reports (text or CSV)", t2::cli::run_report},
-    {"pretrain", "train a Llama-family model from scratch on a JSONL corpus", t2::cli::run_pretrain},
-    {"train", "REINFORCE-train an SVF expert on a task (mpirun: data parallel)", t2::cli::run_train},
+    {"init", "write a random-weight checkpoint for a config.json", t2::cli::run_init},
+    {"bench", "prefill / decode / scoring throughput of a checkpoint", t2::cli::run_bench},
+    {"mini-suite", "generate the embedded mini task suite (real schemas)", t2::cli::run_mini_suite},
+    {"version", "print version, git revision and build features", t2::cli::run_version},
 };
 
 void print_usage(std::FILE* out) {
