@@ -95,9 +95,9 @@ int run_pretrain(int argc, char** argv) {
   std::filesystem::create_directories(out);
   if (!tok_path.empty()) copy_tokenizer_files(tok_path, out);
   train::pretrain(*params, stream, o, out, [](const train::PretrainLog& l) {
-    std::fprintf(stderr, "step %6lld  loss %.4f  lr %.2e  grad-norm %.3f  %.0f tok/s  %.1f s\n",
-                 static_cast<long long>(l.step), l.loss, l.lr, l.grad_norm, l.tokens_per_s,
-                 l.seconds);
+    std::fprintf(stderr, "step %6lld  loss %.4f  lr %.2e  grad-norm %.3f  %.0f tok/s  %.1f s "
+                 "(forward %.1f s, backward %.1f s)\n", static_cast<long long>(l.step), l.loss, l.lr,
+                 l.grad_norm, l.tokens_per_s, l.seconds, l.t_forward, l.t_backward);
   });
   std::fprintf(stderr, "wrote %s\n", out.c_str());
   return 0;

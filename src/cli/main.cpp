@@ -28,6 +28,8 @@ constexpr Command kCommands[] = {
     {"score", "rescore saved completions of a benchmark (no model)", t2::cli::run_score},
     {"report", "summary tables of one or several reports (text or CSV)", t2::cli::run_report},
     {"pretrain", "train a Llama-family model from scratch on a JSONL corpus", t2::cli::run_pretrain},
+    {"train", "REINFORCE-train an SVF expert on a task (mpirun: data parallel)", t2::cli::run_train},
+    {"score", "rescore saved completions of a benchmark (no model)", t2::cli::run_score},
 };
 
 void print_usage(std::FILE* out) {

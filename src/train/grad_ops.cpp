@@ -9,6 +9,10 @@
 
 namespace t2::train::ops {
 
+// Below this many values a loop stays on one thread: waking a team costs more than it saves,
+// badly so on an oversubscribed machine.
+constexpr int64_t kParallelMin = 1 << 16;
+
 void linear(const float* x, const float* w, float* y, int64_t n, int64_t m, int64_t k) {
   if (n == 0) return;
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n), static_cast<int>(m),
@@ -33,7 +37,7 @@ void linear_dw(const float* dy, const float* x, float* dw, int64_t n, int64_t m,
 
 void rms_norm(const float* x, const float* w, float* y, float* rstd, int64_t n, int64_t d,
               float eps) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * d >= kParallelMin)
   for (int64_t i = 0; i < n; ++i) {
     const float* xi = x + i * d;
     double ss = 0;
@@ -47,7 +51,7 @@ void rms_norm(const float* x, const float* w, float* y, float* rstd, int64_t n, 
 void rms_norm_backward(const float* x, const float* w, const float* rstd, const float* dy,
                        float* dx, float* dw, int64_t n, int64_t d) {
   // y_j = x_j r w_j, r = (mean(x²)+eps)^-1/2: dx_j = r g_j − x_j r³ (Σ_k g_k x_k) / d, g = dy ⊙ w.
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * d >= kParallelMin)
   for (int64_t i = 0; i < n; ++i) {
     const float* xi = x + i * d;
     const float* gi = dy + i * d;
@@ -59,7 +63,7 @@ void rms_norm_backward(const float* x, const float* w, const float* rstd, const 
       dx[i * d + j] += static_cast<float>(r * gi[j] * w[j] - xi[j] * coef);
   }
   if (dw == nullptr) return;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * d >= kParallelMin)
   for (int64_t j = 0; j < d; ++j) {
     double acc = 0;
     for (int64_t i = 0; i < n; ++i) acc += double(dy[i * d + j]) * x[i * d + j] * rstd[i];
@@ -70,7 +74,7 @@ void rms_norm_backward(const float* x, const float* w, const float* rstd, const 
 void attention(const float* q, const float* k, const float* v, float* out, float* probs,
                int64_t len, int64_t nh, int64_t nkv, int64_t hd, float scale) {
   const int64_t group = nh / nkv;
-#pragma omp parallel for schedule(dynamic)
+#pragma omp parallel for schedule(dynamic) if (nh * len * len * hd >= 4 * kParallelMin)
   for (int64_t h = 0; h < nh; ++h) {
     const int64_t kh = h / group;
     float* p_h = probs + h * len * len;
@@ -105,7 +109,7 @@ void attention_backward(const float* q, const float* k, const float* v, const fl
                         int64_t nh, int64_t nkv, int64_t hd, float scale) {
   const int64_t group = nh / nkv;
   // One kv head per task: it owns dk/dv rows of that head, so no two tasks write the same value.
-#pragma omp parallel for schedule(dynamic)
+#pragma omp parallel for schedule(dynamic) if (nh * len * len * hd >= 4 * kParallelMin)
   for (int64_t kh = 0; kh < nkv; ++kh) {
     for (int64_t j = 0; j < len; ++j) {
       std::memset(dk + (j * nkv + kh) * hd, 0, sizeof(float) * hd);
@@ -146,7 +150,7 @@ void attention_backward(const float* q, const float* k, const float* v, const fl
 }
 
 void swiglu(const float* gate, const float* up, float* act, int64_t n) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
   for (int64_t i = 0; i < n; ++i) {
     const float g = gate[i];
     act[i] = g / (1.0f + std::exp(-g)) * up[i];
@@ -156,7 +160,7 @@ void swiglu(const float* gate, const float* up, float* act, int64_t n) {
 void swiglu_backward(const float* gate, const float* up, const float* dact, float* dgate,
                      float* dup, int64_t n) {
   // silu(g) = g σ(g); silu'(g) = σ(g) (1 + g (1 − σ(g))).
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
   for (int64_t i = 0; i < n; ++i) {
     const float g = gate[i];
     const float sg = 1.0f / (1.0f + std::exp(-g));

@@ -96,7 +96,7 @@ void pretrain(ParamSet& params, const std::vector<int32_t>& stream, const Pretra
   std::vector<SeqExample> batch(static_cast<size_t>(opt.batch));
   Timer total;
   Timer window;
-  double loss_acc = 0, last_lr = 0, last_norm = 0;
+  double loss_acc = 0, last_lr = 0, last_norm = 0, t_fwd = 0, t_bwd = 0;
   int64_t n_acc = 0;
   auto save = [&](int64_t step, double loss) {
     params.save_checkpoint(out_dir, opt.save_dtype);
@@ -124,6 +124,8 @@ void pretrain(ParamSet& params, const std::vector<int32_t>& stream, const Pretra
     last_lr = cosine_lr(step, opt.steps, opt.warmup, opt.lr, opt.lr * opt.min_lr_ratio);
     adam.step(w, gc, last_lr);
     loss_acc += r.loss;
+    t_fwd += r.seconds_forward;
+    t_bwd += r.seconds_backward;
     ++n_acc;
     const bool last = step + 1 == opt.steps;
     if ((opt.log_every > 0 && (step + 1) % opt.log_every == 0) || last) {
@@ -134,8 +136,11 @@ void pretrain(ParamSet& params, const std::vector<int32_t>& stream, const Pretra
       log.grad_norm = last_norm;
       log.tokens_per_s = static_cast<double>(n_acc * opt.batch * L) / window.seconds();
       log.seconds = total.seconds();
+      log.t_forward = t_fwd;
+      log.t_backward = t_bwd;
       if (on_log) on_log(log);
       loss_acc = 0;
+      t_fwd = t_bwd = 0;
       n_acc = 0;
       window.reset();
     }

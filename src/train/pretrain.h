@@ -40,6 +40,7 @@ struct PretrainLog {
   double loss = 0;   // mean over the logged steps
   double lr = 0, grad_norm = 0;
   double tokens_per_s = 0;
+  double t_forward = 0, t_backward = 0;  // seconds summed over the logged steps
   double seconds = 0;  // since start
 };
 

@@ -107,7 +107,7 @@ std::vector<int64_t> ReinforceTrainer::draw_batch(uint64_t seed, int64_t it, int
 }
 
 std::vector<int32_t> ReinforceTrainer::generate(const std::vector<int32_t>& prompt) const {
-  return greedy_rollout(model_, overrides_, prompt, opt_.max_new_tokens, opt_.eos_ids);
+  return greedy_rollout(model_, overrides_, prompt, opt_.max_new_tokens, opt_.eos_ids, opt_.stop);
 }
 
 IterationStats ReinforceTrainer::step(std::span<const RlSample> train, const ScoreFn& score) {

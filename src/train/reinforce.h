@@ -45,6 +45,8 @@ struct ReinforceOptions {
   float max_mult = 1.0f;
   uint64_t seed = 42;
   std::vector<int32_t> eos_ids;  // generation stops after any of them
+  // Optional: called with the tokens generated so far; true ends the rollout (stop strings).
+  std::function<bool(const std::vector<int32_t>&)> stop;
 };
 
 struct IterationStats {

@@ -23,7 +23,8 @@ void DenseOverride::forward(const float* x, float* y, int64_t n,
 std::vector<int32_t> greedy_rollout(const std::shared_ptr<const model::LlamaModel>& m,
                                     const std::vector<Override>& overrides,
                                     const std::vector<int32_t>& prompt, int64_t max_new,
-                                    const std::vector<int32_t>& eos_ids) {
+                                    const std::vector<int32_t>& eos_ids,
+                                    const std::function<bool(const std::vector<int32_t>&)>& stop) {
   T2_CHECK(!prompt.empty(), "greedy rollout of an empty prompt");
   T2_CHECK(static_cast<int64_t>(prompt.size()) + max_new <= m->config().n_ctx_max,
            "prompt of %zu tokens + %lld new tokens exceeds the context limit %lld", prompt.size(),
@@ -41,6 +42,7 @@ std::vector<int32_t> greedy_rollout(const std::shared_ptr<const model::LlamaMode
     const int32_t tok = static_cast<int32_t>(std::max_element(logits, logits + nv) - logits);
     out.push_back(tok);
     if (std::find(eos_ids.begin(), eos_ids.end(), tok) != eos_ids.end()) break;
+    if (stop && stop(out)) break;
     next.assign(1, tok);
   }
   return out;

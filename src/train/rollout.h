@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,10 +34,12 @@ struct Override {
 };
 
 // Greedy continuation of `prompt`: at most max_new tokens, stopping after any of eos_ids (which is
-// kept in the output). Throws t2::Error when prompt + max_new exceeds the context limit.
+// kept in the output) or when stop(tokens generated so far) returns true. Throws t2::Error when
+// prompt + max_new exceeds the context limit.
 std::vector<int32_t> greedy_rollout(const std::shared_ptr<const model::LlamaModel>& m,
                                     const std::vector<Override>& overrides,
                                     const std::vector<int32_t>& prompt, int64_t max_new,
-                                    const std::vector<int32_t>& eos_ids);
+                                    const std::vector<int32_t>& eos_ids,
+                                    const std::function<bool(const std::vector<int32_t>&)>& stop = {});
 
 }  // namespace t2::train

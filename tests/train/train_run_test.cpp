@@ -1,0 +1,86 @@
+// The outer REINFORCE loop: evaluation rows, best/latest expert files readable by svf/, and a run
+// interrupted after a checkpoint and resumed with --resume semantics ends with exactly the expert
+// and history of an uninterrupted run.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <unistd.h>
+
+#include "base/error.h"
+#include "io/file.h"
+#include "rl_setup.h"
+#include "svf/expert.h"
+#include "train/train_run.h"
+
+namespace t2::train {
+namespace {
+
+std::string temp_dir(const std::string& name) {
+  const auto p = std::filesystem::temp_directory_path() /
+                 ("t2_train_run_" + name + "_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(p);
+  std::filesystem::create_directories(p);
+  return p.string();
+}
+
+EvalSets sets_of(const std::vector<RlSample>& all) {
+  EvalSets s;
+  for (size_t i = 0; i < all.size(); ++i) (i % 3 == 0 ? s.valid : i % 3 == 1 ? s.test : s.train).push_back(all[i]);
+  return s;
+}
+
+TEST(TrainRun, ResumeAfterACheckpointEqualsAnUninterruptedRun) {
+  auto m = test::rl_model();
+  const EvalSets sets = sets_of(test::rl_prompts(30, m->config().n_vocab));
+  auto o = test::rl_options();
+  o.batch = 5;
+  const dist::Communicator comm;
+  const std::string dir = temp_dir("resume");
+  TrainRunOptions ro;
+  ro.test_interval = 3;
+  ro.task = "even-first-token";
+  ro.base_fingerprint = "t2fp1-test";
+
+  ro.iters = 7;
+  ro.out = dir + "/straight.h5";
+  ReinforceTrainer a(m, test::rl_svd(*m), o, comm);
+  const auto ha = run_reinforce(a, sets, test::even_first_token, ro, comm, {});
+  ASSERT_EQ(ha.size(), 8u);  // iteration 0 + 7
+  EXPECT_GE(ha[3].valid_acc, 0.0);
+  EXPECT_LT(ha[4].valid_acc, 0.0);  // not an evaluation iteration
+  EXPECT_GE(ha[7].valid_acc, 0.0);  // the last iteration is always evaluated
+
+  // Interrupted run: 6 iterations (checkpoints at 3 and 6), then a new process resumes to 7.
+  ro.out = dir + "/split.h5";
+  ro.iters = 6;
+  {
+    ReinforceTrainer b(m, test::rl_svd(*m), o, comm);
+    run_reinforce(b, sets, test::even_first_token, ro, comm, {});
+  }
+  ro.iters = 7;
+  ro.resume = true;
+  ReinforceTrainer c(m, test::rl_svd(*m), o, comm);
+  const auto hc = run_reinforce(c, sets, test::even_first_token, ro, comm, {});
+  EXPECT_EQ(c.expert().p, a.expert().p);
+  ASSERT_EQ(hc.size(), ha.size());
+  for (size_t i = 0; i < ha.size(); ++i) {
+    EXPECT_EQ(hc[i].iteration, ha[i].iteration);
+    EXPECT_EQ(hc[i].mean_reward, ha[i].mean_reward) << i;
+    EXPECT_EQ(hc[i].valid_acc, ha[i].valid_acc) << i;
+  }
+  // Expert files are svf experts; the latest holds the final parameters.
+  const svf::Expert latest = svf::load_expert(latest_path(ro.out));
+  EXPECT_EQ(latest.meta.task, "even-first-token");
+  EXPECT_EQ(latest.params.at(c.expert().names[0]), c.expert().p[0]);
+  EXPECT_TRUE(std::filesystem::exists(ro.out));
+  EXPECT_TRUE(io::file_exists(dir + "/split.history.tsv"));
+
+  // A checkpoint of another base model is refused.
+  ro.base_fingerprint = "t2fp1-other";
+  ReinforceTrainer d(m, test::rl_svd(*m), o, comm);
+  EXPECT_THROW(run_reinforce(d, sets, test::even_first_token, ro, comm, {}), t2::Error);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace t2::train
