@@ -2,8 +2,11 @@
 // correct and perturbed answers score wrong, in clean mode; record counts match SOURCES.md.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 
+#include "base/error.h"
+#include "io/file.h"
 #include "tasks/task.h"
 
 namespace t2::tasks {
@@ -97,6 +100,47 @@ TEST(ArcFile, LabelVariantsOfChallengeTest) {
   EXPECT_EQ(numeric, 22u);  // 21 "1234" + 1 "123"
   EXPECT_EQ(three, 4u);     // 1 "123" + 3 "ABC"
   EXPECT_EQ(five, 3u);
+}
+
+}  // namespace
+}  // namespace t2::tasks
+
+namespace t2::tasks {
+namespace {
+
+TEST(Loader, BadRecordsBecomeErrorsWithFileAndLine) {
+  const std::string dir = ::testing::TempDir() + "t2_loader_test";
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/bad.jsonl";
+  io::write_file_atomic(path,
+                        "{\"question\": \"q0\", \"answer\": \"x\\n#### 5\"}\n"
+                        "{\"question\": \"q1\"}\n"
+                        "{\"question\": 7, \"answer\": \"#### 1\"}\n"
+                        "{\"question\": \"caf\xc3\", \"answer\": \"#### 1\"}\n"
+                        "{\"question\": \"q4\", \"answer\": \"no marker\"}\n"
+                        "{\"question\": \"q5\", \"answer\": \"#### 1,000\"}\n");
+  auto task = make_task("gsm8k");
+  const Dataset ds = task->load(path);
+  ASSERT_EQ(ds.samples.size(), 2u);
+  EXPECT_EQ(ds.samples[0].id, "0");
+  EXPECT_EQ(ds.samples[1].id, "5");  // ids stay the line index even after bad lines
+  EXPECT_EQ(ds.samples[1].gold, "1000");
+  ASSERT_EQ(ds.errors.size(), 4u);
+  const char* expect[] = {"bad.jsonl:2: gsm8k record: missing field 'answer'",
+                          "bad.jsonl:3: gsm8k record: field 'question': expected a string, found number",
+                          "bad.jsonl:4: invalid JSON", "bad.jsonl:5: gsm8k record: field 'answer'"};
+  for (size_t i = 0; i < 4; ++i)
+    EXPECT_NE(ds.errors[i].message.find(expect[i]), std::string::npos) << ds.errors[i].message;
+  EXPECT_EQ(ds.errors[0].line, 2u);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Loader, ArcRejectsAnswerKeyOutsideLabels) {
+  auto task = make_task("arc");
+  EXPECT_THROW(task->parse_record({{"id", "x"},
+                                   {"question", {{"stem", "s"}, {"choices", {{{"label", "A"}, {"text", "a"}}, {{"label", "B"}, {"text", "b"}}}}}},
+                                   {"answerKey", "C"}}, 0),
+               Error);
 }
 
 }  // namespace

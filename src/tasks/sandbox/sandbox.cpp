@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -118,8 +119,106 @@ void set_limit(int resource, rlim_t soft, rlim_t hard) {
   ::setrlimit(resource, &r);
 }
 
+constexpr int kSupervisorTimeout = 200;  // supervisor exit code: the wall-clock limit was reached
+
+// Kills every descendant of the calling process (a child subreaper, so orphans come back to it)
+// and reaps them, until it has no children left. Async-signal-safe.
+void kill_descendants() {
+  char path[64];
+  {
+    const char* head = "/proc/self/task/";
+    size_t n = 0;
+    for (const char* c = head; *c; ++c) path[n++] = *c;
+    char num[16];
+    int k = 0;
+    for (long v = ::getpid(); v > 0 && k < 15; v /= 10) num[k++] = static_cast<char>('0' + v % 10);
+    while (k) path[n++] = num[--k];
+    for (const char* c = "/children"; *c; ++c) path[n++] = *c;
+    path[n] = '\0';
+  }
+  for (int round = 0; round < 100000; ++round) {
+    const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    char buf[4096];
+    ssize_t len = fd >= 0 ? ::read(fd, buf, sizeof(buf) - 1) : -1;
+    if (fd >= 0) ::close(fd);
+    long pid = 0;
+    for (ssize_t i = 0; i < len; ++i) {
+      if (buf[i] >= '0' && buf[i] <= '9') {
+        pid = pid * 10 + (buf[i] - '0');
+      } else {
+        if (pid > 0) ::kill(static_cast<pid_t>(pid), SIGKILL);
+        pid = 0;
+      }
+    }
+    if (pid > 0) ::kill(static_cast<pid_t>(pid), SIGKILL);
+    int st = 0;
+    pid_t r;
+    while ((r = ::waitpid(-1, &st, WNOHANG)) > 0) {
+    }
+    if (r < 0 && errno == ECHILD) return;
+    if (len <= 0) {
+      timespec ts{0, 1000000};
+      ::nanosleep(&ts, nullptr);
+    }
+  }
+}
+
+long monotonic_ms() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+// Basic mode: the first child supervises. It leads the session, becomes a child subreaper (so a
+// double-forked daemon is re-parented to it instead of escaping), runs the program in a child,
+// enforces the wall-clock limit and kills every descendant before it exits. Exit code: the
+// program's exit status, 128 + signal, or kSupervisorTimeout.
+[[noreturn]] void supervise(pid_t child, long wall_ms) {
+  const long deadline = monotonic_ms() + wall_ms;
+  int status = 0;
+  bool done = false;
+  bool timed_out = false;
+  while (!done) {
+    const pid_t r = ::waitpid(child, &status, WNOHANG);
+    if (r == child) {
+      done = true;
+      break;
+    }
+    if (monotonic_ms() >= deadline) {
+      timed_out = true;
+      break;
+    }
+    // Reap re-parented orphans meanwhile; sleep briefly.
+    int st = 0;
+    while (::waitpid(-1, &st, WNOHANG) > 0) {
+    }
+    timespec ts{0, 2000000};
+    ::nanosleep(&ts, nullptr);
+  }
+  for (int round = 0; round < 20; ++round) {  // the program's group (its leader not yet reaped)
+    ::kill(-child, SIGKILL);
+    timespec ts{0, 500000};
+    ::nanosleep(&ts, nullptr);
+  }
+  kill_descendants();  // whatever left the group (setsid daemons) came back to us as orphans
+  if (timed_out) ::_exit(kSupervisorTimeout);
+  if (WIFSIGNALED(status)) ::_exit(128 + WTERMSIG(status));
+  ::_exit(WEXITSTATUS(status) & 0x7f);
+}
+
 [[noreturn]] void child_main(const ChildPlan& p) {
-  if (p.mode == Isolation::basic && ::setsid() < 0) child_fail(p, "setsid");
+  if (p.mode == Isolation::basic) {
+    if (::setsid() < 0) child_fail(p, "setsid");
+    if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) child_fail(p, "subreaper");
+    const pid_t child = ::fork();
+    if (child < 0) child_fail(p, "fork");
+    if (child > 0) {
+      // The supervisor keeps no pipe ends: a read end held here would let a writer block forever.
+      ::syscall(SYS_close_range, 3u, ~0u, 0u);
+      supervise(child, static_cast<long>(p.limits->wall_seconds * 1000.0));
+    }
+    ::setpgid(0, 0);  // the program's own group, so one kill reaches all of its forks
+  }
   if (p.mode == Isolation::namespaces) {
     ::setsid();
     if (!write_proc("/proc/self/setgroups", "deny")) child_fail(p, "setgroups");
@@ -215,7 +314,7 @@ std::string temp_base() {
 
 }  // namespace
 
-Sandbox::Sandbox(Limits limits, int n_parallel, std::string python)
+Sandbox::Sandbox(Limits limits, int n_parallel, std::string python, Isolation strongest)
     : limits_(limits), python_(find_python(python)) {
   T2_CHECK(limits_.wall_seconds > 0 && limits_.cpu_seconds > 0 && limits_.memory_bytes > 0,
            "sandbox limits must be positive");
@@ -223,12 +322,15 @@ Sandbox::Sandbox(Limits limits, int n_parallel, std::string python)
   n_parallel_ = n_parallel > 0 ? n_parallel : static_cast<int>(hc ? hc : 1);
   // Probe: the strongest isolation that can run a passing program here.
   const Job probe{"x = 1\n", "assert x == 1\n"};
-  Result r = run_with(probe, Isolation::namespaces);
-  if (r.outcome == Outcome::pass) {
-    isolation_ = Isolation::namespaces;
-    return;
+  Result r;
+  if (strongest == Isolation::namespaces) {
+    r = run_with(probe, Isolation::namespaces);
+    if (r.outcome == Outcome::pass) {
+      isolation_ = Isolation::namespaces;
+      return;
+    }
+    T2_LOG_WARN("sandbox: namespaces unavailable (%s); using basic isolation", r.detail.c_str());
   }
-  T2_LOG_WARN("sandbox: namespaces unavailable (%s); using basic isolation", r.detail.c_str());
   r = run_with(probe, Isolation::basic);
   T2_CHECK(r.outcome == Outcome::pass,
            "sandbox: cannot run a trivial python program (%s: %s); output: %s",
@@ -317,7 +419,9 @@ Result Sandbox::run_with(const Job& job, Isolation mode) const {
   std::string res_text;
   bool out_open = true, res_open = true, exited = false, timed_out = false;
   int status = 0;
-  const auto deadline = t0 + std::chrono::duration<double>(limits_.wall_seconds);
+  // In basic mode the supervisor enforces the limit itself; the parent's deadline is the backstop.
+  const double grace = mode == Isolation::basic ? 1.0 : 0.0;
+  const auto deadline = t0 + std::chrono::duration<double>(limits_.wall_seconds + grace);
   char buf[1 << 15];
   while (!exited) {
     const auto now = std::chrono::steady_clock::now();
@@ -364,9 +468,15 @@ Result Sandbox::run_with(const Job& job, Isolation mode) const {
     }
   }
   // Kill whatever is left of the group (and, in namespace mode, the PID namespace with its init).
-  ::kill(-pid, SIGKILL);
+  // A process caught mid-fork can miss one group kill, so repeat: first while the leader is a
+  // zombie (its group id cannot be reused yet), then after reaping it until the group is empty.
+  for (int round = 0; round < 20; ++round) {
+    ::kill(-pid, SIGKILL);
+    ::usleep(500);
+  }
   ::kill(pid, SIGKILL);
   ::waitpid(pid, &status, 0);
+  for (int round = 0; round < 2000 && ::kill(-pid, SIGKILL) == 0; ++round) ::usleep(500);
   if (pidfd >= 0) ::close(pidfd);
   // Drain what the harness wrote before it exited (non-blocking: an escaped writer cannot stall us).
   ::fcntl(res[0], F_SETFL, O_NONBLOCK);
@@ -391,6 +501,15 @@ Result Sandbox::run_with(const Job& job, Isolation mode) const {
     const size_t sp = rest.find(' ');
     kind = rest.substr(0, sp);
     detail = sp == std::string::npos ? "" : rest.substr(sp + 1);
+  }
+  if (mode == Isolation::basic && !timed_out && WIFEXITED(status) &&
+      WEXITSTATUS(status) == kSupervisorTimeout) {
+    timed_out = true;
+  }
+  if (mode == Isolation::basic && WIFEXITED(status) && WEXITSTATUS(status) > 128 &&
+      WEXITSTATUS(status) < kSupervisorTimeout) {
+    status = WEXITSTATUS(status) - 128;  // re-encode "killed by signal N" for the message below
+    status = (status & 0x7f);            // as a wait status: signalled with that signal
   }
   if (timed_out) {
     result.outcome = Outcome::timeout;

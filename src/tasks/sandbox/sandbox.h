@@ -54,8 +54,10 @@ struct Result {
 class Sandbox {
  public:
   // n_parallel: how many programs run_many runs at once (0 = number of cores).
+  // strongest: the isolation to try first (basic skips the namespace probe; tests use it).
   // Throws t2::Error when python3 cannot be found or the sandbox cannot start at all.
-  explicit Sandbox(Limits limits = {}, int n_parallel = 0, std::string python = "");
+  explicit Sandbox(Limits limits = {}, int n_parallel = 0, std::string python = "",
+                   Isolation strongest = Isolation::namespaces);
 
   Result run(const Job& job) const;
   // Runs every job, at most n_parallel at a time; results in job order.
