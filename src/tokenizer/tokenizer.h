@@ -75,7 +75,10 @@ class Tokenizer {
 
 // Incremental decoding for streaming and stop strings: feed ids one at a time and get the new
 // text once it is complete, never half a UTF-8 character. The concatenation of everything step()
-// and flush() return equals decode(all ids). Holds a reference to the tokenizer; not thread-safe.
+// and flush() return equals decode(all ids) (one exception: byte-fallback tokens that form invalid
+// UTF-8 after valid bytes make the reference rewrite text already emitted; the stream then goes on
+// from the new text). Each step decodes only a short window of ids. Holds a reference to the
+// tokenizer; not thread-safe.
 class StreamDecoder {
  public:
   explicit StreamDecoder(const Tokenizer& tokenizer) : tok_(&tokenizer) {}

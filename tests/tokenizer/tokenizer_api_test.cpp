@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
 
 #include "base/error.h"
 #include "io/file.h"
@@ -167,6 +169,57 @@ TEST(TokenizerApi, LongRunsEncodeAndRoundTrip) {
   }
   // Llama 3 groups digits by at most three: 3001 digits -> 1001 pieces, each one token.
   EXPECT_EQ(llama3().encode(std::string(3001, '7')).size(), 1001u);
+}
+
+// A loaded tokenizer is shared by threads: concurrent encodes (sharing the word cache) give the
+// same ids as a single thread.
+TEST(TokenizerApi, ConcurrentEncodeIsConsistent) {
+  std::vector<std::string> texts;
+  for (int i = 0; i < 200; ++i)
+    texts.push_back("Sample " + std::to_string(i * 7919) + ": can't stop \xE4\xBD\xA0\xE5\xA5\xBD " +
+                    std::string(i % 13, ' ') + "word" + std::to_string(i));
+  for (const Tokenizer* tok : {&llama3(), &mistral()}) {
+    std::vector<std::vector<int32_t>> expected;
+    for (const auto& t : texts) expected.push_back(tok->encode(t));
+    std::vector<int> mismatches(4, 0);
+    std::vector<std::thread> threads;
+    for (int k = 0; k < 4; ++k) {
+      threads.emplace_back([&, k] {
+        for (int round = 0; round < 5; ++round)
+          for (size_t i = 0; i < texts.size(); ++i)
+            mismatches[k] += tok->encode(texts[(i + k * 31) % texts.size()]) !=
+                             expected[(i + k * 31) % texts.size()];
+      });
+    }
+    for (auto& t : threads) t.join();
+    for (int k = 0; k < 4; ++k) EXPECT_EQ(mismatches[k], 0) << "thread " << k;
+  }
+}
+
+// Every code point is classed (letter / number / space / other) as the reference's Oniguruma does;
+// char_classes.txt is probed from Hugging Face's pre-tokenizer by gen_char_classes.py.
+TEST(Unicode, ClassesMatchTheReferenceForEveryCodePoint) {
+  std::istringstream in(io::read_file("tests/tokenizer/char_classes.txt"));
+  size_t n_checked = 0, n_wrong = 0;
+  std::string first_wrong;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream f(line);
+    std::string a, b, k;
+    f >> a >> b >> k;
+    const uint32_t first = std::stoul(a, nullptr, 16), last = std::stoul(b, nullptr, 16);
+    for (uint32_t cp = first; cp <= last; ++cp) {
+      if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+      const uint8_t c = char_class(cp);
+      const char mine = c & kClassLetter ? 'L' : c & kClassNumber ? 'N' : c & kClassSpace ? 'S' : 'O';
+      ++n_checked;
+      if (mine != k[0]) {
+        if (n_wrong++ < 10) first_wrong += format(" U+%04X(%c, reference %c)", cp, mine, k[0]);
+      }
+    }
+  }
+  EXPECT_EQ(n_checked, 0x110000u - 0x800u);
+  EXPECT_EQ(n_wrong, 0u) << "first differences:" << first_wrong;
 }
 
 TEST(Unicode, LossyRepairAndCompletePrefix) {
