@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "model/generate.h"
+#include "svf/adaptation.h"  // --svd/--expert/--mixture
 
 namespace t2::cli {
 
@@ -20,8 +21,13 @@ int run_logprobs(int argc, char** argv) {
       ("input", po::value<std::string>()->required(), "JSON lines {\"ids\": [...]} ('-' = stdin)")
       ("batch-tokens", po::value<int64_t>()->default_value(1024),
        "tokens per forward pass (sequences are batched and chunked to this budget)");
-  const auto parsed = parse_options("t2 logprobs --model DIR --input IN.jsonl", desc, argc, argv);
+  svf::AdaptationOptions adapt;
+  svf::add_adaptation_options(desc, adapt);
+  const auto parsed = parse_options(
+      "t2 logprobs --model DIR --input IN.jsonl [--svd SVD.h5 --expert E.h5 | --mixture M.h5]",
+      desc, argc, argv);
   if (parsed.help) return 0;
+  svf::check_adaptation_options(adapt);
   const auto& vm = parsed.vm;
   const std::string input = vm["input"].as<std::string>();
   std::ifstream file;
@@ -52,7 +58,9 @@ int run_logprobs(int argc, char** argv) {
     seqs.push_back(std::move(ids));
   }
   auto m = model::LlamaModel::load(vm["model"].as<std::string>());
+  const svf::Adaptation adaptation = svf::load_adaptation(adapt, *m);
   model::RunContext ctx(m);
+  svf::apply_adaptation(ctx, adaptation);
   model::ScoreOptions so;
   so.max_batch_tokens = vm["batch-tokens"].as<int64_t>();
   const auto lps = model::score(ctx, seqs, so);

@@ -6,6 +6,9 @@ namespace t2::cli {
 
 int run_version(int argc, char** argv);
 int run_mini_suite(int argc, char** argv);
+int run_decompose(int argc, char** argv);
+int run_expert(int argc, char** argv);
+int run_mixture(int argc, char** argv);
 int run_init(int argc, char** argv);
 int run_logprobs(int argc, char** argv);
 int run_generate(int argc, char** argv);

@@ -20,6 +20,9 @@ struct Command {
 constexpr Command kCommands[] = {
     {"version", "print version, git revision and build features", t2::cli::run_version},
     {"mini-suite", "generate the embedded mini task suite (real schemas)", t2::cli::run_mini_suite},
+    {"decompose", "thin SVD of a checkpoint's adapted matrices into an SVD store", t2::cli::run_decompose},
+    {"expert", "create (init) or inspect (show) an SVF expert file", t2::cli::run_expert},
+    {"mixture", "build (make) or inspect (show) a mixture of SVF experts", t2::cli::run_mixture},
     {"init", "write a random-weight checkpoint for a config.json", t2::cli::run_init},
     {"generate", "generate tokens from a prompt (token ids)", t2::cli::run_generate},
     {"logprobs", "teacher-forced log-probabilities of token sequences", t2::cli::run_logprobs},

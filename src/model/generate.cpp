@@ -83,6 +83,7 @@ std::vector<GenerationResult> generate(RunContext& ctx, std::span<const Generati
   SamplerScratch sampler;
   std::vector<SeqChunk> batch;
   std::vector<size_t> batch_active;  // index into `active` of each chunk
+  std::vector<char> finished;
   while (!active.empty()) {
     batch.clear();
     batch_active.clear();
@@ -107,7 +108,7 @@ std::vector<GenerationResult> generate(RunContext& ctx, std::span<const Generati
     const int64_t n_out = m.forward(ctx, batch);
     const float* logits = m.logits(ctx, 0, n_out);
     int64_t row = 0;
-    std::vector<bool> finished(active.size(), false);
+    finished.assign(active.size(), 0);
     for (size_t b = 0; b < batch.size(); ++b) {
       Active& s = active[batch_active[b]];
       s.n_fed += static_cast<int64_t>(batch[b].tokens.size());
@@ -136,7 +137,7 @@ std::vector<GenerationResult> generate(RunContext& ctx, std::span<const Generati
       }
       if (done) {
         res.seconds = timer.seconds();
-        finished[batch_active[b]] = true;
+        finished[batch_active[b]] = 1;
       }
     }
     size_t w = 0;

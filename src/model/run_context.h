@@ -61,6 +61,7 @@ class RunContext {
     std::vector<float> x, h, q, k, v, attn, proj, gate, up;  // [n_rows, *]
     std::vector<float> logits;                                // [n, n_vocab]
     std::vector<int32_t> pos, row_seq, tokens;                // [n_rows]
+    std::vector<int64_t> chunk_pos0, chunk_row0;              // [n_chunks]
   };
   Scratch& scratch() { return scratch_; }
   std::vector<float>& hidden_buffer() { return hidden_; }

@@ -47,10 +47,20 @@ void validate_mixture(const Mixture& mix, const std::string& what) {
     T2_CHECK(std::isfinite(w) && w >= 0, "mixture '%s': weight %g of expert '%s'%s is not a "
              "finite number ≥ 0", what.c_str(), w, mix.experts[j].label.c_str(), where.c_str());
   };
-  for (size_t j = 0; j < k; ++j) check_w(mix.alpha[j], "", j);
-  for (size_t i = 0; i < mix.matrix_names.size(); ++i)
-    for (size_t j = 0; j < k; ++j)
+  // A row of weights that is all 0 leaves z' = 0 and c = Σσ / Σ(σ ⊙ z') undefined.
+  double sum = 0;
+  for (size_t j = 0; j < k; ++j) check_w(mix.alpha[j], "", j), sum += mix.alpha[j];
+  T2_CHECK(sum > 0, "mixture '%s': the expert weights are all 0, so the mixed scaling z' would be "
+           "0 and c = Σσ / Σ(σ ⊙ z') undefined", what.c_str());
+  for (size_t i = 0; i < mix.matrix_names.size(); ++i) {
+    sum = 0;
+    for (size_t j = 0; j < k; ++j) {
       check_w(mix.alpha_matrix[i * k + j], " for matrix '" + mix.matrix_names[i] + "'", j);
+      sum += mix.alpha_matrix[i * k + j];
+    }
+    T2_CHECK(sum > 0, "mixture '%s': the weights for matrix '%s' are all 0, so z' would be 0 and "
+             "c undefined", what.c_str(), mix.matrix_names[i].c_str());
+  }
 }
 
 void save_mixture(const Mixture& mix, const std::string& path) {
@@ -132,8 +142,12 @@ std::vector<Expert> load_mixture_experts(const Mixture& mix, const std::string& 
   const auto dir = std::filesystem::path(mixture_path).parent_path();
   std::vector<Expert> out;
   for (const auto& me : mix.experts) {
+    // Relative paths are relative to the mixture's folder (as `t2 mixture make` writes them);
+    // a relative path that only exists from the working directory is accepted too.
     std::filesystem::path p(me.path);
-    if (p.is_relative() && !std::filesystem::exists(p)) p = dir / p;
+    if (p.is_relative() && (std::filesystem::exists(dir / p) || !std::filesystem::exists(p))) {
+      p = dir / p;
+    }
     Expert e = load_expert(p.string(), store);
     T2_CHECK(e.checksum() == me.checksum,
              "mixture '%s': expert '%s' (%s) has content checksum %s, but the mixture was made "

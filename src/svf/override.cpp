@@ -103,27 +103,26 @@ void DenseOverride::forward(const float* x, float* y, int64_t n,
 
 FactoredOverride::FactoredOverride(std::shared_ptr<const Svd> svd,
                                    const std::vector<std::vector<float>>& slot_z,
-                                   const std::string& name)
+                                   const std::vector<float>& rest_z, const std::string& name)
     : svd_(std::move(svd)), name_(name) {
   scales_ = svd_->s;  // entry 0: base weight (z = 1, c = 1)
   int32_t n_entries = 1;
-  for (const auto& z : slot_z) {
-    if (z.empty()) {
-      slot_entry_.push_back(0);
-      continue;
-    }
+  const auto entry_for = [&](const std::vector<float>& z) -> int32_t {
+    if (z.empty()) return 0;
     const std::vector<float> e = effective_singular_values(*svd_, z, name);
     scales_.insert(scales_.end(), e.begin(), e.end());
-    slot_entry_.push_back(n_entries++);
-  }
+    return n_entries++;
+  };
+  for (const auto& z : slot_z) slot_entry_.push_back(entry_for(z));
+  rest_entry_ = entry_for(rest_z);
 }
 
 void FactoredOverride::forward(const float* x, float* y, int64_t n,
                                std::span<const int32_t> row_seq) const {
-  std::vector<int32_t> entry(static_cast<size_t>(n), 0);
+  std::vector<int32_t> entry(static_cast<size_t>(n), rest_entry_);
   for (int64_t i = 0; i < n && !row_seq.empty(); ++i) {
     const int32_t slot = row_seq[i];
-    entry[i] = slot >= 0 && slot < static_cast<int32_t>(slot_entry_.size()) ? slot_entry_[slot] : 0;
+    if (slot >= 0 && slot < static_cast<int32_t>(slot_entry_.size())) entry[i] = slot_entry_[slot];
   }
   apply_factored(*svd_, std::span<const float>(x, static_cast<size_t>(n * svd_->n_in)),
                  std::span<float>(y, static_cast<size_t>(n * svd_->n_out)), n, entry, scales_,
@@ -140,23 +139,27 @@ void register_dense_overrides(model::RunContext& ctx, const FactorSet& factors,
 }
 
 void register_factored_overrides(model::RunContext& ctx, const FactorSet& factors,
-                                 std::span<const ScalingSet* const> per_slot) {
+                                 std::span<const ScalingSet* const> per_slot,
+                                 const ScalingSet* rest) {
   std::set<std::string> names;
   for (const ScalingSet* s : per_slot)
     if (s)
       for (const auto& [n, _] : s->z) names.insert(n);
+  if (rest)
+    for (const auto& [n, _] : rest->z) names.insert(n);
+  const auto z_of = [](const ScalingSet* s, const std::string& name) {
+    std::vector<float> z;  // empty: the base weight
+    if (s) {
+      auto it = s->z.find(name);
+      if (it != s->z.end()) z = it->second;
+    }
+    return z;
+  };
   for (const auto& name : names) {
     std::vector<std::vector<float>> slot_z;
-    for (const ScalingSet* s : per_slot) {
-      std::vector<float> z;  // empty: this slot keeps the base weight
-      if (s) {
-        auto it = s->z.find(name);
-        if (it != s->z.end()) z = it->second;
-      }
-      slot_z.push_back(std::move(z));
-    }
-    ctx.set_override(name, std::make_shared<const FactoredOverride>(factors.shared(name), slot_z,
-                                                                    name));
+    for (const ScalingSet* s : per_slot) slot_z.push_back(z_of(s, name));
+    ctx.set_override(name, std::make_shared<const FactoredOverride>(
+                               factors.shared(name), slot_z, z_of(rest, name), name));
   }
 }
 

@@ -70,10 +70,10 @@ class DenseOverride final : public model::LinearOverride {
 
 class FactoredOverride final : public model::LinearOverride {
  public:
-  // slot_z[j]: z for sequence slot j (empty vector: base weight). Slots ≥ slot_z.size() use the
-  // base weight too.
+  // slot_z[j]: z for sequence slot j (empty vector: base weight). Slots ≥ slot_z.size() use
+  // rest_z (empty: base weight).
   FactoredOverride(std::shared_ptr<const Svd> svd, const std::vector<std::vector<float>>& slot_z,
-                   const std::string& name);
+                   const std::vector<float>& rest_z, const std::string& name);
   int64_t n_in() const override { return svd_->n_in; }
   int64_t n_out() const override { return svd_->n_out; }
   void forward(const float* x, float* y, int64_t n,
@@ -84,6 +84,7 @@ class FactoredOverride final : public model::LinearOverride {
   std::string name_;
   std::vector<float> scales_;       // [n_entries, r]; entry 0 = base (σ)
   std::vector<int32_t> slot_entry_; // slot → entry
+  int32_t rest_entry_ = 0;          // entry of slots beyond slot_entry_
 };
 
 // Registers a dense override on ctx for every matrix of `scaling` (composition cost paid here:
@@ -92,9 +93,11 @@ void register_dense_overrides(model::RunContext& ctx, const FactorSet& factors,
                               const ScalingSet& scaling,
                               std::optional<tensor::DType> storage = std::nullopt);
 
-// Registers factored overrides: sequence slot j uses per_slot[j] (nullptr: base weights). Every
-// matrix named by any of the scalings is overridden.
+// Registers factored overrides: sequence slot j uses per_slot[j] (nullptr: base weights), slots
+// beyond per_slot use `rest` (nullptr: base weights). Every matrix named by any of the scalings
+// is overridden.
 void register_factored_overrides(model::RunContext& ctx, const FactorSet& factors,
-                                 std::span<const ScalingSet* const> per_slot);
+                                 std::span<const ScalingSet* const> per_slot,
+                                 const ScalingSet* rest = nullptr);
 
 }  // namespace t2::svf

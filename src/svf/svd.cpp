@@ -110,6 +110,11 @@ double max_reconstruction_error(const Svd& svd, std::span<const float> w) {
   return err;
 }
 
+void set_blas_threads(int n) {
+  T2_CHECK(n >= 0, "BLAS thread count must be ≥ 0, got %d", n);
+  if (n > 0) openblas_set_num_threads(n);
+}
+
 void validate_svd(const Svd& svd, const std::string& name) {
   T2_CHECK(svd.n_out > 0 && svd.n_in > 0 && svd.r == std::min(svd.n_out, svd.n_in),
            "SVD of '%s': rank %lld does not fit shape [%lld, %lld]", name.c_str(),

@@ -40,6 +40,10 @@ void reconstruct(const Svd& svd, std::span<float> w);
 // max |W − U·diag(S)·Vᵀ| over all entries.
 double max_reconstruction_error(const Svd& svd, std::span<const float> w);
 
+// Threads OpenBLAS may use for the SVD and composition (0: leave the library's default). Under
+// mpirun with several ranks per node, 1–2 per rank avoids oversubscribing the cores.
+void set_blas_threads(int n);
+
 // Checks the internal consistency of factors read from disk (sizes, finiteness, S descending and
 // non-negative); throws naming `name`.
 void validate_svd(const Svd& svd, const std::string& name);

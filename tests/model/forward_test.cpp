@@ -19,12 +19,13 @@ using model::SeqChunk;
 
 namespace {
 
-// Tolerances on log-probabilities (absolute). F32/F16 weights with the reference kernels agree
-// with transformers' float32 forward to ~1e-5; the fast kernels round activations to bf16 for
-// 16-bit weights (tensor docs), which costs ~1e-2 on these tiny random models.
+// Tolerances on log-probabilities (absolute). Every fixture at the reference level, and F32/F16
+// weights at the fast level, agree with transformers' float32 forward to a few 1e-6; the fast
+// BF16 dot kernel rounds activations to bf16 (docs/tensor.md), measured 2.8e-2 here (these tiny
+// random models have large activations: initializer_range 0.15).
 double logprob_tolerance(const std::string& name, tensor::KernelLevel level) {
-  const bool sixteen = name.find("bf16") != std::string::npos || name.find("f16") != std::string::npos;
-  if (level == tensor::KernelLevel::reference || !sixteen) return 1e-4;
+  const bool bf16 = name.find("bf16") != std::string::npos;
+  if (level == tensor::KernelLevel::reference || !bf16) return 1e-4;
   return 5e-2;
 }
 

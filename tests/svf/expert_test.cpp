@@ -229,6 +229,17 @@ TEST_F(ExpertTest, BadMixtureWeightsAreRefused) {
   std::string m = error_of([&] { mix_scaling(mix, experts, kNames[0]); });
   EXPECT_HAS(m, "all 0");
   EXPECT_HAS(m, kNames[0]);
+  m = error_of([&] { save_mixture(mix, path("zero.h5")); });
+  EXPECT_HAS(m, "all 0");
+  EXPECT_FALSE(fs::exists(path("zero.h5")));
+  mix.alpha = {1.0, 0.0};
+  mix.matrix_names = {kNames[1]};
+  mix.alpha_matrix = {0.0, 0.0};
+  m = error_of([&] { validate_mixture(mix, "m"); });
+  EXPECT_HAS(m, kNames[1]);
+  EXPECT_HAS(m, "all 0");
+  mix.matrix_names.clear();
+  mix.alpha_matrix.clear();
   mix.alpha = {0.5, -0.1};
   m = error_of([&] { save_mixture(mix, path("neg.h5")); });
   EXPECT_HAS(m, "'b'");

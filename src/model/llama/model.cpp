@@ -52,7 +52,9 @@ int64_t LlamaModel::forward(RunContext& ctx, std::span<const SeqChunk> batch) co
            tp_.rank, tp_.size);
   // Validate everything before touching any cache.
   int64_t n = 0, n_out = 0, max_chunk = 0;
-  std::vector<int64_t> pos0(batch.size());
+  RunContext::Scratch& s = ctx.scratch();
+  int64_t* pos0 = grow(s.chunk_pos0, batch.size());
+  int64_t* row0 = grow(s.chunk_row0, batch.size());
   for (size_t b = 0; b < batch.size(); ++b) {
     const SeqChunk& ch = batch[b];
     for (size_t e = 0; e < b; ++e)
@@ -78,7 +80,6 @@ int64_t LlamaModel::forward(RunContext& ctx, std::span<const SeqChunk> batch) co
   const int64_t d = c.n_embd, hd = c.head_dim;
   const int64_t nh = n_head_local(), nkv = n_head_kv_local();
   const int64_t qd = nh * hd, kvd = nkv * hd, ff = n_ff_local();
-  RunContext::Scratch& s = ctx.scratch();
   float* x = grow(s.x, n * d);        // [n, d] residual stream
   float* h = grow(s.h, n * d);        // [n, d] normed input of a block
   float* q = grow(s.q, n * qd);       // [n, nh, hd]
@@ -91,7 +92,6 @@ int64_t LlamaModel::forward(RunContext& ctx, std::span<const SeqChunk> batch) co
   int32_t* pos = grow(s.pos, n);
   int32_t* row_seq = grow(s.row_seq, n);
   int32_t* tokens = grow(s.tokens, n);
-  std::vector<int64_t> row0(batch.size());
   for (size_t b = 0, r = 0; b < batch.size(); ++b) {
     row0[b] = static_cast<int64_t>(r);
     ctx.cache(batch[b].slot).reserve(pos0[b] + static_cast<int64_t>(batch[b].tokens.size()));
