@@ -12,7 +12,10 @@
 namespace t2::cli {
 
 int run_init(int argc, char** argv) {
-  po::options_description desc("t2 init: random-weight checkpoint for a Llama-family config.json");
+  po::options_description desc(
+      "t2 init: random-weight checkpoint for a Llama-family config.json.\n"
+      "--config FILE.json names the model config (same as --config-json); --config with any other\n"
+      "file name is an INI job file as for every command.\n\nOptions");
   desc.add_options()
       ("config-json", po::value<std::string>()->required(),
        "config.json to instantiate (Llama 2/3/3.1/3.2 or Mistral keys); also accepted as "
