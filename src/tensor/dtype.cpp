@@ -2,6 +2,9 @@
 #include "tensor/dtype.h"
 
 #include <cstring>  // std::memcpy
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 #include "base/error.h"
 
@@ -54,7 +57,9 @@ float f16_to_f32(uint16_t bits) {
     float v = static_cast<float>(mant) * 5.9604644775390625e-08f;
     return sign ? -v : v;
   }
-  if (exp == 31) return bits_f32(sign | 0x7f800000u | (mant << 13));  // inf / NaN
+  if (exp == 31) {  // inf, or NaN made quiet with its payload kept (as vcvtph2ps does)
+    return bits_f32(sign | 0x7f800000u | (mant ? 0x00400000u : 0u) | (mant << 13));
+  }
   return bits_f32(sign | ((exp + 112u) << 23) | (mant << 13));
 }
 
@@ -93,12 +98,24 @@ void convert_to_f32(const void* src, DType dtype, float* dst, size_t n) {
       return;
     case DType::bf16: {
       const uint16_t* s = static_cast<const uint16_t*>(src);
-      for (size_t i = 0; i < n; ++i) dst[i] = bf16_to_f32(s[i]);
+      size_t i = 0;
+#if defined(__AVX512F__)
+      for (; i + 16 <= n; i += 16) {  // widen and shift into the upper half: exact
+        __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i)));
+        _mm512_storeu_ps(dst + i, _mm512_castsi512_ps(_mm512_slli_epi32(v, 16)));
+      }
+#endif
+      for (; i < n; ++i) dst[i] = bf16_to_f32(s[i]);
       return;
     }
     case DType::f16: {
       const uint16_t* s = static_cast<const uint16_t*>(src);
-      for (size_t i = 0; i < n; ++i) dst[i] = f16_to_f32(s[i]);
+      size_t i = 0;
+#if defined(__AVX512F__)
+      for (; i + 16 <= n; i += 16)  // vcvtph2ps: exact, subnormals and NaN payloads kept
+        _mm512_storeu_ps(dst + i, _mm512_maskz_cvtph_ps(0xffff, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i))));
+#endif
+      for (; i < n; ++i) dst[i] = f16_to_f32(s[i]);
       return;
     }
   }
@@ -117,7 +134,13 @@ void convert_from_f32(const float* src, DType dtype, void* dst, size_t n) {
     }
     case DType::f16: {
       uint16_t* d = static_cast<uint16_t*>(dst);
-      for (size_t i = 0; i < n; ++i) d[i] = f32_to_f16(src[i]);
+      size_t i = 0;
+#if defined(__AVX512F__)
+      for (; i + 16 <= n; i += 16)  // vcvtps2ph rounds to nearest even like f32_to_f16 (tested)
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + i),
+                            _mm512_cvtps_ph(_mm512_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+#endif
+      for (; i < n; ++i) d[i] = f32_to_f16(src[i]);
       return;
     }
   }

@@ -19,12 +19,13 @@ float bf16_to_f32(uint16_t bits);
 uint16_t f32_to_bf16(float value);
 
 // IEEE 754 binary16: round to nearest even, subnormals kept, overflow (|x| >= 65520) gives inf,
-// NaN stays a quiet NaN.
+// NaN stays NaN and is made quiet in both directions (bit-identical to F16C's vcvtps2ph/vcvtph2ps).
 float f16_to_f32(uint16_t bits);
 uint16_t f32_to_f16(float value);
 
-// Bulk conversions of n elements; src/dst hold n elements of the named dtype. Uses SIMD where the
-// build machine has it; results are bit-identical to the scalar functions above.
+// Bulk conversions of n elements; src/dst hold n elements of the named dtype. AVX-512 builds use
+// vector conversions for bf16→f32 and f16↔f32 (f32→bf16 stays scalar: vcvtneps2bf16 flushes
+// subnormals); results are bit-identical to the scalar functions above.
 void convert_to_f32(const void* src, DType dtype, float* dst, size_t n);
 void convert_from_f32(const float* src, DType dtype, void* dst, size_t n);
 

@@ -2,7 +2,9 @@
 // multiple of 32; m = 1), sizes that take the AMX / BLAS / threaded paths, accumulation and
 // aliasing. Errors are normalised by Σ|x·w| (linear) or by the magnitudes involved.
 #include <gtest/gtest.h>
+#include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -92,6 +94,50 @@ TEST(FastLinear, ZeroInnerDimension) {
   EXPECT_EQ(y, (std::vector<float>{1, 2, 3, 4}));
   linear(x.data(), w.data(), DType::bf16, y.data(), 2, 2, 0, false);
   EXPECT_EQ(y, (std::vector<float>{0, 0, 0, 0}));
+}
+
+// The same data at addresses off the 64-byte grid (x, y by one float, bf16 weights by one element)
+// gives bit-identical results: no kernel assumes aligned buffers.
+TEST(FastLinear, MisalignedBuffersGiveIdenticalResults) {
+  for (DType dt : {DType::bf16, DType::f32, DType::f16})
+    for (int64_t n : {1, 5, 40}) {
+      const int64_t m = 70, k = 96;
+      auto x = random_floats(n * k, 61);
+      auto w = to_dtype(random_floats(m * k, 62), dt);
+      std::vector<float> y(n * m);
+      linear(x.data(), w.data(), dt, y.data(), n, m, k);
+      std::vector<float> x2(x.size() + 1), y2(y.size() + 1);
+      std::vector<uint8_t> w2(w.size() + dtype_size(dt));
+      std::copy(x.begin(), x.end(), x2.begin() + 1);
+      std::copy(w.begin(), w.end(), w2.begin() + long(dtype_size(dt)));
+      linear(x2.data() + 1, w2.data() + dtype_size(dt), dt, y2.data() + 1, n, m, k);
+      EXPECT_TRUE(std::equal(y.begin(), y.end(), y2.begin() + 1)) << dtype_name(dt) << " n=" << n;
+    }
+}
+
+// Every output element is computed by one thread in a fixed order, so results do not depend on
+// the number of threads (reruns on differently sized machines reproduce).
+TEST(FastKernels, ResultsDoNotDependOnThreadCount) {
+  const int64_t n = 40, m = 300, k = 256, nh = 8, nkv = 2, hd = 64, n_ctx = 60;
+  auto x = random_floats(n * k, 71);
+  auto w = to_dtype(random_floats(m * k, 72), DType::bf16);
+  auto wf = random_floats(m * k, 73);
+  auto q = random_floats(n * nh * hd, 74), kk = random_floats(n_ctx * nkv * hd, 75);
+  auto v = random_floats(n_ctx * nkv * hd, 76);
+  auto run = [&](int threads) {
+    int saved = omp_get_max_threads();
+    omp_set_num_threads(threads);
+    std::vector<float> y1(n * m), y2(n * m), a(q.size());
+    linear(x.data(), w.data(), DType::bf16, y1.data(), n, m, k);
+    linear(x.data(), wf.data(), DType::f32, y2.data(), n, m, k);
+    attention(q.data(), kk.data(), v.data(), a.data(), n, n_ctx - n, n_ctx, nh, nkv, hd, 0.125f);
+    omp_set_num_threads(saved);
+    y1.insert(y1.end(), y2.begin(), y2.end());
+    y1.insert(y1.end(), a.begin(), a.end());
+    return y1;
+  };
+  EXPECT_EQ(run(1), run(2));
+  EXPECT_EQ(run(1), run(3));
 }
 
 TEST(FastAttention, MatchesReference) {
