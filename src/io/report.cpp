@@ -55,6 +55,7 @@ void fsync_path(const std::string& path) {
 void rename_over(const std::string& from, const std::string& to) {
   T2_CHECK(::rename(from.c_str(), to.c_str()) == 0, "cannot rename '%s' to '%s': %s",
            from.c_str(), to.c_str(), std::strerror(errno));
+  sync_parent_dir(to);
 }
 
 std::string first_difference(const std::string& a, const std::string& b) {

@@ -114,12 +114,23 @@ JournalContents read_journal(const std::string& path) {
   return c;
 }
 
+void sync_parent_dir(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  T2_CHECK(fd >= 0, "cannot open directory '%s' to sync it: %s", dir.c_str(), std::strerror(errno));
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  T2_CHECK(rc == 0, "cannot sync directory '%s': %s", dir.c_str(), std::strerror(errno));
+}
+
 Journal Journal::create(const std::string& path, const RunInfo& run) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   T2_CHECK(fd >= 0, "cannot create journal '%s': %s", path.c_str(), std::strerror(errno));
   Journal j(fd, path);
   write_all(fd, kMagic, kMagicLen, path);
   j.write_frame('R', run_to_json(run));
+  sync_parent_dir(path);
   return j;
 }
 

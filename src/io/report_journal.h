@@ -26,6 +26,9 @@ struct JournalContents {
 // (the run information) is damaged; a damaged tail is reported in torn_bytes, not thrown.
 JournalContents read_journal(const std::string& path);
 
+// fsyncs the directory holding path, so that a file created or renamed there survives a node crash.
+void sync_parent_dir(const std::string& path);
+
 class Journal {
  public:
   // Creates (truncating) a journal whose first frame records the run.

@@ -5,6 +5,7 @@
 #   1. same per-sample results with 1 process, mpirun -np 3 and mpirun -np 5 --tp 2
 #   2. kill -9 of a worker mid-run          -> non-zero exit; resume with -np 5 --tp 2
 #   3. SIGTERM to every rank (as Slurm does) -> exit 75, consistent report; resume inline
+#  3b. SIGTERM to a single-process run       -> exit 75; resume
 #   4. SIGUSR1 to mpirun (forwarded)         -> exit 75; resume with -np 3
 #  4b. the same while units outlast --drain-timeout -> units abandoned, MPI_Abort(75), resume
 #   5. SIGSTOP of a worker (silent)          -> non-zero exit within a bounded time naming the rank
@@ -32,7 +33,9 @@ elapsed() { echo $(( $(now) - $1 )); }                     # milliseconds since 
 start_job() {
   local name=$1 np=$2; shift 2
   rm -rf "pids_$name"; mkdir "pids_$name"
-  $MPIRUN -np "$np" "$TOY" --out "$name.h5" $COMMON --cost-ms "${COST:-15}" --pid-dir "pids_$name" "$@" \
+  local launch="$MPIRUN -np $np"
+  [ "$np" = 1 ] && launch=""   # one process: no launcher, inline coordinator + worker
+  $launch "$TOY" --out "$name.h5" $COMMON --cost-ms "${COST:-15}" --pid-dir "pids_$name" "$@" \
     > "$name.log" 2>&1 &
   JOB_PID=$!
   # Wait for every rank's pid file and for some committed units in the journal.
@@ -94,6 +97,14 @@ wait_job term 20
 grep -q "status interrupted" term.dump.log || fail "term: $(cat term.dump.log)"
 "$TOY" --out term.h5 $COMMON --resume 2> term.resume.log || fail "term resume: $(cat term.resume.log)"
 check_same term
+
+echo "3b. SIGTERM to a single-process run"
+start_job solo 1
+kill -TERM "$JOB_PID"
+wait_job solo 20
+[ "$RC" -eq 75 ] || fail "solo: exit status $RC, expected 75; $(cat solo.log)"
+"$TOY" --out solo.h5 $COMMON --resume 2> solo.resume.log || fail "solo resume: $(cat solo.resume.log)"
+check_same solo
 
 echo "4. SIGUSR1 to mpirun"
 start_job usr1 3

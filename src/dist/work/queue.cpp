@@ -67,7 +67,7 @@ class Backoff {
       std::this_thread::yield();
       return;
     }
-    const int us = std::min(250, 10 << std::min(n_ - 20, 5));
+    const int us = std::min(1000, 20 << std::min(n_ - 20, 6));
     ++n_;
     std::this_thread::sleep_for(std::chrono::microseconds(us));
   }
@@ -231,11 +231,17 @@ QueueStats coordinate(const Communicator& world, const WorldLayout& layout,
         ++in_flight;
       }
     }
+    st.coordinator_busy_s += busy.seconds();
     if (in_flight == 0) break;
+    // Not counted as busy: an empty probe (MPI may yield the CPU inside it when oversubscribed).
     if (const auto info = world.iprobe(kAnySource, kAnyTag)) {
       backoff.reset();
+      busy.reset();
       const Message m = world.recv(info->source, info->tag);
       const int g = layout.group_of_leader(m.source);
+      // A heartbeat may outlive the run that sent it (a later run on the same world may have
+      // another layout): ignore it unless its sender leads a group now.
+      if (m.tag == kTagHeartbeat && g < 0) continue;
       T2_CHECK(g >= 0, "work queue: message with tag %d from rank %d, which leads no group", m.tag,
                m.source);
       slots[g].last_seen = wall.seconds();
@@ -272,7 +278,6 @@ QueueStats coordinate(const Communicator& world, const WorldLayout& layout,
       st.coordinator_busy_s += busy.seconds();
       continue;
     }
-    st.coordinator_busy_s += busy.seconds();
     const double now = wall.seconds();
     for (int g = 0; g < layout.n_groups; ++g) {
       if (slots[g].units.empty() || opt.silence_timeout_s <= 0) continue;
@@ -319,6 +324,9 @@ QueueStats lead(const Communicator& world, const WorldLayout& layout, const Work
       continue;
     }
     if (m.tag == kTagStop) {
+      // A cancel that came after this leader had started its last unit is still queued (sent
+      // before the stop, so it has arrived): consume it so it cannot affect a later run.
+      while (world.iprobe(0, kTagCancel)) world.recv(0, kTagCancel);
       std::size_t off = 0;
       st.exit_code = get<int32_t>(m.bytes, off, "stop");
       for (int r = 1; r < group.size(); ++r) group.send(wake(kWakeStop, st.exit_code), r, kTagGroupWake);

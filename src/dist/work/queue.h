@@ -71,7 +71,8 @@ struct QueueStats {
   int64_t n_failed = 0;     // of which the unit function threw
   int64_t n_abandoned = 0;  // in flight when the drain timeout expired (not delivered)
   int64_t n_not_started = 0;
-  // Rank 0: seconds spent outside waiting (dispatch, receive, ResultFn), and in ResultFn alone.
+  // Rank 0: seconds spent handling units (dispatch, receive and decode, ResultFn; not waiting or
+  // probing), and in ResultFn alone.
   double coordinator_busy_s = 0.0;
   double result_fn_s = 0.0;
   double wall_s = 0.0;
