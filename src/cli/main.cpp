@@ -18,6 +18,7 @@ struct Command {
 
 // Keep in the order a user meets them; `t2 --help` prints this table.
 constexpr Command kCommands[] = {
+    {"demo", "the whole method on the embedded mini model (start here)", t2::cli::run_demo},
     {"version", "print version, git revision and build features", t2::cli::run_version},
     {"mini-suite", "generate the embedded mini task suite (real schemas)", t2::cli::run_mini_suite},
     {"decompose", "thin SVD of a checkpoint's adapted matrices into an SVD store", t2::cli::run_decompose},
