@@ -44,6 +44,7 @@ struct DemoOptions {
   std::string model = "datasets/mini/model";
   bool quick = false;
   int iters = 0, batch = 0, test_interval = 0, max_new = 0, ranks = 1, seed = 2025;
+  double lr = 0.05;
 };
 
 // One expert to train: the expert's name, its task and files relative to the suite folder.
@@ -258,7 +259,7 @@ int Demo::run() {
   fs::create_directories(o_.out + "/logs");
   fs::create_directories(o_.out + "/experts");
   summary_ = {{"model", o_.model}, {"quick", o_.quick}, {"ranks", o_.ranks}, {"seed", o_.seed},
-              {"iters", o_.iters}, {"batch", o_.batch}, {"stages", json::array()}};
+              {"iters", o_.iters}, {"batch", o_.batch}, {"lr", o_.lr}, {"stages", json::array()}};
   const std::string probe = o_.out + "/logs/probe.log";
   const bool have_eval = have_command(exe_, "eval", probe);
   const bool have_search = have_command(exe_, "search", probe);
@@ -292,6 +293,7 @@ int Demo::run() {
     std::vector<std::string> a = {"train", "--model", o_.model, "--svd", svd, "--task", e.task,
                                   "--data", suite + "/" + e.data, "--out", o_.out + "/experts/" + e.name + ".h5",
                                   "--iters", std::to_string(o_.iters), "--batch", std::to_string(o_.batch),
+                                  "--lr", format("%g", o_.lr),
                                   "--test-interval", std::to_string(o_.test_interval),
                                   "--max-new-tokens", std::to_string(o_.max_new),
                                   "--seed", std::to_string(o_.seed), "--threads", o_.ranks > 1 ? "1" : "2"};
@@ -356,6 +358,8 @@ int run_demo(int argc, char** argv) {
       ("max-new-tokens", po::value(&o.max_new)->default_value(0), "generation limit (0: 96, quick 48)")
       ("ranks", po::value(&o.ranks)->default_value(1), "run training and evaluation stages under "
        "`mpirun -np N` (start t2 demo itself without mpirun)")
+      ("lr", po::value(&o.lr)->default_value(o.lr), "Adam learning rate of the experts (the protocol's "
+       "2e-3 moves p by at most ~2e-3 per iteration, too little for a few-iteration demo)")
       ("seed", po::value(&o.seed)->default_value(o.seed), "suite and training seed");
   const auto parsed = parse_options("t2 demo [--out DIR] [--quick] [--ranks N]", desc, argc, argv);
   if (parsed.help) return 0;
