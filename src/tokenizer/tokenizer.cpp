@@ -292,7 +292,21 @@ Tokenizer Tokenizer::from_json(const std::string& tokenizer_json, const std::str
       if (t.value("name", "") == "default") chosen = t.value("template", json());
     tmpl = chosen;
   }
-  if (!tmpl.is_string()) {
+  // "t2_chat_template": "NAME" (t2's own key) names a built-in template instead of Jinja text;
+  // it is used by checkpoints made for t2 (the mini model) and wins over "chat_template".
+  const json named = config.value("t2_chat_template", json());
+  if (!named.is_null()) {
+    T2_CHECK(named.is_string(), "%s: \"t2_chat_template\" must be a string naming a built-in "
+             "template (%s), found %s", config_name.c_str(), ChatTemplate::builtin_names().c_str(),
+             named.dump().c_str());
+    try {
+      im.chat_template = ChatTemplate::builtin(named.get<std::string>(), bos, eos);
+    } catch (const Error& e) {
+      T2_FAIL("%s: \"t2_chat_template\": %s", config_name.c_str(), e.what());
+    }
+    const int32_t eot = tok.token_to_id(im.chat_template->end_of_turn());
+    if (eot >= 0) im.eos_ids.push_back(eot);
+  } else if (!tmpl.is_string()) {
     im.chat_template_error = config_name + " has no chat_template (a base model?); choose one "
                              "of the built-in templates explicitly: " + ChatTemplate::builtin_names();
   } else {

@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""Learns the mini model's byte-level BPE tokenizer and writes its pretraining corpus.
+
+Input: a mini suite written by `t2 mini-suite --out DIR --seed S` (real datasets' schemas). The
+pretraining suite uses a different seed from the demo's suite, so no pretraining sample is a demo
+test sample (see docs/demo.md).
+
+Output (under --out):
+  tokenizer.json, tokenizer_config.json  BPE (Llama-3 split pattern + ByteLevel), --vocab merges
+                                         and bytes, then the 256 Llama-3 special tokens; the
+                                         config names the built-in "llama3" chat template via
+                                         the "t2_chat_template" key (no Jinja text).
+  corpus.jsonl (--corpus)                {"text": ...} per example: the task prompt rendered in
+                                         the Llama-3 chat format followed by the answer and
+                                         <|eot_id|> (t2 pretrain appends the first EOS id).
+
+The prompt texts mirror src/tasks (gsm8k.cpp, arc.cpp, mbpp.cpp, classify.cpp); the C++ test
+tests/demo/corpus_prompt_test.cpp checks that they render identically.
+
+Run with a virtual environment that has `tokenizers` (e.g. /work/venv-tokenizer/bin/python).
+"""
+import argparse
+import json
+import os
+import random
+
+from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
+
+LLAMA3_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| "
+                r"?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
+
+GSM8K_SYSTEM = ("Below is an instruction that describes a task. Write a response that completes the "
+                "request. Work through the problem step by step and end with the final numeric answer.")
+ARC_SYSTEM = ("Answer the multiple-choice question below. Reason about it step by step, then finish with "
+              "a sentence of the form \"the answer is (X)\", where X is the label of the option you chose.")
+ARC_PREFILL = "Let's think about this step by step."
+MBPP_USER = ("Instruction:\nYou are a skilled Python programmer. Solve the task below with a Python "
+             "function.\n{question}\nYour code has to pass these tests:\n\n{tests}\n\nResponse:")
+CODE_PREFILL = "```python\n"
+DISPATCH_SYSTEM = ("Decide which kind of problem the question below is. Answer with exactly one label in "
+                   "\\boxed{}: \\boxed{code} for programming tasks, \\boxed{math} for mathematics, "
+                   "\\boxed{reasoning} for reasoning or knowledge questions, and \\boxed{other} for anything "
+                   "else. Do not solve the question.")
+CLS_SYSTEM = ("Classify the question below by the skill it needs. Answer with one label in \\boxed{}: "
+              "\\boxed{code} for programming, \\boxed{math} for mathematics, \\boxed{reasoning} for "
+              "reasoning or knowledge questions. Do not solve the question.")
+
+
+def special_tokens():
+    """The Llama-3.1 special tokens in their id order (128000 + k there, vocab + k here)."""
+    names = ["<|begin_of_text|>", "<|end_of_text|>", "<|reserved_special_token_0|>",
+             "<|reserved_special_token_1|>", "<|finetune_right_pad_id|>",
+             "<|reserved_special_token_2|>", "<|start_header_id|>", "<|end_header_id|>",
+             "<|eom_id|>", "<|eot_id|>", "<|python_tag|>"]
+    names += [f"<|reserved_special_token_{k}|>" for k in range(3, 248)]
+    assert len(names) == 256
+    return names
+
+
+def chat(system, user, assistant):
+    """Llama-3 chat rendering (as src/tokenizer/chat_template.cpp) plus the finished answer."""
+    out = "<|begin_of_text|>"
+    if system:
+        out += "<|start_header_id|>system<|end_header_id|>\n\n" + system.strip() + "<|eot_id|>"
+    out += "<|start_header_id|>user<|end_header_id|>\n\n" + user.strip() + "<|eot_id|>"
+    out += "<|start_header_id|>assistant<|end_header_id|>\n\n" + assistant + "<|eot_id|>"
+    return out
+
+
+def read_jsonl(path):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def arc_question(rec):
+    q = rec["question"]
+    lines = "".join(f"{c['label']}. {c['text']}\n" for c in q["choices"])
+    return (q["stem"] + "\n" + lines).rstrip("\n")
+
+
+def examples(suite):
+    """(task, question-for-classification, rendered text) for every pretraining example."""
+    out = []
+    for rec in read_jsonl(os.path.join(suite, "gsm8k", "train.jsonl")):
+        out.append(("math", rec["question"], chat(GSM8K_SYSTEM, rec["question"], rec["answer"])))
+    for rec in read_jsonl(os.path.join(suite, "arc", "ARC-Easy-Train.jsonl")):
+        q = arc_question(rec)
+        key = rec["answerKey"]
+        text = next(c["text"] for c in rec["question"]["choices"] if c["label"] == key)
+        answer = f"{ARC_PREFILL} The option that fits is {text}. So the answer is ({key})."
+        out.append(("reasoning", q, chat(ARC_SYSTEM, q, answer)))
+    for rec in read_jsonl(os.path.join(suite, "mbpp", "mbpp.jsonl")):
+        user = MBPP_USER.replace("{question}", rec["text"]).replace("{tests}", "\n".join(rec["test_list"]))
+        out.append(("code", rec["text"], chat("", user, CODE_PREFILL + rec["code"] + "\n```")))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--suite", required=True, help="mini suite folder (t2 mini-suite --out)")
+    ap.add_argument("--out", required=True, help="folder for tokenizer.json and tokenizer_config.json")
+    ap.add_argument("--corpus", required=True, help="corpus JSONL to write")
+    ap.add_argument("--vocab", type=int, default=1280, help="BPE vocabulary (bytes + merges)")
+    ap.add_argument("--cls-fraction", type=float, default=0.5,
+                    help="classification examples per task example (dispatch and cls prompts)")
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args()
+
+    rng = random.Random(args.seed)
+    ex = examples(args.suite)
+    texts = [t for _, _, t in ex]
+    # Classification examples: the question under the dispatch prompt and under the cls prompt,
+    # answered with its category.
+    for label, question, _ in ex:
+        if rng.random() < args.cls_fraction:
+            system = DISPATCH_SYSTEM if rng.random() < 0.5 else CLS_SYSTEM
+            texts.append(chat(system, question, "\\boxed{" + label + "}"))
+    rng.shuffle(texts)
+
+    specials = special_tokens()
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(LLAMA3_SPLIT), behavior="isolated", invert=False),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=args.vocab, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                  show_progress=False, special_tokens=[])
+    plain = []
+    for t in texts:  # learn merges on the text between special tokens
+        for s in specials[:11]:
+            t = t.replace(s, "\n")
+        plain.append(t)
+    tok.train_from_iterator(plain, trainer=trainer)
+    tok.add_special_tokens(specials)
+    os.makedirs(args.out, exist_ok=True)
+    tok.save(os.path.join(args.out, "tokenizer.json"))
+    config = {
+        "bos_token": "<|begin_of_text|>",
+        "eos_token": "<|eot_id|>",
+        "model_max_length": 2048,
+        "tokenizer_class": "PreTrainedTokenizerFast",
+        "t2_chat_template": "llama3",
+    }
+    with open(os.path.join(args.out, "tokenizer_config.json"), "w", encoding="utf-8") as f:
+        json.dump(config, f, indent=2)
+        f.write("\n")
+    with open(args.corpus, "w", encoding="utf-8") as f:
+        for t in texts:
+            f.write(json.dumps({"text": t}, ensure_ascii=False) + "\n")
+    n_tok = sum(len(tok.encode(t).ids) for t in texts[:500]) / min(500, len(texts))
+    print(f"vocab {tok.get_vocab_size()}, {len(texts)} examples, ~{n_tok:.0f} tokens each "
+          f"(~{n_tok * len(texts) / 1e6:.2f} M tokens)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,379 @@
+// `t2 demo`: Transformer² in miniature on the embedded mini model (datasets/mini/model) and a
+// freshly generated mini suite. Orchestration only: every stage is one run of another t2 command
+// (this same binary, as a child process with its own log), so the demo exercises exactly what a
+// user would run by hand. Stages whose command this build lacks are recorded as skipped with the
+// reason. Results: DIR/demo.json (stages, figures) and DIR/tables.txt (the printed tables).
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/error.h"
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "io/file.h"
+#include "tasks/classify.h"
+#include "tasks/splits.h"
+#include "tasks/task.h"
+
+extern char** environ;
+
+namespace t2::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct DemoOptions {
+  std::string out = "results/demo";
+  std::string model = "datasets/mini/model";
+  bool quick = false;
+  int iters = 0, batch = 0, test_interval = 0, max_new = 0, ranks = 1, seed = 2025;
+  double lr = 0.05;
+};
+
+// One expert to train: the expert's name, its task and files relative to the suite folder.
+struct ExpertSpec {
+  const char* name;
+  const char* task;
+  const char* data;
+  const char* test;  // "" for MBPP (its test split is inside mbpp.jsonl)
+};
+constexpr ExpertSpec kExperts[] = {
+    {"math", "gsm8k", "gsm8k/train.jsonl", "gsm8k/test.jsonl"},
+    {"code", "mbpp", "mbpp/mbpp.jsonl", ""},
+    {"reasoning", "arc", "arc/ARC-Easy-Train.jsonl", "arc/ARC-Easy-Test.jsonl"},
+    {"cls", "cls", "cls/train.jsonl", "cls/test.jsonl"},
+};
+
+std::string self_exe() {
+  std::error_code ec;
+  const fs::path p = fs::read_symlink("/proc/self/exe", ec);
+  T2_CHECK(!ec, "cannot find the t2 binary (/proc/self/exe): %s", ec.message().c_str());
+  return p.string();
+}
+
+// Runs argv with stdout+stderr appended to log; calls tick about every second while it runs.
+// Returns the exit status (128 + signal when killed).
+int run_child(const std::vector<std::string>& args, const std::string& log,
+              const std::function<void()>& tick) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  T2_CHECK(rc == 0, "cannot start %s: %s", args[0].c_str(), std::strerror(rc));
+  int status = 0;
+  while (true) {
+    const pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) break;
+    T2_CHECK(r == 0, "waitpid: %s", std::strerror(errno));
+    tick();
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Last non-empty line of a file ("" when none).
+std::string last_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line, last;
+  while (std::getline(in, line))
+    if (!line.empty()) last = line;
+  return last;
+}
+
+// Whether this binary has subcommand `name` (main() answers an unknown one with status 2).
+bool have_command(const std::string& exe, const std::string& name, const std::string& log) {
+  return run_child({exe, name, "--help"}, log, [] {}) == 0;
+}
+
+class Demo {
+ public:
+  Demo(DemoOptions o) : o_(std::move(o)), exe_(self_exe()) {}
+
+  int run();
+
+ private:
+  // Runs `t2 ARGS...` as stage `name`; records status, seconds and the log in demo.json.
+  bool stage(const std::string& name, std::vector<std::string> args, bool parallel = false);
+  void skip(const std::string& name, const std::string& why);
+  void write_cls_sets();
+  json expert_figures(const ExpertSpec& e) const;
+  std::string tables(const json& figures) const;
+  void save() const { io::write_file_atomic(o_.out + "/demo.json", summary_.dump(2) + "\n"); }
+
+  DemoOptions o_;
+  std::string exe_;
+  json summary_;
+  int index_ = 0, total_ = 0;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+bool Demo::stage(const std::string& name, std::vector<std::string> args, bool parallel) {
+  ++index_;
+  const std::string log = o_.out + "/logs/" + name + ".log";
+  fs::remove(log);
+  std::vector<std::string> full;
+  if (parallel && o_.ranks > 1)
+    full = {"mpirun", "--oversubscribe", "-np", std::to_string(o_.ranks)};
+  full.push_back(exe_);
+  for (auto& a : args) full.push_back(std::move(a));
+  std::string cmd;
+  for (const auto& a : full) cmd += (cmd.empty() ? "" : " ") + a;
+  if (full[0] == "mpirun") {  // posix_spawn needs a path
+    const char* path = std::getenv("PATH");
+    std::stringstream dirs(path ? path : "/usr/bin");
+    for (std::string d; std::getline(dirs, d, ':');)
+      if (fs::exists(d + "/mpirun")) { full[0] = d + "/mpirun"; break; }
+  }
+  std::fprintf(stderr, "[%d/%d] %-22s ...\n", index_, total_, name.c_str());
+  const auto t0 = std::chrono::steady_clock::now();
+  const bool tty = isatty(2);
+  const int rc = run_child(full, log, [&] {
+    if (!tty) return;
+    std::string l = last_line(log).substr(0, 90);
+    std::fprintf(stderr, "\r      %5.0f s  %-90s\r", std::chrono::duration<double>(
+                 std::chrono::steady_clock::now() - t0).count(), l.c_str());
+  });
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (tty) std::fprintf(stderr, "\r%*s\r", 110, "");
+  std::fprintf(stderr, "[%d/%d] %-22s %s in %.1f s\n", index_, total_, name.c_str(),
+               rc == 0 ? "done" : "FAILED", secs);
+  if (rc != 0) std::fprintf(stderr, "      exit status %d; last log line: %s\n", rc, last_line(log).c_str());
+  summary_["stages"].push_back({{"name", name}, {"status", rc == 0 ? "ok" : "failed"},
+                                {"exit_status", rc}, {"seconds", secs}, {"command", cmd},
+                                {"log", "logs/" + name + ".log"}});
+  save();
+  return rc == 0;
+}
+
+void Demo::skip(const std::string& name, const std::string& why) {
+  ++index_;
+  std::fprintf(stderr, "[%d/%d] %-22s skipped: %s\n", index_, total_, name.c_str(), why.c_str());
+  summary_["stages"].push_back({{"name", name}, {"status", "skipped"}, {"reason", why}});
+  save();
+}
+
+// cls task data: training-split questions of the three training tasks labelled with their
+// category, 4:1 train:test (PROTOCOL §2); written as {id, question, label} JSONL.
+void Demo::write_cls_sets() {
+  const std::string s = o_.out + "/suite/";
+  std::vector<tasks::Sample> pool;
+  for (const auto& [task, file] : {std::pair{"gsm8k", "gsm8k/train.jsonl"},
+                                   std::pair{"arc", "arc/ARC-Easy-Train.jsonl"},
+                                   std::pair{"mbpp", "mbpp/mbpp.jsonl"}}) {
+    const auto t = tasks::make_task(task);
+    const tasks::Dataset d = t->load(s + file);
+    T2_CHECK(d.errors.empty(), "%s%s: %s", s.c_str(), file, d.errors.empty() ? "" : d.errors[0].message.c_str());
+    const auto idx = std::string(task) == "mbpp" ? tasks::mbpp_split(d.samples.size(), tasks::Split::train)
+                                                 : tasks::even_odd_split(d.samples.size(), tasks::Split::train);
+    for (size_t i : idx) pool.push_back(d.samples[i]);
+  }
+  const tasks::ClassificationSets sets = tasks::build_classification_sets(pool, 42);
+  fs::create_directories(s + "cls");
+  for (const auto& [name, v] : {std::pair{"train", &sets.train}, std::pair{"test", &sets.test}}) {
+    std::string text;
+    for (const auto& x : *v)
+      text += json{{"id", x.id}, {"question", x.question}, {"label", x.gold}}.dump() + "\n";
+    io::write_file_atomic(s + "cls/" + name + ".jsonl", text);
+  }
+}
+
+// Base (iteration 0) and best-by-valid test accuracy from an expert's history, with the test size
+// read from the training log and the binomial noise of the difference.
+json Demo::expert_figures(const ExpertSpec& e) const {
+  const std::string stem = o_.out + "/experts/" + e.name;
+  std::ifstream in(stem + ".history.tsv");
+  T2_CHECK(in.good(), "%s.history.tsv: missing (did the %s stage run?)", stem.c_str(), e.name);
+  std::string header;
+  std::getline(in, header);
+  std::vector<std::string> cols;
+  std::stringstream hs(header);
+  for (std::string c; std::getline(hs, c, '\t');) cols.push_back(c);
+  auto col = [&](const std::string& n) {
+    for (size_t i = 0; i < cols.size(); ++i)
+      if (cols[i] == n) return i;
+    T2_FAIL("%s.history.tsv: no column '%s'", stem.c_str(), n.c_str());
+  };
+  const size_t ci = col("iteration"), cv = col("valid_acc"), ct = col("test_acc");
+  double base = -1, best_valid = -1, best_test = -1;
+  int64_t best_iter = 0;
+  for (std::string line; std::getline(in, line);) {
+    std::vector<double> v;
+    std::stringstream ls(line);
+    for (std::string x; std::getline(ls, x, '\t');) v.push_back(std::stod(x));
+    if (v.size() != cols.size() || v[cv] < 0) continue;
+    if (static_cast<int64_t>(v[ci]) == 0) base = v[ct];
+    if (v[cv] > best_valid) { best_valid = v[cv]; best_test = v[ct]; best_iter = static_cast<int64_t>(v[ci]); }
+  }
+  // "train: gsm8k, 20 train / 20 valid / 20 test samples, ..."
+  long n_train = 0, n_valid = 0, n_test = 0;
+  std::ifstream lg(o_.out + "/logs/expert-" + e.name + ".log");
+  for (std::string line; std::getline(lg, line);) {
+    const size_t at = line.find(", ");
+    if (line.rfind("train: ", 0) == 0 && at != std::string::npos)
+      std::sscanf(line.c_str() + at + 2, "%ld train / %ld valid / %ld test", &n_train, &n_valid, &n_test);
+  }
+  const double se = n_test > 0 ? std::sqrt((base * (1 - base) + best_test * (1 - best_test)) / n_test) : 0;
+  return {{"expert", e.name}, {"task", e.task}, {"n_train", n_train}, {"n_valid", n_valid},
+          {"n_test", n_test}, {"base_test_acc", base}, {"expert_test_acc", best_test},
+          {"best_iteration", best_iter}, {"best_valid_acc", best_valid},
+          {"delta", best_test - base}, {"noise_2se", 2 * se},
+          {"beats_base_beyond_noise", best_test - base > 2 * se}};
+}
+
+std::string Demo::tables(const json& figures) const {
+  std::string t = "Training tasks: test accuracy, base model vs its SVF expert (greedy)\n";
+  t += format("%-10s %-6s %6s %8s %8s %8s %8s  %s\n", "expert", "task", "n", "base", "expert",
+              "delta", "2*SE", "beyond noise");
+  for (const auto& f : figures)
+    t += format("%-10s %-6s %6ld %8.3f %8.3f %+8.3f %8.3f  %s\n", f["expert"].get<std::string>().c_str(),
+                f["task"].get<std::string>().c_str(), f["n_test"].get<long>(), f["base_test_acc"].get<double>(),
+                f["expert_test_acc"].get<double>(), f["delta"].get<double>(), f["noise_2se"].get<double>(),
+                f["beats_base_beyond_noise"].get<bool>() ? "yes" : "no");
+  return t;
+}
+
+int Demo::run() {
+  fs::create_directories(o_.out + "/logs");
+  fs::create_directories(o_.out + "/experts");
+  summary_ = {{"model", o_.model}, {"quick", o_.quick}, {"ranks", o_.ranks}, {"seed", o_.seed},
+              {"iters", o_.iters}, {"batch", o_.batch}, {"lr", o_.lr}, {"stages", json::array()}};
+  const std::string probe = o_.out + "/logs/probe.log";
+  const bool have_eval = have_command(exe_, "eval", probe);
+  const bool have_search = have_command(exe_, "search", probe);
+  fs::remove(probe);
+  total_ = 3 + 4 + 3;
+  const std::string suite = o_.out + "/suite";
+  std::vector<std::string> gen = {"mini-suite", "--out", suite, "--seed", std::to_string(o_.seed)};
+  // Sizes: the full demo keeps 200-sample test splits (binomial noise of a difference ~ +-10
+  // points at 2 SE); the quick one only has to exercise every stage.
+  const std::vector<std::string> sizes =
+      o_.quick ? std::vector<std::string>{"--gsm8k-train", "40", "--gsm8k-test", "20", "--math-test", "20",
+                                          "--mbpp", "312", "--humaneval", "12", "--arc-easy-train", "40",
+                                          "--arc-easy-test", "20", "--arc-challenge-test", "20"}
+               : std::vector<std::string>{"--gsm8k-train", "400", "--gsm8k-test", "200", "--math-test", "200",
+                                          "--mbpp", "500", "--humaneval", "100", "--arc-easy-train", "400",
+                                          "--arc-easy-test", "200", "--arc-challenge-test", "200"};
+  gen.insert(gen.end(), sizes.begin(), sizes.end());
+  if (!stage("suite", gen)) return 1;
+  ++index_;
+  const auto t0 = std::chrono::steady_clock::now();
+  write_cls_sets();
+  summary_["stages"].push_back({{"name", "cls-data"}, {"status", "ok"}, {"seconds",
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()}});
+  std::fprintf(stderr, "[%d/%d] %-22s done\n", index_, total_, "cls-data");
+  const std::string svd = o_.out + "/svd.h5";
+  if (!stage("decompose", {"decompose", "--model", o_.model, "--out", svd, "--quiet"})) return 1;
+
+  json figures = json::array();
+  bool all_ok = true;
+  for (const ExpertSpec& e : kExperts) {
+    std::vector<std::string> a = {"train", "--model", o_.model, "--svd", svd, "--task", e.task,
+                                  "--data", suite + "/" + e.data, "--out", o_.out + "/experts/" + e.name + ".h5",
+                                  "--iters", std::to_string(o_.iters), "--batch", std::to_string(o_.batch),
+                                  "--lr", format("%g", o_.lr),
+                                  "--test-interval", std::to_string(o_.test_interval),
+                                  "--max-new-tokens", std::to_string(o_.max_new),
+                                  "--seed", std::to_string(o_.seed), "--threads", o_.ranks > 1 ? "1" : "2"};
+    if (*e.test) a.insert(a.end(), {"--test-data", suite + "/" + e.test});
+    if (std::string(e.task) == "mbpp") a.push_back("--allow-code");
+    if (stage(std::string("expert-") + e.name, a, true)) {
+      figures.push_back(expert_figures(e));
+    } else {
+      all_ok = false;
+    }
+  }
+  summary_["experts"] = figures;
+  std::string text = tables(figures);
+
+  // Unseen tasks: base and each expert with t2 eval; dispatch strategies and CEM need commands
+  // that this build may not have.
+  if (have_eval) {
+    std::vector<std::string> a = {"eval", "--model", o_.model, "--out", o_.out + "/unseen-base.h5",
+                                  "--overwrite", "--allow-code-execution",
+                                  "--max-tokens", std::to_string(o_.max_new)};
+    for (const auto& [t, f] : {std::pair{"math", "math/test.jsonl"}, std::pair{"humaneval", "humaneval/HumanEval.jsonl"},
+                               std::pair{"arc", "arc/ARC-Challenge-Test.jsonl"}})
+      a.insert(a.end(), {"--task", t, "--data", suite + "/" + f});
+    if (stage("unseen-base", a, true))
+      all_ok = stage("report", {"report", o_.out + "/unseen-base.h5"}) && all_ok;
+  } else {
+    skip("unseen-base", "this build has no `t2 eval`");
+    skip("report", "no unseen-task reports to tabulate");
+  }
+  if (have_search) {
+    skip("dispatch+cem", "`t2 search` exists but the demo does not drive it yet");
+  } else {
+    skip("dispatch+cem", "this build has no prompt/classifier dispatch or `t2 search` (CEM)");
+  }
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  summary_["wall_seconds"] = wall;
+  text += format("\nwall time %.1f s, %d rank(s); details in %s/demo.json\n", wall, o_.ranks, o_.out.c_str());
+  io::write_file_atomic(o_.out + "/tables.txt", text);
+  save();
+  std::printf("%s", text.c_str());
+  return all_ok ? 0 : 1;
+}
+
+}  // namespace
+
+int run_demo(int argc, char** argv) {
+  DemoOptions o;
+  po::options_description desc(
+      "t2 demo: the whole Transformer² pipeline on the embedded mini model. Generates the mini "
+      "suite, decomposes the model, REINFORCE-trains the math (GSM8K-like), code (MBPP-like), "
+      "reasoning (ARC-Easy-like) and classification experts, compares each with the base model on "
+      "its test split, and runs the unseen-task stages this build has (t2 eval; dispatch and CEM "
+      "when present). Writes DIR/demo.json, DIR/tables.txt, DIR/logs/ and the experts");
+  desc.add_options()
+      ("out", po::value(&o.out)->default_value(o.out), "output folder DIR")
+      ("model", po::value(&o.model)->default_value(o.model), "checkpoint folder (the mini model)")
+      ("quick", po::bool_switch(&o.quick), "reduced demo (small suite, 2 iterations of batch 4): "
+       "checks that every stage runs, not that experts help")
+      ("iters", po::value(&o.iters)->default_value(0), "REINFORCE iterations per expert (0: 16, quick 2)")
+      ("batch", po::value(&o.batch)->default_value(0), "prompts per iteration (0: 16, quick 4)")
+      ("test-interval", po::value(&o.test_interval)->default_value(0), "evaluate every N iterations (0: iters/4, quick: iters)")
+      ("max-new-tokens", po::value(&o.max_new)->default_value(0), "generation limit (0: 96, quick 48)")
+      ("ranks", po::value(&o.ranks)->default_value(1), "run training and evaluation stages under "
+       "`mpirun -np N` (start t2 demo itself without mpirun)")
+      ("lr", po::value(&o.lr)->default_value(o.lr), "Adam learning rate of the experts (the protocol's "
+       "2e-3 moves p by at most ~2e-3 per iteration, too little for a few-iteration demo)")
+      ("seed", po::value(&o.seed)->default_value(o.seed), "suite and training seed");
+  const auto parsed = parse_options("t2 demo [--out DIR] [--quick] [--ranks N]", desc, argc, argv);
+  if (parsed.help) return 0;
+  T2_CHECK(std::getenv("OMPI_COMM_WORLD_SIZE") == nullptr && std::getenv("PMI_RANK") == nullptr,
+           "t2 demo runs its stages under MPI itself: start it without mpirun and pass --ranks N");
+  T2_CHECK(o.ranks >= 1, "--ranks must be at least 1, found %d", o.ranks);
+  T2_CHECK(fs::exists(o.model + "/config.json"), "%s/config.json not found: run t2 demo from the "
+           "repository root or give --model", o.model.c_str());
+  if (o.iters == 0) o.iters = o.quick ? 2 : 16;
+  if (o.batch == 0) o.batch = o.quick ? 4 : 16;
+  if (o.test_interval == 0) o.test_interval = o.quick ? o.iters : std::max(1, o.iters / 4);
+  if (o.max_new == 0) o.max_new = o.quick ? 48 : 96;
+  Demo demo(o);
+  return demo.run();
+}
+
+}  // namespace t2::cli

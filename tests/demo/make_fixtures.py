@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Writes tests/demo/mini_fixtures.jsonl: reference data for tests/demo/mini_model_test.cpp.
+
+Each line is one of
+  {"kind": "encode", "text": ..., "ids": [...]}   the mini tokenizer's encoding by Hugging Face
+                                                  tokenizers (the independent reference)
+  {"kind": "prompt", "task": ..., "record": {...}, "text": ...}
+                                                  a pretraining example rendered by
+                                                  datasets/mini/make_tokenizer.py from a mini
+                                                  suite record; the C++ task prompt must be its
+                                                  prefix
+
+Usage: /work/venv-tokenizer/bin/python tests/demo/make_fixtures.py --suite DIR
+(DIR from `t2 mini-suite --out DIR --seed 7`).
+"""
+import argparse
+import importlib.util
+import json
+import os
+
+from tokenizers import Tokenizer
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+spec = importlib.util.spec_from_file_location("mk", os.path.join(ROOT, "datasets/mini/make_tokenizer.py"))
+mk = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(mk)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--suite", required=True)
+    args = ap.parse_args()
+    tok = Tokenizer.from_file(os.path.join(ROOT, "datasets/mini/model/tokenizer.json"))
+    lines = []
+    texts = ["Tess has 19 cards. Tess gives 17 cards to Cara.\n#### 2",
+             "def reverse_list(lst):\n    return lst[::-1]\n```",
+             "  leading spaces, 1234567 digits, ünïcödé, emoji \U0001F600 and tabs\t\tend",
+             "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nWhat is 5 plus 6?<|eot_id|>",
+             "\\boxed{reasoning} the answer is (B). $4 \\times 7 + 12$"]
+    for t in texts:
+        lines.append({"kind": "encode", "text": t, "ids": tok.encode(t, add_special_tokens=False).ids})
+    files = {"gsm8k": "gsm8k/train.jsonl", "arc": "arc/ARC-Easy-Train.jsonl", "mbpp": "mbpp/mbpp.jsonl"}
+    for task, rel in files.items():
+        recs = mk.read_jsonl(os.path.join(args.suite, rel))[:3]
+        for rec in recs:
+            if task == "gsm8k":
+                text = mk.chat(mk.GSM8K_SYSTEM, rec["question"], rec["answer"])
+            elif task == "arc":
+                text = mk.chat(mk.ARC_SYSTEM, mk.arc_question(rec), mk.ARC_PREFILL + " x")
+            else:
+                user = mk.MBPP_USER.replace("{question}", rec["text"]).replace("{tests}", "\n".join(rec["test_list"]))
+                text = mk.chat("", user, mk.CODE_PREFILL + rec["code"])
+            lines.append({"kind": "prompt", "task": task, "record": rec, "text": text})
+    for q, label in [("What is 5 plus 6?", "math")]:
+        for sys_name, system in [("dispatch", mk.DISPATCH_SYSTEM), ("cls", mk.CLS_SYSTEM)]:
+            lines.append({"kind": "prompt", "task": sys_name, "record": {"question": q},
+                          "text": mk.chat(system, q, "\\boxed{" + label + "}")})
+    out = os.path.join(ROOT, "tests/demo/mini_fixtures.jsonl")
+    with open(out, "w", encoding="utf-8") as f:
+        for l in lines:
+            f.write(json.dumps(l, ensure_ascii=False) + "\n")
+    print(f"wrote {len(lines)} lines to {out}")
+
+
+if __name__ == "__main__":
+    main()
