@@ -21,6 +21,5 @@ int run_pretrain(int argc, char** argv);
 int run_train(int argc, char** argv);
 int run_search(int argc, char** argv);
 int run_demo(int argc, char** argv);
-int run_score(int argc, char** argv);
 
 }  // namespace t2::cli

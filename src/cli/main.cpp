@@ -18,12 +18,10 @@ struct Command {
 
 // Keep in the order a user meets them; `t2 --help` prints this table.
 constexpr Command kCommands[] = {
+    {"demo", "the whole method on the embedded mini model (start here)", t2::cli::run_demo},
     {"eval", "evaluate tasks (base, expert, mixture, prompt or classifier dispatch) into a report", t2::cli::run_eval},
     {"search", "few-shot CEM search of expert-mixture weights (mpirun: candidates in parallel)", t2::cli::run_search},
     {"train", "REINFORCE-train an SVF expert on a task (mpirun: data parallel)", t2::cli::run_train},
-    {"demo", "the whole method on the embedded mini model (start here)", t2::cli::run_demo},
-    {"version", "print version, git revision and build features", t2::cli::run_version},
-    {"mini-suite", "generate the embedded mini task suite (real schemas)", t2::cli::run_mini_suite},
     {"decompose", "thin SVD of a checkpoint's adapted matrices into an SVD store", t2::cli::run_decompose},
     {"expert", "create (init) or inspect (show) an SVF expert file", t2::cli::run_expert},
     {"mixture", "build (make) or inspect (show) a mixture of SVF experts", t2::cli::run_mixture},
