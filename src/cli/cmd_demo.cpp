@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -297,7 +298,15 @@ int Demo::run() {
                                   "--test-interval", std::to_string(o_.test_interval),
                                   "--max-new-tokens", std::to_string(o_.max_new),
                                   "--seed", std::to_string(o_.seed), "--threads", o_.ranks > 1 ? "1" : "2"};
-    if (*e.test) a.insert(a.end(), {"--test-data", suite + "/" + e.test});
+    if (std::string(e.task) == "cls") {
+      // t2 train builds the cls sets itself from the training tasks' train splits (4:1).
+      const auto at = std::find(a.begin(), a.end(), "--data");
+      *at = "--cls-sources";
+      *(at + 1) = "gsm8k=" + suite + "/gsm8k/train.jsonl,arc=" + suite + "/arc/ARC-Easy-Train.jsonl,mbpp=" +
+                  suite + "/mbpp/mbpp.jsonl";
+    } else if (*e.test) {
+      a.insert(a.end(), {"--test-data", suite + "/" + e.test});
+    }
     if (std::string(e.task) == "mbpp") a.push_back("--allow-code");
     if (stage(std::string("expert-") + e.name, a, true)) {
       figures.push_back(expert_figures(e));
