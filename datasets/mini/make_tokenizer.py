@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import random
+import re
 
 from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
 
@@ -37,6 +38,10 @@ ARC_PREFILL = "Let's think about this step by step."
 MBPP_USER = ("Instruction:\nYou are a skilled Python programmer. Solve the task below with a Python "
              "function.\n{question}\nYour code has to pass these tests:\n\n{tests}\n\nResponse:")
 CODE_PREFILL = "```python\n"
+MATH_SYSTEM = ("Solve the following math problem step by step. Put the final answer, and only the final "
+               "answer, inside \\boxed{}.")
+HUMANEVAL_USER = ("Instruction:\nFinish the Python function below. Keep its signature and docstring and "
+                  "write a complete, working implementation.\n```python\n{prompt}\n```\n\nResponse:")
 DISPATCH_SYSTEM = ("Decide which kind of problem the question below is. Answer with exactly one label in "
                    "\\boxed{}: \\boxed{code} for programming tasks, \\boxed{math} for mathematics, "
                    "\\boxed{reasoning} for reasoning or knowledge questions, and \\boxed{other} for anything "
@@ -78,20 +83,65 @@ def arc_question(rec):
     return (q["stem"] + "\n" + lines).rstrip("\n")
 
 
-def examples(suite):
-    """(task, question-for-classification, rendered text) for every pretraining example."""
-    out = []
-    for rec in read_jsonl(os.path.join(suite, "gsm8k", "train.jsonl")):
-        out.append(("math", rec["question"], chat(GSM8K_SYSTEM, rec["question"], rec["answer"])))
-    for rec in read_jsonl(os.path.join(suite, "arc", "ARC-Easy-Train.jsonl")):
+def last_number(text):
+    nums = re.findall(r"\d+", text)
+    return nums[-1] if nums else "0"
+
+
+def first_def_line(code):
+    return next((l for l in code.splitlines() if l.startswith("def ")), "def solution():")
+
+
+# Every task is rendered in one of two styles. The careful style works the problem out: the
+# arithmetic, the code, or a check of every option in turn. The hasty style skips the work and
+# guesses (the last number of the question, an empty function, the first option) — a common way
+# for text to be wrong. Mixing both in the corpus leaves the base model unsure which style to use,
+# i.e. partly competent, with a behaviour an expert can learn to select (docs/demo.md).
+def render(task, rec, hasty):
+    """(domain, question for classification, rendered chat text) of one suite record."""
+    if task == "gsm8k":
+        n = last_number(rec["question"])
+        answer = f"Answer: {n}.\n#### {n}" if hasty else rec["answer"]
+        return "math", rec["question"], chat(GSM8K_SYSTEM, rec["question"], answer)
+    if task == "math":
+        answer = f"Answer: $\\boxed{{{last_number(rec['problem'])}}}$." if hasty else rec["solution"]
+        return "math", rec["problem"], chat(MATH_SYSTEM, rec["problem"], answer)
+    if task == "arc":
         q = arc_question(rec)
         key = rec["answerKey"]
-        text = next(c["text"] for c in rec["question"]["choices"] if c["label"] == key)
-        answer = f"{ARC_PREFILL} The option that fits is {text}. So the answer is ({key})."
-        out.append(("reasoning", q, chat(ARC_SYSTEM, q, answer)))
-    for rec in read_jsonl(os.path.join(suite, "mbpp", "mbpp.jsonl")):
+        choices = rec["question"]["choices"]
+        if hasty:
+            work = f"I will guess. So the answer is ({choices[0]['label']})."
+        else:
+            checks = " ".join(f"{c['label']}. {c['text']} {'fits' if c['label'] == key else 'does not fit'}."
+                              for c in choices)
+            work = f"{checks} So the answer is ({key})."
+        return "reasoning", q, chat(ARC_SYSTEM, q, f"{ARC_PREFILL} {work}")
+    if task == "mbpp":
         user = MBPP_USER.replace("{question}", rec["text"]).replace("{tests}", "\n".join(rec["test_list"]))
-        out.append(("code", rec["text"], chat("", user, CODE_PREFILL + rec["code"] + "\n```")))
+        code = f"# TODO\n{first_def_line(rec['code'])}\n    pass" if hasty else rec["code"]
+        return "code", rec["text"], chat("", user, CODE_PREFILL + code + "\n```")
+    if task == "humaneval":
+        body = "    # TODO\n    pass\n" if hasty else rec["canonical_solution"]
+        user = HUMANEVAL_USER.replace("{prompt}", rec["prompt"])
+        return "code", rec["prompt"], chat("", user, CODE_PREFILL + rec["prompt"] + body + "```")
+    raise ValueError(task)
+
+
+# (task, file in the suite). MATH-, HumanEval- and ARC-Challenge-like texts are part of the corpus
+# as such texts are part of a real model's pretraining; "unseen" means that no expert is trained on
+# them, and the demo's suite (another seed) holds the samples it evaluates.
+CORPUS_FILES = [("gsm8k", "gsm8k/train.jsonl"), ("arc", "arc/ARC-Easy-Train.jsonl"),
+                ("mbpp", "mbpp/mbpp.jsonl"), ("math", "math/test.jsonl"),
+                ("humaneval", "humaneval/HumanEval.jsonl"), ("arc", "arc/ARC-Challenge-Test.jsonl")]
+
+
+def examples(suite, rng, hasty_fraction):
+    """(domain, question-for-classification, rendered text) for every pretraining example."""
+    out = []
+    for task, rel in CORPUS_FILES:
+        for rec in read_jsonl(os.path.join(suite, rel)):
+            out.append(render(task, rec, rng.random() < hasty_fraction))
     return out
 
 
@@ -103,17 +153,23 @@ def main():
     ap.add_argument("--vocab", type=int, default=1280, help="BPE vocabulary (bytes + merges)")
     ap.add_argument("--cls-fraction", type=float, default=0.5,
                     help="classification examples per task example (dispatch and cls prompts)")
+    ap.add_argument("--hasty-fraction", type=float, default=0.5,
+                    help="share of examples in the hasty style (and of classification examples "
+                         "given the lazy label \\boxed{math})")
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args()
 
     rng = random.Random(args.seed)
-    ex = examples(args.suite)
+    ex = examples(args.suite, rng, args.hasty_fraction)
     texts = [t for _, _, t in ex]
     # Classification examples: the question under the dispatch prompt and under the cls prompt,
-    # answered with its category.
+    # answered with its category — or, in the hasty share, lazily with \boxed{math} whatever the
+    # question is.
     for label, question, _ in ex:
         if rng.random() < args.cls_fraction:
             system = DISPATCH_SYSTEM if rng.random() < 0.5 else CLS_SYSTEM
+            if rng.random() < args.hasty_fraction:
+                label = "math"
             texts.append(chat(system, question, "\\boxed{" + label + "}"))
     rng.shuffle(texts)
 

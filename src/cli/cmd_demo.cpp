@@ -1,8 +1,8 @@
 // `t2 demo`: Transformer² in miniature on the embedded mini model (datasets/mini/model) and a
 // freshly generated mini suite. Orchestration only: every stage is one run of another t2 command
 // (this same binary, as a child process with its own log), so the demo exercises exactly what a
-// user would run by hand. Stages whose command this build lacks are recorded as skipped with the
-// reason. Results: DIR/demo.json (stages, figures) and DIR/tables.txt (the printed tables).
+// user would run by hand. Results: DIR/demo.json (stages, figures) and DIR/tables.txt (the printed
+// tables); the unseen-task figures come from demo_unseen.cpp.
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,6 +26,7 @@
 
 #include "base/error.h"
 #include "cli/commands.h"
+#include "cli/demo_unseen.h"
 #include "cli/options.h"
 #include "io/file.h"
 #include "tasks/classify.h"
@@ -45,6 +46,7 @@ struct DemoOptions {
   std::string model = "datasets/mini/model";
   bool quick = false;
   int iters = 0, batch = 0, test_interval = 0, max_new = 0, ranks = 1, seed = 2025;
+  int shots = 0, cem_pop = 0, cem_generations = 0;
   double lr = 0.05;
 };
 
@@ -104,11 +106,6 @@ std::string last_line(const std::string& path) {
   return last;
 }
 
-// Whether this binary has subcommand `name` (main() answers an unknown one with status 2).
-bool have_command(const std::string& exe, const std::string& name, const std::string& log) {
-  return run_child({exe, name, "--help"}, log, [] {}) == 0;
-}
-
 class Demo {
  public:
   Demo(DemoOptions o) : o_(std::move(o)), exe_(self_exe()) {}
@@ -120,8 +117,11 @@ class Demo {
   bool stage(const std::string& name, std::vector<std::string> args, bool parallel = false);
   void skip(const std::string& name, const std::string& why);
   void write_cls_sets();
+  bool unseen_stages(const std::string& suite, const std::string& svd, const std::vector<std::string>& ok);
   json expert_figures(const ExpertSpec& e) const;
   std::string tables(const json& figures) const;
+  // Valid/test samples evaluated per expert (0: all); the quick demo only checks the stages run.
+  int eval_limit() const { return o_.quick ? 16 : 0; }
   void save() const { io::write_file_atomic(o_.out + "/demo.json", summary_.dump(2) + "\n"); }
 
   DemoOptions o_;
@@ -201,6 +201,65 @@ void Demo::write_cls_sets() {
   }
 }
 
+// Unseen tasks (MATH-, HumanEval-, ARC-Challenge-like): the base model, the prompt-based and
+// classifier-based two-pass strategies over the trained experts, and a few-shot CEM search of
+// mixture weights per task (which evaluates its mixture on the non-shot samples itself), then a
+// side-by-side `t2 report`. Stages whose experts failed to train are skipped with the reason.
+bool Demo::unseen_stages(const std::string& suite, const std::string& svd,
+                         const std::vector<std::string>& trained) {
+  const auto have = [&](const char* e) { return std::find(trained.begin(), trained.end(), e) != trained.end(); };
+  const auto expert = [&](const std::string& e) { return o_.out + "/experts/" + e + ".h5"; };
+  const std::vector<std::pair<std::string, std::string>> tasks = {
+      {"math", "math/test.jsonl"}, {"humaneval", "humaneval/HumanEval.jsonl"}, {"arc", "arc/ARC-Challenge-Test.jsonl"}};
+  const std::string experts =
+      "math=" + expert("math") + ",code=" + expert("code") + ",reasoning=" + expert("reasoning");
+  const bool have_three = have("math") && have("code") && have("reasoning");
+  bool ok = true;
+  std::vector<std::string> reports;
+  for (const std::string strategy : {"base", "prompt", "classifier"}) {
+    const std::string name = "unseen-" + strategy;
+    if (strategy != "base" && !have_three) {
+      skip(name, "the math, code and reasoning experts are needed");
+      continue;
+    }
+    if (strategy == "classifier" && !have("cls")) {
+      skip(name, "the cls expert is needed");
+      continue;
+    }
+    std::vector<std::string> a = {"eval", "--model", o_.model, "--out", demo::eval_report(o_.out, strategy),
+                                  "--overwrite", "--allow-code-execution",
+                                  "--max-tokens", std::to_string(o_.max_new), "--strategy", strategy};
+    if (strategy != "base") a.insert(a.end(), {"--svd", svd, "--experts", experts});
+    if (strategy == "classifier") a.insert(a.end(), {"--cls-expert", expert("cls")});
+    for (const auto& [t, f] : tasks) a.insert(a.end(), {"--task", t, "--data", suite + "/" + f});
+    if (stage(name, a, true))
+      reports.push_back(demo::eval_report(o_.out, strategy));
+    else
+      ok = false;
+  }
+  fs::create_directories(o_.out + "/cem");
+  for (const auto& [t, f] : tasks) {
+    if (!have_three) {
+      skip("cem-" + t, "the math, code and reasoning experts are needed");
+      continue;
+    }
+    fs::remove(demo::mixture_file(o_.out, t) + ".search.json");  // a fresh search, not a resume
+    ok = stage("cem-" + t, {"search", "--model", o_.model, "--svd", svd, "--experts", experts,
+                            "--task", t, "--data", suite + "/" + f, "--out", demo::mixture_file(o_.out, t),
+                            "--report", demo::search_report(o_.out, t), "--shots", std::to_string(o_.shots),
+                            "--pop", std::to_string(o_.cem_pop), "--generations", std::to_string(o_.cem_generations),
+                            "--max-tokens", std::to_string(o_.max_new), "--allow-code-execution"},
+               true) && ok;
+  }
+  if (reports.empty()) {
+    skip("report", "no unseen-task reports to tabulate");
+    return false;
+  }
+  std::vector<std::string> a = {"report"};
+  a.insert(a.end(), reports.begin(), reports.end());
+  return stage("report", a) && ok;
+}
+
 // Base (iteration 0) and best-by-valid test accuracy from an expert's history, with the test size
 // read from the training log and the binomial noise of the difference.
 json Demo::expert_figures(const ExpertSpec& e) const {
@@ -236,6 +295,7 @@ json Demo::expert_figures(const ExpertSpec& e) const {
     if (line.rfind("train: ", 0) == 0 && at != std::string::npos)
       std::sscanf(line.c_str() + at + 2, "%ld train / %ld valid / %ld test", &n_train, &n_valid, &n_test);
   }
+  if (eval_limit() > 0) n_test = std::min<long>(n_test, eval_limit());
   const double se = n_test > 0 ? std::sqrt((base * (1 - base) + best_test * (1 - best_test)) / n_test) : 0;
   return {{"expert", e.name}, {"task", e.task}, {"n_train", n_train}, {"n_valid", n_valid},
           {"n_test", n_test}, {"base_test_acc", base}, {"expert_test_acc", best_test},
@@ -260,12 +320,9 @@ int Demo::run() {
   fs::create_directories(o_.out + "/logs");
   fs::create_directories(o_.out + "/experts");
   summary_ = {{"model", o_.model}, {"quick", o_.quick}, {"ranks", o_.ranks}, {"seed", o_.seed},
-              {"iters", o_.iters}, {"batch", o_.batch}, {"lr", o_.lr}, {"stages", json::array()}};
-  const std::string probe = o_.out + "/logs/probe.log";
-  const bool have_eval = have_command(exe_, "eval", probe);
-  const bool have_search = have_command(exe_, "search", probe);
-  fs::remove(probe);
-  total_ = 3 + 4 + 3;
+              {"iters", o_.iters}, {"batch", o_.batch}, {"lr", o_.lr}, {"shots", o_.shots},
+              {"cem_pop", o_.cem_pop}, {"cem_generations", o_.cem_generations}, {"stages", json::array()}};
+  total_ = 3 + 4 + 3 + 3 + 1;
   const std::string suite = o_.out + "/suite";
   std::vector<std::string> gen = {"mini-suite", "--out", suite, "--seed", std::to_string(o_.seed)};
   // Sizes: the full demo keeps 200-sample test splits (binomial noise of a difference ~ +-10
@@ -296,6 +353,8 @@ int Demo::run() {
                                   "--iters", std::to_string(o_.iters), "--batch", std::to_string(o_.batch),
                                   "--lr", format("%g", o_.lr),
                                   "--test-interval", std::to_string(o_.test_interval),
+                                  "--train-eval-limit", o_.quick ? "16" : "50",
+                                  "--eval-limit", std::to_string(eval_limit()),
                                   "--max-new-tokens", std::to_string(o_.max_new),
                                   "--seed", std::to_string(o_.seed), "--threads", o_.ranks > 1 ? "1" : "2"};
     if (std::string(e.task) == "cls") {
@@ -317,26 +376,12 @@ int Demo::run() {
   summary_["experts"] = figures;
   std::string text = tables(figures);
 
-  // Unseen tasks: base and each expert with t2 eval; dispatch strategies and CEM need commands
-  // that this build may not have.
-  if (have_eval) {
-    std::vector<std::string> a = {"eval", "--model", o_.model, "--out", o_.out + "/unseen-base.h5",
-                                  "--overwrite", "--allow-code-execution",
-                                  "--max-tokens", std::to_string(o_.max_new)};
-    for (const auto& [t, f] : {std::pair{"math", "math/test.jsonl"}, std::pair{"humaneval", "humaneval/HumanEval.jsonl"},
-                               std::pair{"arc", "arc/ARC-Challenge-Test.jsonl"}})
-      a.insert(a.end(), {"--task", t, "--data", suite + "/" + f});
-    if (stage("unseen-base", a, true))
-      all_ok = stage("report", {"report", o_.out + "/unseen-base.h5"}) && all_ok;
-  } else {
-    skip("unseen-base", "this build has no `t2 eval`");
-    skip("report", "no unseen-task reports to tabulate");
-  }
-  if (have_search) {
-    skip("dispatch+cem", "`t2 search` exists but the demo does not drive it yet");
-  } else {
-    skip("dispatch+cem", "this build has no prompt/classifier dispatch or `t2 search` (CEM)");
-  }
+  std::vector<std::string> trained;
+  for (const json& f : figures) trained.push_back(f["expert"]);
+  all_ok = unseen_stages(suite, svd, trained) && all_ok;
+  const json unseen = demo::unseen_figures(o_.out, {"math", "humaneval", "arc"});
+  summary_["unseen"] = unseen;
+  text += "\n" + demo::unseen_tables(unseen);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   summary_["wall_seconds"] = wall;
   text += format("\nwall time %.1f s, %d rank(s); details in %s/demo.json\n", wall, o_.ranks, o_.out.c_str());
@@ -354,8 +399,10 @@ int run_demo(int argc, char** argv) {
       "t2 demo: the whole Transformer² pipeline on the embedded mini model. Generates the mini "
       "suite, decomposes the model, REINFORCE-trains the math (GSM8K-like), code (MBPP-like), "
       "reasoning (ARC-Easy-like) and classification experts, compares each with the base model on "
-      "its test split, and runs the unseen-task stages this build has (t2 eval; dispatch and CEM "
-      "when present). Writes DIR/demo.json, DIR/tables.txt, DIR/logs/ and the experts");
+      "its test split, then on the unseen MATH-, HumanEval- and ARC-Challenge-like tasks compares the "
+      "base model, prompt-based and classifier-based two-pass dispatch, and a few-shot CEM search "
+      "over expert mixtures. Writes DIR/demo.json, DIR/tables.txt, DIR/logs/, the experts, the "
+      "reports and the mixtures");
   desc.add_options()
       ("out", po::value(&o.out)->default_value(o.out), "output folder DIR")
       ("model", po::value(&o.model)->default_value(o.model), "checkpoint folder (the mini model)")
@@ -364,11 +411,16 @@ int run_demo(int argc, char** argv) {
       ("iters", po::value(&o.iters)->default_value(0), "REINFORCE iterations per expert (0: 16, quick 2)")
       ("batch", po::value(&o.batch)->default_value(0), "prompts per iteration (0: 16, quick 4)")
       ("test-interval", po::value(&o.test_interval)->default_value(0), "evaluate every N iterations (0: iters/4, quick: iters)")
-      ("max-new-tokens", po::value(&o.max_new)->default_value(0), "generation limit (0: 96, quick 48)")
+      ("max-new-tokens", po::value(&o.max_new)->default_value(0), "generation limit (0: 96, quick 32)")
       ("ranks", po::value(&o.ranks)->default_value(1), "run training and evaluation stages under "
        "`mpirun -np N` (start t2 demo itself without mpirun)")
       ("lr", po::value(&o.lr)->default_value(o.lr), "Adam learning rate of the experts (the protocol's "
        "2e-3 moves p by at most ~2e-3 per iteration, too little for a few-iteration demo)")
+      ("shots", po::value(&o.shots)->default_value(0), "CEM few-shot samples per unseen task (0: 10, quick 3)")
+      ("cem-pop", po::value(&o.cem_pop)->default_value(0), "CEM candidates per generation (0: 12, quick 10; "
+       "the protocol's 32 is for full runs)")
+      ("cem-generations", po::value(&o.cem_generations)->default_value(0), "CEM generations (0: 4, quick 1; "
+       "the protocol's 50 is for full runs)")
       ("seed", po::value(&o.seed)->default_value(o.seed), "suite and training seed");
   const auto parsed = parse_options("t2 demo [--out DIR] [--quick] [--ranks N]", desc, argc, argv);
   if (parsed.help) return 0;
@@ -380,7 +432,11 @@ int run_demo(int argc, char** argv) {
   if (o.iters == 0) o.iters = o.quick ? 2 : 16;
   if (o.batch == 0) o.batch = o.quick ? 4 : 16;
   if (o.test_interval == 0) o.test_interval = o.quick ? o.iters : std::max(1, o.iters / 4);
-  if (o.max_new == 0) o.max_new = o.quick ? 48 : 96;
+  if (o.max_new == 0) o.max_new = o.quick ? 32 : 96;
+  if (o.shots == 0) o.shots = o.quick ? 3 : 10;
+  if (o.cem_pop == 0) o.cem_pop = o.quick ? 10 : 12;
+  if (o.cem_generations == 0) o.cem_generations = o.quick ? 1 : 4;
+  T2_CHECK(o.shots >= 1 && o.cem_generations >= 1, "--shots and --cem-generations must be at least 1");
   Demo demo(o);
   return demo.run();
 }

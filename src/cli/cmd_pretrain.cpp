@@ -20,15 +20,19 @@ namespace t2::cli {
 
 namespace {
 
-// Copies the tokenizer files (tokenizer.json and its config files) next to the checkpoint.
+// Copies the tokenizer files (tokenizer.json and its config files) next to the checkpoint; a file
+// that already is the destination (tokenizer folder = output folder) stays as it is.
 void copy_tokenizer_files(const std::string& path, const std::string& out_dir) {
   namespace fs = std::filesystem;
+  const auto copy = [](const fs::path& from, const fs::path& to) {
+    if (fs::exists(to) && fs::equivalent(from, to)) return;
+    fs::copy_file(from, to, fs::copy_options::overwrite_existing);
+  };
   const fs::path src = fs::is_directory(path) ? fs::path(path) : fs::path(path).parent_path();
   const fs::path json = fs::is_directory(path) ? src / "tokenizer.json" : fs::path(path);
-  fs::copy_file(json, fs::path(out_dir) / "tokenizer.json", fs::copy_options::overwrite_existing);
+  copy(json, fs::path(out_dir) / "tokenizer.json");
   for (const char* name : {"tokenizer_config.json", "special_tokens_map.json"}) {
-    if (fs::exists(src / name))
-      fs::copy_file(src / name, fs::path(out_dir) / name, fs::copy_options::overwrite_existing);
+    if (fs::exists(src / name)) copy(src / name, fs::path(out_dir) / name);
   }
 }
 

@@ -78,6 +78,10 @@ int run_train(int argc, char** argv) {
       ("max-mult", po::value(&ro.max_mult)->default_value(ro.max_mult), "z = sigmoid(p) * max-mult")
       ("max-new-tokens", po::value(&max_new)->default_value(0), "generation limit (0: the task's prompt setting)")
       ("test-interval", po::value(&run.test_interval)->default_value(run.test_interval), "evaluate train/valid/test every N iterations")
+      ("train-eval-limit", po::value(&run.train_eval_limit)->default_value(0), "evaluate only the first N "
+       "training samples for the train accuracy (0: all)")
+      ("eval-limit", po::value(&run.eval_limit)->default_value(0), "evaluate only the first N valid "
+       "and test samples (0: all; for quick checks — reported accuracies are then on that subset)")
       ("seed", po::value(&ro.seed)->default_value(ro.seed), "seed of p's initialisation and the batch draws")
       ("resume", po::bool_switch(&run.resume), "continue from OUT.ckpt.h5 when it exists")
       ("allow-code", po::bool_switch(&allow_code), "run generated programs in the sandbox (code tasks)")

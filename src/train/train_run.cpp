@@ -1,9 +1,11 @@
 // The REINFORCE outer loop: evaluation schedule, experts, history and checkpoints.
 #include "train/train_run.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <span>
 #include <unistd.h>
 
 #include "base/error.h"
@@ -155,13 +157,19 @@ std::vector<HistoryRow> run_reinforce(ReinforceTrainer& tr, const EvalSets& sets
                                       const std::function<void(const HistoryRow&)>& on_row) {
   T2_CHECK(!opt.out.empty(), "run_reinforce needs an output path");
   T2_CHECK(opt.test_interval > 0, "--test-interval must be positive");
+  T2_CHECK(opt.train_eval_limit >= 0 && opt.eval_limit >= 0,
+           "--train-eval-limit and --eval-limit must be 0 (all) or positive");
   RunState st;
   if (opt.resume && std::filesystem::exists(checkpoint_path(opt.out)))
     st = read_checkpoint(tr, opt);  // every rank reads the same file
   auto evaluate = [&](HistoryRow& row) {
-    row.train_acc = tr.accuracy(sets.train, score);
-    row.valid_acc = tr.accuracy(sets.valid, score);
-    row.test_acc = tr.accuracy(sets.test, score);
+    const auto first = [](const std::vector<RlSample>& v, int64_t limit) {
+      const size_t n = limit > 0 ? std::min(v.size(), static_cast<size_t>(limit)) : v.size();
+      return std::span<const RlSample>(v).first(n);
+    };
+    row.train_acc = tr.accuracy(first(sets.train, opt.train_eval_limit), score);
+    row.valid_acc = tr.accuracy(first(sets.valid, opt.eval_limit), score);
+    row.test_acc = tr.accuracy(first(sets.test, opt.eval_limit), score);
     if (row.valid_acc > st.best_valid) {
       st.best_valid = row.valid_acc;
       st.best_iteration = tr.iteration();

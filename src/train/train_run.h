@@ -20,6 +20,8 @@ namespace t2::train {
 struct TrainRunOptions {
   int64_t iters = 200;
   int64_t test_interval = 10;
+  int64_t train_eval_limit = 0;  // evaluate only the first N train samples (0: all of them)
+  int64_t eval_limit = 0;        // evaluate only the first N valid and test samples (0: all)
   std::string out;               // best expert path; the others derive from it
   bool resume = false;
   std::string task;              // recorded in the expert

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "io/file.h"
+#include "io/report.h"
 
 namespace {
 
@@ -53,6 +54,37 @@ TEST(DemoCommand, BadOptionsAreRefusedBeforeAnyWork) {
   fs::remove_all(dir);
 }
 
+// The mini model's recipe (jobs/mini-pretrain.cfg) pretrains into the folder that holds its
+// tokenizer: the tokenizer files must stay as they are rather than be copied onto themselves.
+TEST(DemoCommand, PretrainIntoTheTokenizerFolder) {
+  const fs::path dir = temp_dir("pretrain");
+  fs::create_directories(dir / "m");
+  for (const char* f : {"tokenizer.json", "tokenizer_config.json"})
+    fs::copy_file(fs::path("datasets/mini/model") / f, dir / "m" / f);
+  const std::string tokenizer = t2::io::read_file((dir / "m" / "tokenizer.json").string());
+  json shape = json::parse(t2::io::read_file("datasets/mini/shape.json"));
+  shape["hidden_size"] = 16;
+  shape["intermediate_size"] = 32;
+  shape["num_hidden_layers"] = 1;
+  shape["num_attention_heads"] = 2;
+  shape["num_key_value_heads"] = 1;
+  shape["head_dim"] = 8;
+  t2::io::write_file_atomic((dir / "shape.json").string(), shape.dump());
+  t2::io::write_file_atomic((dir / "corpus.jsonl").string(),
+                            "{\"text\": \"Tess has 19 cards. Tess gives 17 cards to Cara.\\n#### 2\"}\n"
+                            "{\"text\": \"def reverse_list(lst):\\n    return lst[::-1]\"}\n");
+  const std::string cmd = std::string(T2_BINARY) + " pretrain --shape " + (dir / "shape.json").string() +
+                          " --corpus " + (dir / "corpus.jsonl").string() + " --tokenizer " + (dir / "m").string() +
+                          " --out " + (dir / "m").string() + " --steps 2 --batch 2 --seq-len 16 --threads 1 > " +
+                          (dir / "log.txt").string() + " 2>&1";
+  const int rc = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(rc) && WEXITSTATUS(rc) == 0) << t2::io::read_file((dir / "log.txt").string());
+  EXPECT_TRUE(fs::exists(dir / "m" / "model.safetensors"));
+  EXPECT_TRUE(fs::exists(dir / "m" / "config.json"));
+  EXPECT_EQ(t2::io::read_file((dir / "m" / "tokenizer.json").string()), tokenizer);
+  fs::remove_all(dir);
+}
+
 #else
 TEST(DemoCommand, QuickDemoRunsEveryStage) {
   const fs::path dir = temp_dir("quick");
@@ -68,10 +100,10 @@ TEST(DemoCommand, QuickDemoRunsEveryStage) {
         << st.dump();
   }
   for (const char* name : {"suite", "cls-data", "decompose", "expert-math", "expert-code",
-                           "expert-reasoning", "expert-cls"})
+                           "expert-reasoning", "expert-cls", "unseen-base", "unseen-prompt",
+                           "unseen-classifier", "cem-math", "cem-humaneval", "cem-arc", "report"})
     EXPECT_TRUE(ok.count(name)) << name << " did not run: " << s.dump(2);
-  for (const char* name : {"unseen-base", "dispatch+cem"})
-    EXPECT_TRUE(ok.count(name) || skipped.count(name)) << name << " missing: " << s.dump(2);
+  EXPECT_TRUE(skipped.empty()) << s.dump(2);
   ASSERT_EQ(s.at("experts").size(), 4u);
   for (const json& e : s.at("experts")) {
     EXPECT_GT(e.at("n_test").get<long>(), 0) << e.dump();
@@ -81,8 +113,38 @@ TEST(DemoCommand, QuickDemoRunsEveryStage) {
     }
     EXPECT_TRUE(fs::exists(out / "experts" / (e.at("expert").get<std::string>() + ".h5")));
   }
+  // Unseen tasks: every strategy's report is a readable t2 report holding the three tasks, with
+  // pass-1 time and a dispatch label for every sample of the two-pass strategies; every CEM search
+  // left its mixture and report; the figures compare them on the same non-shot samples.
+  for (const char* strategy : {"base", "prompt", "classifier"}) {
+    const t2::io::ReportData rep = t2::io::read_report((out / ("unseen-" + std::string(strategy) + ".h5")).string());
+    EXPECT_EQ(rep.status, "complete") << strategy;
+    for (const char* task : {"math", "humaneval", "arc"}) {
+      ASSERT_TRUE(rep.tasks.count(task)) << strategy << " " << task;
+      EXPECT_FALSE(rep.tasks.at(task).empty());
+      for (const auto& r : rep.tasks.at(task)) {
+        EXPECT_EQ(r.label.empty(), std::string(strategy) == "base") << strategy << " " << task;
+        EXPECT_EQ(r.pass1_s > 0, std::string(strategy) != "base") << strategy << " " << task;
+      }
+    }
+  }
+  ASSERT_EQ(s.at("unseen").size(), 3u);
+  for (const json& t : s.at("unseen")) {
+    const std::string task = t.at("task");
+    EXPECT_TRUE(fs::exists(out / "cem" / (task + ".h5"))) << task;
+    EXPECT_TRUE(fs::exists(out / "cem" / (task + ".report.h5"))) << task;
+    EXPECT_EQ(t.at("shots").get<int>(), 3) << t.dump();
+    for (const char* k : {"base", "prompt", "classifier", "cem"}) {
+      ASSERT_TRUE(t.contains(k)) << k << " " << t.dump();
+      EXPECT_EQ(t.at(k).at("n"), t.at("n")) << k << " " << t.dump();
+      EXPECT_GE(t.at(k).at("accuracy").get<double>(), 0.0);
+      EXPECT_LE(t.at(k).at("accuracy").get<double>(), 1.0);
+    }
+    EXPECT_EQ(t.at("cem").at("alpha").size(), 3u) << t.dump();
+  }
   const std::string tables = t2::io::read_file((out / "tables.txt").string());
-  for (const char* needle : {"expert", "base", "gsm8k", "mbpp", "arc", "cls", "wall time"})
+  for (const char* needle : {"expert", "base", "gsm8k", "mbpp", "arc", "cls", "wall time", "Unseen tasks",
+                             "humaneval", "CEM mixture weights", "Two-pass inference time", "classifier"})
     EXPECT_NE(tables.find(needle), std::string::npos) << needle << " not in\n" << tables;
   EXPECT_GT(s.at("wall_seconds").get<double>(), 0.0);
   fs::remove_all(dir);

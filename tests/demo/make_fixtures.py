@@ -7,8 +7,9 @@ Each line is one of
   {"kind": "prompt", "task": ..., "record": {...}, "text": ...}
                                                   a pretraining example rendered by
                                                   datasets/mini/make_tokenizer.py from a mini
-                                                  suite record; the C++ task prompt must be its
-                                                  prefix
+                                                  suite record (careful and hasty styles, every
+                                                  task of the corpus); the C++ task prompt must
+                                                  be its prefix
 
 Usage: /work/venv-tokenizer/bin/python tests/demo/make_fixtures.py --suite DIR
 (DIR from `t2 mini-suite --out DIR --seed 7`).
@@ -39,17 +40,10 @@ def main():
              "\\boxed{reasoning} the answer is (B). $4 \\times 7 + 12$"]
     for t in texts:
         lines.append({"kind": "encode", "text": t, "ids": tok.encode(t, add_special_tokens=False).ids})
-    files = {"gsm8k": "gsm8k/train.jsonl", "arc": "arc/ARC-Easy-Train.jsonl", "mbpp": "mbpp/mbpp.jsonl"}
-    for task, rel in files.items():
-        recs = mk.read_jsonl(os.path.join(args.suite, rel))[:3]
-        for rec in recs:
-            if task == "gsm8k":
-                text = mk.chat(mk.GSM8K_SYSTEM, rec["question"], rec["answer"])
-            elif task == "arc":
-                text = mk.chat(mk.ARC_SYSTEM, mk.arc_question(rec), mk.ARC_PREFILL + " x")
-            else:
-                user = mk.MBPP_USER.replace("{question}", rec["text"]).replace("{tests}", "\n".join(rec["test_list"]))
-                text = mk.chat("", user, mk.CODE_PREFILL + rec["code"])
+    # Pretraining examples of every task the corpus holds, in both styles (careful, hasty).
+    for task, rel in mk.CORPUS_FILES:
+        for k, rec in enumerate(mk.read_jsonl(os.path.join(args.suite, rel))[:3]):
+            _, _, text = mk.render(task, rec, hasty=(k == 2))
             lines.append({"kind": "prompt", "task": task, "record": rec, "text": text})
     for q, label in [("What is 5 plus 6?", "math")]:
         for sys_name, system in [("dispatch", mk.DISPATCH_SYSTEM), ("cls", mk.CLS_SYSTEM)]:
