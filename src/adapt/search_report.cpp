@@ -125,9 +125,7 @@ void save_search_mixture(const SearchConfig& c, const std::vector<svf::Expert>& 
 void write_search_report(const SearchConfig& c, const BuildInfo& build, const CemConfig& cem,
                          const SearchState& s, const std::vector<int64_t>& shots,
                          const FinalResult& fin) {
-  const std::string tmp = c.report + ".tmp";
-  {
-    auto f = io::h5::File::create(tmp);
+  io::h5::create_atomic(c.report, [&](io::h5::File& f) {
     f.set_attr("format", "t2-search-report");
     f.set_attr("command", "search");
     f.set_attr("config", search_config_text(c));
@@ -175,8 +173,7 @@ void write_search_report(const SearchConfig& c, const BuildInfo& build, const Ce
     d.set_attr("n_all", static_cast<int64_t>(fin.correct.size()));
     d.set_attr("n_clean", static_cast<int64_t>(fin.correct.size() - shots.size()));
     d.set_attr("seconds", fin.seconds);
-  }
-  std::filesystem::rename(tmp, c.report);
+  }, "search report");
 }
 
 std::string format_alpha(const std::vector<double>& a) {

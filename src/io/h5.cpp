@@ -2,8 +2,11 @@
 // are in h5_data.cpp; shared helpers in h5_internal.h.
 #include "io/h5.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <mutex>
 
 #include "base/error.h"
@@ -405,5 +408,25 @@ File File::open(const std::string& path, Mode mode) {
 }
 
 void File::flush() { check(H5Fflush(id(), H5F_SCOPE_GLOBAL), where(), "flushing"); }
+
+void create_atomic(const std::string& path, const std::function<void(File&)>& fill,
+                   const char* what) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  try {
+    File f = File::create(tmp);
+    fill(f);
+    f.flush();
+    f.close();
+  } catch (...) {
+    std::filesystem::remove(tmp);
+    throw;
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp);
+    T2_FAIL("cannot publish %s '%s': %s", what, path.c_str(), ec.message().c_str());
+  }
+}
 
 }  // namespace t2::io::h5

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -200,5 +201,11 @@ class File : public Group {
       : Group(std::move(h), std::move(path), "/"), writable_(writable) {}
   bool writable_ = false;
 };
+
+// Publishes a new HDF5 file at `path` atomically: fill() writes into a temporary file beside it
+// (PATH.tmp.PID), which is flushed, closed and renamed over `path`. On any failure the temporary
+// file is removed, `path` keeps its old content, and the error names `what` and the path.
+void create_atomic(const std::string& path, const std::function<void(File&)>& fill,
+                   const char* what);
 
 }  // namespace t2::io::h5

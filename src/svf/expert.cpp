@@ -3,9 +3,7 @@
 
 #include <cmath>
 #include <cstring>
-#include <filesystem>
 #include <functional>
-#include <unistd.h>
 
 #include "base/error.h"
 #include "base/rng.h"
@@ -57,9 +55,7 @@ std::string Expert::checksum() const {
 
 void save_expert(const Expert& expert, const std::string& path) {
   T2_CHECK(!expert.params.empty(), "refusing to write expert '%s' with no matrices", path.c_str());
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  try {
-    auto f = io::h5::File::create(tmp);
+  io::h5::create_atomic(path, [&](io::h5::File& f) {
     f.set_attr("format", kFormat);
     f.set_attr("format_version", kFormatVersion);
     f.set_attr("base_fingerprint", expert.meta.base_fingerprint);
@@ -76,18 +72,7 @@ void save_expert(const Expert& expert, const std::string& path) {
     }
     auto g = f.create_group("p");
     for (const auto& [name, p] : expert.params) g.write(name, p);
-    f.flush();
-    f.close();
-  } catch (...) {
-    std::filesystem::remove(tmp);
-    throw;
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp);
-    T2_FAIL("cannot publish expert '%s': %s", path.c_str(), ec.message().c_str());
-  }
+  }, "expert");
 }
 
 Expert load_expert(const std::string& path) {

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <filesystem>
 #include <set>
-#include <unistd.h>
 
 #include "base/error.h"
 #include "io/h5.h"
@@ -65,9 +64,7 @@ void validate_mixture(const Mixture& mix, const std::string& what) {
 
 void save_mixture(const Mixture& mix, const std::string& path) {
   validate_mixture(mix, path);
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  try {
-    auto f = io::h5::File::create(tmp);
+  io::h5::create_atomic(path, [&](io::h5::File& f) {
     f.set_attr("format", kFormat);
     f.set_attr("format_version", kFormatVersion);
     f.set_attr("base_fingerprint", mix.base_fingerprint);
@@ -88,18 +85,7 @@ void save_mixture(const Mixture& mix, const std::string& path) {
               {static_cast<int64_t>(mix.matrix_names.size()),
                static_cast<int64_t>(mix.experts.size())});
     }
-    f.flush();
-    f.close();
-  } catch (...) {
-    std::filesystem::remove(tmp);
-    throw;
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp);
-    T2_FAIL("cannot publish mixture '%s': %s", path.c_str(), ec.message().c_str());
-  }
+  }, "mixture");
 }
 
 Mixture load_mixture(const std::string& path) {

@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <span>
-#include <unistd.h>
 
 #include "base/error.h"
 #include "io/file.h"
@@ -62,9 +61,7 @@ void save_expert_file(const ReinforceTrainer& tr, const TrainRunOptions& opt,
 
 void write_checkpoint(ReinforceTrainer& tr, const TrainRunOptions& opt, const RunState& st) {
   const std::string path = checkpoint_path(opt.out);
-  const std::string tmp = path + ".tmp" + std::to_string(::getpid());
-  {
-    h5::File f = h5::File::create(tmp);
+  h5::create_atomic(path, [&](h5::File& f) {
     f.set_attr("format", "t2-train-checkpoint");
     f.set_attr("iteration", tr.iteration());
     f.set_attr("seed", static_cast<int64_t>(tr.options().seed));
@@ -89,9 +86,7 @@ void write_checkpoint(ReinforceTrainer& tr, const TrainRunOptions& opt, const Ru
       for (const HistoryRow& r : st.history) col.push_back(r.*c.field);
       h.write(c.name, std::span<const double>(col));
     }
-    f.flush();
-  }
-  std::filesystem::rename(tmp, path);
+  }, "training checkpoint");
   // The history as text, for people.
   std::string tsv = "iteration";
   for (const Column& c : kColumns) tsv += std::string("\t") + c.name;
