@@ -1,6 +1,7 @@
 // REINFORCE iterations, batch draws, accuracy and the rank-count-independent gradient exchange.
 #include "train/reinforce.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <numeric>
@@ -28,6 +29,29 @@ T get(const std::string& in, size_t& off) {
 }
 
 }  // namespace
+
+std::vector<double> gradient_sum(std::span<const std::vector<double>> local, size_t n,
+                                 double max_abs, int64_t n_total, const dist::Communicator& comm) {
+  T2_CHECK(n_total > 0 && std::isfinite(max_abs) && max_abs >= 0,
+           "gradient sum: bad bound %g over %lld samples", max_abs, static_cast<long long>(n_total));
+  std::vector<int64_t> acc(n, 0);
+  // |q| <= max_abs · 2^S + 1/2 < 2^(62 - bits) + 1/2 for every term, so n_total terms (and every
+  // partial sum, in any order) stay below 2^62 + n_total < 2^63.
+  int e = 0, bits = 0;
+  if (max_abs > 0) std::frexp(max_abs, &e);  // max_abs < 2^e
+  while ((int64_t{1} << bits) < n_total) ++bits;
+  const int S = 62 - e - bits;
+  if (max_abs > 0) {
+    for (const std::vector<double>& g : local) {
+      T2_CHECK(g.size() == n, "gradient sum: a sample has %zu values, expected %zu", g.size(), n);
+      for (size_t i = 0; i < n; ++i) acc[i] += std::llround(std::ldexp(g[i], S));
+    }
+  }
+  if (comm.size() > 1) comm.all_reduce_sum(std::span<int64_t>(acc));
+  std::vector<double> out(n);
+  for (size_t i = 0; i < n; ++i) out[i] = std::ldexp(static_cast<double>(acc[i]), -S);
+  return out;
+}
 
 ReinforceTrainer::ReinforceTrainer(std::shared_ptr<const model::LlamaModel> model,
                                    std::vector<SvfMatrix> svd, ReinforceOptions opt,
@@ -71,7 +95,7 @@ void ReinforceTrainer::refresh_adapters() {
   for (size_t i = 0; i < svd_.size(); ++i) {
     adapters_[i].set_scale(svf_scale(svd_[i], expert_.p[i].data(), opt_.max_mult));
     overrides_.push_back({svd_[i].name, std::make_shared<DenseOverride>(
-                                            adapters_[i].dense, svd_[i].n_out, svd_[i].n_in)});
+                                            adapters_[i].dense.data(), svd_[i].n_out, svd_[i].n_in)});
   }
 }
 
@@ -110,6 +134,15 @@ std::vector<int32_t> ReinforceTrainer::generate(const std::vector<int32_t>& prom
   return greedy_rollout(model_, overrides_, prompt, opt_.max_new_tokens, opt_.eos_ids, opt_.stop);
 }
 
+std::vector<std::vector<int32_t>> ReinforceTrainer::generate(
+    std::span<const std::vector<int32_t>> prompts) const {
+  if (opt_.batched_rollouts)
+    return greedy_rollouts(model_, overrides_, prompts, opt_.max_new_tokens, opt_.eos_ids, opt_.stop);
+  std::vector<std::vector<int32_t>> out;
+  for (const auto& p : prompts) out.push_back(generate(p));
+  return out;
+}
+
 IterationStats ReinforceTrainer::step(std::span<const RlSample> train, const ScoreFn& score) {
   Timer total;
   IterationStats st;
@@ -121,12 +154,22 @@ IterationStats ReinforceTrainer::step(std::span<const RlSample> train, const Sco
   dopt.weight_grads = false;
   dopt.kl_coef = static_cast<float>(opt_.kl_coef / static_cast<double>(B));
 
-  std::string mine;  // records of this rank's samples
+  std::string mine;  // small per-sample records of this rank's samples (statistics)
+  std::vector<std::vector<double>> local_ds;  // ∂L/∂s of this rank's samples, in order
+  std::vector<int64_t> ks;  // this rank's batch positions
+  std::vector<std::vector<int32_t>> prompts;
   for (int64_t k = comm_.rank(); k < B; k += comm_.size()) {
+    ks.push_back(k);
+    prompts.push_back(train[static_cast<size_t>(idx[k])].prompt);
+  }
+  Timer t_roll;
+  const std::vector<std::vector<int32_t>> completions = generate(prompts);
+  st.t_rollout = t_roll.seconds();
+  double local_max = 0;  // max |∂L/∂s| over this rank's samples
+  for (size_t j = 0; j < ks.size(); ++j) {
+    const int64_t k = ks[j];
     const RlSample& s = train[static_cast<size_t>(idx[k])];
-    Timer t;
-    const std::vector<int32_t> completion = generate(s.prompt);
-    st.t_rollout += t.seconds();
+    const std::vector<int32_t>& completion = completions[j];
     const double reward = score(s, completion) ? 1.0 : -1.0;
     SeqExample ex;
     ex.tokens = s.prompt;
@@ -143,40 +186,49 @@ IterationStats ReinforceTrainer::step(std::span<const RlSample> train, const Sco
     put(mine, r.loss);
     put(mine, r.kl);
     put(mine, static_cast<int64_t>(completion.size()));
-    for (const SvfAdapter& a : adapters_) mine.append(reinterpret_cast<const char*>(a.grad_s.data()),
-                                                      a.grad_s.size() * sizeof(double));
+    std::vector<double> g;
+    g.reserve(n_params);
+    for (const SvfAdapter& a : adapters_) g.insert(g.end(), a.grad_s.begin(), a.grad_s.end());
+    for (double v : g) local_max = std::max(local_max, std::isnan(v) ? INFINITY : std::fabs(v));
+    local_ds.push_back(std::move(g));
   }
-  // Exchange and sum in sample order: identical on every rank for any rank count.
+  // Exchange: the small records (and each rank's max |∂L/∂s|) are all-gathered and summed in
+  // sample order; the gradient is summed exactly in fixed point (gradient_sum), O(parameters).
   Timer t_ex;
+  put(mine, int64_t{-1});
+  put(mine, local_max);
   const std::vector<std::string> all = comm_.size() > 1 ? comm_.all_gather(mine)
                                                         : std::vector<std::string>{mine};
-  std::vector<std::vector<double>> ds_of(static_cast<size_t>(B));
   std::vector<double> reward_of(B), loss_of(B), kl_of(B);
+  std::vector<char> seen(static_cast<size_t>(B), 0);
+  double global_max = 0;
   for (const std::string& rec : all) {
     size_t off = 0;
     while (off < rec.size()) {
       const int64_t k = get<int64_t>(rec, off);
-      T2_CHECK(k >= 0 && k < B && ds_of[k].empty(), "bad sample index %lld in gradient exchange",
+      if (k == -1) {
+        global_max = std::max(global_max, get<double>(rec, off));
+        continue;
+      }
+      T2_CHECK(k >= 0 && k < B && !seen[k], "bad sample index %lld in gradient exchange",
                static_cast<long long>(k));
+      seen[k] = 1;
       reward_of[k] = get<double>(rec, off);
       loss_of[k] = get<double>(rec, off);
       kl_of[k] = get<double>(rec, off);
       st.generated_tokens += get<int64_t>(rec, off);
-      ds_of[k].resize(n_params);
-      T2_CHECK(off + n_params * sizeof(double) <= rec.size(), "truncated gradient record");
-      std::memcpy(ds_of[k].data(), rec.data() + off, n_params * sizeof(double));
-      off += n_params * sizeof(double);
     }
   }
-  std::vector<double> ds(n_params, 0.0);
   for (int64_t k = 0; k < B; ++k) {
-    T2_CHECK(!ds_of[k].empty(), "sample %lld of the batch was not processed by any rank",
+    T2_CHECK(seen[k], "sample %lld of the batch was not processed by any rank",
              static_cast<long long>(k));
-    for (size_t i = 0; i < n_params; ++i) ds[i] += ds_of[k][i];
     st.mean_reward += reward_of[k] / static_cast<double>(B);
     st.loss += loss_of[k];
     st.kl += kl_of[k];
   }
+  T2_CHECK(std::isfinite(global_max), "iteration %lld: the gradient is not finite (NaN or "
+           "infinity in dL/ds); lower --lr or check the model", static_cast<long long>(iteration_ + 1));
+  const std::vector<double> ds = gradient_sum(local_ds, n_params, global_max, B, comm_);
   st.t_allreduce = t_ex.seconds();
 
   // Chain to p, clip, Adam.
@@ -211,10 +263,17 @@ IterationStats ReinforceTrainer::step(std::span<const RlSample> train, const Sco
 
 double ReinforceTrainer::accuracy(std::span<const RlSample> samples, const ScoreFn& score) {
   if (samples.empty()) return -1.0;
-  std::string mine;
+  std::vector<size_t> ks;
+  std::vector<std::vector<int32_t>> prompts;
   for (size_t k = static_cast<size_t>(comm_.rank()); k < samples.size();
-       k += static_cast<size_t>(comm_.size()))
-    mine.push_back(score(samples[k], generate(samples[k].prompt)) ? '1' : '0');
+       k += static_cast<size_t>(comm_.size())) {
+    ks.push_back(k);
+    prompts.push_back(samples[k].prompt);
+  }
+  const std::vector<std::vector<int32_t>> completions = generate(prompts);
+  std::string mine;
+  for (size_t j = 0; j < ks.size(); ++j)
+    mine.push_back(score(samples[ks[j]], completions[j]) ? '1' : '0');
   const std::vector<std::string> all = comm_.size() > 1 ? comm_.all_gather(mine)
                                                         : std::vector<std::string>{mine};
   int64_t correct = 0, n = 0;
