@@ -2,13 +2,14 @@
 // reward ±1 from a scorer, loss −Σ log p(generated) · r / B (+ optional KL(p_base ‖ p) at the
 // generated positions, also / B), global-norm clipping, Adam on the parameter vectors p.
 //
-// Data parallel: sample k of a batch runs on rank k mod size. A rank generates the rollouts of all
-// its samples in one batched generation (greedy_rollouts), then runs the log-prob forward and
-// backward one sample at a time (each sample's ∂L/∂s is kept apart). The gradient is summed in
-// fixed point (gradient_sum): every sample's ∂L/∂s is rounded to a multiple of 2^-S, S chosen
-// from the batch-wide max |∂L/∂s|, and the int64 sums are all-reduced; integer addition is exact,
-// so the sum is the same for any rank count and any reduction order, and the traffic is one
-// vector of the parameters' size per rank (not one per sample). The rounding step is
+// Data parallel: the batch is cut into units of micro_batch consecutive samples and unit u runs on
+// rank u mod size: one batched greedy generation for the unit's rollouts (greedy_rollouts), then
+// one log-prob forward + backward over the unit's sequences together. What is computed together
+// is thus fixed by (batch, micro_batch), never by the rank count. The gradient is summed in fixed
+// point (gradient_sum): every unit's ∂L/∂s is rounded to a multiple of 2^-S, S chosen from the
+// batch-wide max |∂L/∂s|, and the int64 sums are all-reduced; integer addition is exact, so the
+// sum is the same for any rank count and any reduction order, and the traffic is one vector of
+// the parameters' size per rank (not one per sample). The rounding step is
 // ≤ 2^-(62 - log2 B) of the largest component (≈ 1e-17 relative for B = 256), below double
 // rounding of an ordinary sum. Every rank applies the same Adam step: the expert is bit-identical
 // for any rank count. Batches are drawn without replacement from a per-epoch seeded permutation of the
@@ -44,6 +45,9 @@ using ScoreFn = std::function<bool(const RlSample&, const std::vector<int32_t>& 
 
 struct ReinforceOptions {
   int64_t batch = 256;
+  // Samples computed together (rollouts, forward, backward); results depend on it (float sums),
+  // not on the rank count. Ranks share the batch unit by unit, so use batch >= micro_batch · ranks.
+  int64_t micro_batch = 8;
   double lr = 2e-3;
   double max_grad_norm = 1e-3;  // 0: no clipping
   double kl_coef = 0.0;
