@@ -94,8 +94,10 @@ void ReinforceTrainer::refresh_adapters() {
   overrides_.clear();
   for (size_t i = 0; i < svd_.size(); ++i) {
     adapters_[i].set_scale(svf_scale(svd_[i], expert_.p[i].data(), opt_.max_mult));
+    // Rollouts apply the expert in the checkpoint's dtype, as `t2 eval` does.
     overrides_.push_back({svd_[i].name, std::make_shared<DenseOverride>(
-                                            adapters_[i].dense.data(), svd_[i].n_out, svd_[i].n_in)});
+                                            adapters_[i].dense.data(), svd_[i].n_out, svd_[i].n_in,
+                                            model_->weights().get(svd_[i].name).dtype)});
   }
 }
 

@@ -6,6 +6,7 @@
 #include "base/error.h"
 #include "model/generate.h"
 #include "model/run_context.h"
+#include "tensor/ops.h"
 #include "train/grad_ops.h"
 
 namespace t2::train {
@@ -16,15 +17,25 @@ DenseOverride::DenseOverride(std::vector<float> w, int64_t n_out, int64_t n_in)
            "[%lld, %lld]", owned_.size(), static_cast<long long>(n_out), static_cast<long long>(n_in));
 }
 
-DenseOverride::DenseOverride(const float* w, int64_t n_out, int64_t n_in)
-    : w_(w), n_out_(n_out), n_in_(n_in) {
+DenseOverride::DenseOverride(const float* w, int64_t n_out, int64_t n_in, tensor::DType storage)
+    : w_(w), storage_(storage), n_out_(n_out), n_in_(n_in) {
   T2_CHECK(w != nullptr && n_out > 0 && n_in > 0, "dense override: no weight for [%lld, %lld]",
            static_cast<long long>(n_out), static_cast<long long>(n_in));
+  if (storage_ != tensor::DType::f32) {
+    const size_t n = static_cast<size_t>(n_out * n_in);
+    stored_.resize(n * tensor::dtype_size(storage_));
+    tensor::convert_from_f32(w, storage_, stored_.data(), n);
+    w_ = nullptr;
+  }
 }
 
 void DenseOverride::forward(const float* x, float* y, int64_t n,
                             std::span<const int32_t>) const {
-  ops::linear(x, w_, y, n, n_out_, n_in_);
+  if (w_ != nullptr) {
+    ops::linear(x, w_, y, n, n_out_, n_in_);
+  } else {
+    tensor::linear(x, stored_.data(), storage_, y, n, n_out_, n_in_);
+  }
 }
 
 std::vector<int32_t> greedy_rollout(const std::shared_ptr<const model::LlamaModel>& m,

@@ -17,24 +17,31 @@
 #include <vector>
 
 #include "model/linear_override.h"
+#include "tensor/dtype.h"
 #include "model/llama/model.h"
 
 namespace t2::train {
 
-// y = x · Wᵀ with an f32 W [n_out, n_in] (the composed U · diag(s) · Vᵀ), owned or borrowed.
+// y = x · Wᵀ with W [n_out, n_in] the composed U · diag(s) · Vᵀ: an owned or borrowed f32 matrix
+// (BLAS sgemm), or a copy stored in the checkpoint's dtype (bf16/f16, the engine's own kernels),
+// as `t2 eval` applies an expert (svf::DenseOverride), which halves the weight traffic of decoding.
 class DenseOverride : public model::LinearOverride {
  public:
   DenseOverride(std::vector<float> w, int64_t n_out, int64_t n_in);
-  // Borrows w (n_out · n_in values), which must outlive the override and every forward using it:
-  // the trainer shares its adapters' composed weights with the engine instead of copying them.
-  DenseOverride(const float* w, int64_t n_out, int64_t n_in);
+  // storage f32: borrows w (n_out · n_in values), which must outlive the override and every
+  // forward using it (the trainer shares its adapters' composed weights with the engine);
+  // bf16/f16: converts w into an owned copy.
+  DenseOverride(const float* w, int64_t n_out, int64_t n_in,
+                tensor::DType storage = tensor::DType::f32);
   int64_t n_in() const override { return n_in_; }
   int64_t n_out() const override { return n_out_; }
   void forward(const float* x, float* y, int64_t n, std::span<const int32_t> row_seq) const override;
 
  private:
   std::vector<float> owned_;  // [n_out, n_in] unless borrowed
-  const float* w_;
+  const float* w_ = nullptr;
+  std::vector<char> stored_;  // [n_out, n_in] in storage_ when that is not f32
+  tensor::DType storage_ = tensor::DType::f32;
   int64_t n_out_, n_in_;
 };
 

@@ -66,6 +66,29 @@ TEST(Rollout, BatchedEqualsSequential) {
   }
 }
 
+TEST(Rollout, DenseOverrideStoredInBf16MatchesF32WithinBf16Rounding) {
+  // The override of a bf16 checkpoint: W and x rounded to bf16, f32 sums (docs/tensor.md bound).
+  const int64_t n_out = 40, n_in = 64, n = 5;
+  std::vector<float> w(static_cast<size_t>(n_out * n_in)), x(static_cast<size_t>(n * n_in));
+  Rng rng = Rng::stream(3, 0, RngPurpose::generic);
+  for (float& v : w) v = static_cast<float>(rng.normal());
+  for (float& v : x) v = static_cast<float>(rng.normal());
+  const DenseOverride f32(w.data(), n_out, n_in), bf16(w.data(), n_out, n_in, tensor::DType::bf16);
+  std::vector<float> y32(static_cast<size_t>(n * n_out)), y16(y32.size());
+  f32.forward(x.data(), y32.data(), n, {});
+  bf16.forward(x.data(), y16.data(), n, {});
+  double max_diff = 0;
+  for (int64_t r = 0; r < n; ++r)
+    for (int64_t o = 0; o < n_out; ++o) {
+      double abs_sum = 0;
+      for (int64_t i = 0; i < n_in; ++i) abs_sum += std::fabs(double(x[r * n_in + i]) * w[o * n_in + i]);
+      const double d = std::fabs(double(y16[r * n_out + o]) - y32[r * n_out + o]);
+      EXPECT_LE(d, 2.0 * std::ldexp(1.0, -8) * abs_sum) << r << "," << o;
+      max_diff = std::max(max_diff, d);
+    }
+  EXPECT_GT(max_diff, 0.0) << "bf16 storage should round";
+}
+
 TEST(Rollout, BadPromptsAreRefused) {
   auto m = test::rl_model();
   std::vector<std::vector<int32_t>> p = {{1, 5}, {}};
