@@ -217,10 +217,13 @@ int run_train(int argc, char** argv) {
   train::ReinforceTrainer trainer(model, std::move(svd), ro, comm);
   train::run_reinforce(trainer, sets, score, run, comm, [&](const train::HistoryRow& r) {
     if (comm.rank() != 0) return;
+    // other: scoring, Adam and recomposing the adapted matrices (U · diag(s) · Vᵀ).
+    const double other = r.t_total - r.t_rollout - r.t_forward - r.t_backward - r.t_allreduce;
     std::fprintf(stderr, "iter %4lld  reward %+.3f  loss %+.4e  |g| %.3e  |p| %.3f  %.1f s "
-                 "(rollout %.1f, fwd %.1f, bwd %.1f, exch %.2f)", static_cast<long long>(r.iteration),
-                 r.mean_reward, r.loss, r.grad_norm, r.param_norm, r.t_total, r.t_rollout,
-                 r.t_forward, r.t_backward, r.t_allreduce);
+                 "(rollout %.1f, fwd %.1f, bwd %.1f, exch %.2f, other %.1f)",
+                 static_cast<long long>(r.iteration), r.mean_reward, r.loss, r.grad_norm,
+                 r.param_norm, r.t_total, r.t_rollout, r.t_forward, r.t_backward, r.t_allreduce,
+                 r.iteration > 0 ? other : 0.0);
     if (r.valid_acc >= 0)
       std::fprintf(stderr, "  acc train %.3f valid %.3f test %.3f", r.train_acc, r.valid_acc, r.test_acc);
     std::fprintf(stderr, "\n");
