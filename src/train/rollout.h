@@ -1,12 +1,12 @@
 // Greedy rollouts for REINFORCE through the inference engine (model::LlamaModel with a
 // RunContext), with the current SVF expert applied through the engine's LinearOverride seam as
-// dense composed f32 weights. greedy_rollouts() runs many prompts at once through the engine's
+// dense composed weights. greedy_rollouts() runs many prompts at once through the engine's
 // batched generation (model::generate: prefill chunks and decode steps of all sequences share each
 // forward); greedy_rollout() is the one-sequence-per-forward reference it is tested against
-// (tests/train/rollout_test.cpp: the same tokens). Greedy choices only depend on which other
-// sequences share a forward through the rounding of the matrix kernels, which the tests show does
-// not change a token on the training fixtures; a sample's rollout is otherwise independent of the
-// rank count.
+// (tests/train/rollout_test.cpp: the same tokens). Greedy choices could only depend on which other
+// sequences share a forward through the last-bit rounding of the matrix kernels, which the tests
+// show does not change a token on the training fixtures. (The trainer batches fixed units of
+// samples, so its results do not depend on the rank count either way.)
 #pragma once
 
 #include <cstdint>
@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "model/linear_override.h"
-#include "tensor/dtype.h"
 #include "model/llama/model.h"
+#include "tensor/dtype.h"
 
 namespace t2::train {
 
