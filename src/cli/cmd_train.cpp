@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include <cblas.h>  // openblas_set_num_threads
+#include <sys/resource.h>  // getrusage (peak RSS)
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -54,7 +55,7 @@ int run_train(int argc, char** argv) {
   train::TrainRunOptions run;
   int64_t max_new = 0;
   int threads = 0;
-  bool allow_code = false;
+  bool allow_code = false, sequential = false;
   po::options_description desc("t2 train: REINFORCE training of an SVF expert");
   desc.add_options()
       ("model", po::value(&model_dir)->required(), "base checkpoint directory (Hugging Face layout, with tokenizer)")
@@ -72,6 +73,9 @@ int run_train(int argc, char** argv) {
       ("matrices", po::value(&matrices)->default_value(matrices), "adapted matrices: mlp, attn or all")
       ("iters", po::value(&run.iters)->default_value(run.iters), "iterations")
       ("batch", po::value(&ro.batch)->default_value(ro.batch), "prompts per iteration (drawn without replacement)")
+      ("micro-batch", po::value(&ro.micro_batch)->default_value(ro.micro_batch),
+       "samples generated and differentiated together; ranks share the batch in units of this "
+       "size (results depend on it, not on the rank count)")
       ("lr", po::value(&ro.lr)->default_value(ro.lr), "Adam learning rate")
       ("max-grad-norm", po::value(&ro.max_grad_norm)->default_value(ro.max_grad_norm), "global gradient-norm clip (0: none)")
       ("kl-coef", po::value(&ro.kl_coef)->default_value(ro.kl_coef), "weight of KL(base || expert) at generated tokens")
@@ -85,7 +89,10 @@ int run_train(int argc, char** argv) {
       ("seed", po::value(&ro.seed)->default_value(ro.seed), "seed of p's initialisation and the batch draws")
       ("resume", po::bool_switch(&run.resume), "continue from OUT.ckpt.h5 when it exists")
       ("allow-code", po::bool_switch(&allow_code), "run generated programs in the sandbox (code tasks)")
-      ("threads", po::value(&threads)->default_value(0), "OpenMP/BLAS threads per process (0: default)");
+      ("threads", po::value(&threads)->default_value(0), "OpenMP/BLAS threads per process (0: default)")
+      ("sequential-rollouts", po::bool_switch(&sequential),
+       "generate rollouts one sequence per forward instead of batched (reference path for "
+       "benchmarks; the same tokens)");
   const auto parsed = parse_options("t2 train --model DIR --svd SVD.h5 --task T --data FILE --out "
                                     "EXPERT.h5 [--iters N] [--batch B] [--resume]", desc, argc, argv);
   if (parsed.help) return 0;
@@ -190,6 +197,7 @@ int run_train(int argc, char** argv) {
   }
   T2_CHECK(!sets.train.empty(), "no training samples in %s", data.c_str());
   ro.max_new_tokens = max_new;
+  ro.batched_rollouts = !sequential;
   ro.eos_ids = tok.eos_ids();
   for (int32_t e : model->config().eos_token_ids) ro.eos_ids.push_back(e);
   ro.stop = [&](const std::vector<int32_t>& gen) {
@@ -213,15 +221,23 @@ int run_train(int argc, char** argv) {
   train::ReinforceTrainer trainer(model, std::move(svd), ro, comm);
   train::run_reinforce(trainer, sets, score, run, comm, [&](const train::HistoryRow& r) {
     if (comm.rank() != 0) return;
+    // other: scoring, Adam and recomposing the adapted matrices (U · diag(s) · Vᵀ).
+    const double other = r.t_total - r.t_rollout - r.t_forward - r.t_backward - r.t_allreduce;
     std::fprintf(stderr, "iter %4lld  reward %+.3f  loss %+.4e  |g| %.3e  |p| %.3f  %.1f s "
-                 "(rollout %.1f, fwd %.1f, bwd %.1f, exch %.2f)", static_cast<long long>(r.iteration),
-                 r.mean_reward, r.loss, r.grad_norm, r.param_norm, r.t_total, r.t_rollout,
-                 r.t_forward, r.t_backward, r.t_allreduce);
+                 "(rollout %.1f, fwd %.1f, bwd %.1f, exch %.2f, other %.1f)",
+                 static_cast<long long>(r.iteration), r.mean_reward, r.loss, r.grad_norm,
+                 r.param_norm, r.t_total, r.t_rollout, r.t_forward, r.t_backward, r.t_allreduce,
+                 r.iteration > 0 ? other : 0.0);
     if (r.valid_acc >= 0)
       std::fprintf(stderr, "  acc train %.3f valid %.3f test %.3f", r.train_acc, r.valid_acc, r.test_acc);
     std::fprintf(stderr, "\n");
   });
-  if (comm.rank() == 0) std::fprintf(stderr, "wrote %s\n", run.out.c_str());
+  if (comm.rank() == 0) {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    std::fprintf(stderr, "wrote %s (peak RSS of rank 0: %.0f MB)\n", run.out.c_str(),
+                 static_cast<double>(ru.ru_maxrss) / 1024.0);
+  }
   return 0;
 }
 

@@ -2,10 +2,17 @@
 // reward ±1 from a scorer, loss −Σ log p(generated) · r / B (+ optional KL(p_base ‖ p) at the
 // generated positions, also / B), global-norm clipping, Adam on the parameter vectors p.
 //
-// Data parallel: sample k of a batch runs on rank k mod size (rollout, log-prob forward, backward,
-// one sample at a time); every rank all-gathers the per-sample ∂L/∂s vectors and sums them in
-// sample order, so every rank applies the same Adam step and the expert is bit-identical for any
-// rank count. Batches are drawn without replacement from a per-epoch seeded permutation of the
+// Data parallel: the batch is cut into units of micro_batch consecutive samples and unit u runs on
+// rank u mod size: one batched greedy generation for the unit's rollouts (greedy_rollouts), then
+// one log-prob forward + backward over the unit's sequences together. What is computed together
+// is thus fixed by (batch, micro_batch), never by the rank count. The gradient is summed in fixed
+// point (gradient_sum): every unit's ∂L/∂s is rounded to a multiple of 2^-S, S chosen from the
+// batch-wide max |∂L/∂s|, and the int64 sums are all-reduced; integer addition is exact, so the
+// sum is the same for any rank count and any reduction order, and the traffic is one vector of
+// the parameters' size per rank (not one per sample). The rounding step is
+// ≤ 2^-(62 - log2 B) of the largest component (≈ 1e-17 relative for B = 256), below double
+// rounding of an ordinary sum. Every rank applies the same Adam step: the expert is bit-identical
+// for any rank count. Batches are drawn without replacement from a per-epoch seeded permutation of the
 // train samples, a pure function of (seed, iteration), so resuming needs only the iteration.
 // Not thread-safe; one trainer per process (all ranks of `comm` call step/accuracy together).
 #pragma once
@@ -38,6 +45,9 @@ using ScoreFn = std::function<bool(const RlSample&, const std::vector<int32_t>& 
 
 struct ReinforceOptions {
   int64_t batch = 256;
+  // Samples computed together (rollouts, forward, backward); results depend on it (float sums),
+  // not on the rank count. Ranks share the batch unit by unit, so use batch >= micro_batch · ranks.
+  int64_t micro_batch = 8;
   double lr = 2e-3;
   double max_grad_norm = 1e-3;  // 0: no clipping
   double kl_coef = 0.0;
@@ -47,6 +57,9 @@ struct ReinforceOptions {
   std::vector<int32_t> eos_ids;  // generation stops after any of them
   // Optional: called with the tokens generated so far; true ends the rollout (stop strings).
   std::function<bool(const std::vector<int32_t>&)> stop;
+  // Rollouts of a rank's samples batched through the engine (default) or one sequence per forward
+  // (the reference path; same tokens, tests/train/rollout_test.cpp).
+  bool batched_rollouts = true;
 };
 
 struct IterationStats {
@@ -63,6 +76,13 @@ struct Expert {
   std::vector<std::vector<float>> p;
 };
 
+// Exact, rank-count-independent sum of per-sample gradient vectors (n values each) over all ranks
+// of comm: `local` holds this rank's samples, n_total the batch size, max_abs the batch-wide max
+// |value| (the same on every rank). Collective. Values are quantised to 2^-S with
+// S = 62 - ceil(log2(max_abs)) - ceil(log2(n_total)) and summed as int64.
+std::vector<double> gradient_sum(std::span<const std::vector<double>> local, size_t n,
+                                 double max_abs, int64_t n_total, const dist::Communicator& comm);
+
 class ReinforceTrainer {
  public:
   // svd: the adapted matrices (canonical names of this model's projections). p starts at
@@ -77,6 +97,8 @@ class ReinforceTrainer {
   double accuracy(std::span<const RlSample> samples, const ScoreFn& score);
   // Greedy completion with the current expert (this rank only).
   std::vector<int32_t> generate(const std::vector<int32_t>& prompt) const;
+  // Greedy completions of several prompts (this rank only; batched unless !batched_rollouts).
+  std::vector<std::vector<int32_t>> generate(std::span<const std::vector<int32_t>> prompts) const;
 
   const Expert& expert() const { return expert_; }
   int64_t iteration() const { return iteration_; }

@@ -85,6 +85,24 @@ TEST(Communicator, AllReduceIntegerValuedIsExact) {
   EXPECT_EQ(v[2], -3.0 * n * (n - 1) / 2);
 }
 
+TEST(Communicator, AllReduceSumInt64) {
+  // Full 64-bit range, negative values, a long vector: exact sums.
+  const auto& w = world();
+  const std::size_t n = 100003;
+  std::vector<int64_t> v(n);
+  auto val = [](int r, std::size_t i) {
+    return (static_cast<int64_t>(i) * 2654435761LL - (int64_t{1} << 58)) * (r % 2 ? -1 : 1) +
+           (int64_t{r} << 40);
+  };
+  for (std::size_t i = 0; i < n; ++i) v[i] = val(w.rank(), i);
+  w.all_reduce_sum(v);
+  for (std::size_t i = 0; i < n; ++i) {
+    int64_t expect = 0;
+    for (int r = 0; r < w.size(); ++r) expect += val(r, i);
+    ASSERT_EQ(v[i], expect) << i;
+  }
+}
+
 TEST(Communicator, GatherVariableLengths) {
   const auto& w = world();
   for (int root = 0; root < w.size(); ++root) {

@@ -16,3 +16,18 @@ EVAL_ARGS=(--model "$W/model" --task gsm8k --data "$W/suite/gsm8k/test.jsonl"
            --task math --data "$W/suite/math/test.jsonl" --max-tokens "${MAX_TOKENS:-20}")
 # Per-sample records without the report name and timings, sorted: what runs must agree on.
 samples() { "$T2" report --samples "$1" | tail -n +2 | cut -f2- | sort; }
+# Samples committed so far to a report, also while its run is going on (0 before it is readable).
+committed() {
+  { HDF5_USE_FILE_LOCKING=FALSE "$T2" report --samples "$1" 2> /dev/null || true; } | tail -n +2 | wc -l
+}
+# Waits until report $1 has at least $2 committed samples, at most $3 seconds (default 120).
+wait_committed() {
+  local deadline=$(( $(date +%s) + ${3:-120} ))
+  while [ "$(committed "$1")" -lt "$2" ]; do
+    [ "$(date +%s)" -lt "$deadline" ] || fail "$1 did not reach $2 committed samples (has $(committed "$1"))"
+    sleep 0.2
+  done
+}
+# Held-back runs: each work unit waits this long first (T2_TEST_UNIT_DELAY_MS, docs/eval.md), so a
+# signal sent once k samples are committed always lands while most units are still to come.
+HOLD_MS=${HOLD_MS:-400}

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Crash safety and resume end to end. Reference: an uninterrupted one-process run. Then:
-#  1. `mpirun -np 3` is started and one worker rank is killed with SIGKILL once some units are
+#  1. `mpirun -np 3` is started and one worker rank is killed with SIGKILL once 2 samples are
 #     committed: the job must end non-zero, and in bounded time;
 #  2. `--resume` under `mpirun -np 3` is started and every rank gets SIGTERM (as Slurm does at
-#     preemption) once it has committed more: the job ends with status 75 (resumable);
+#     preemption) once 2 more are committed: the job ends with status 75 (resumable);
 #  3. `--resume` as one process runs to the end.
 # The final report must equal the reference record for record, every sample exactly once.
+# Runs 1 and 2 hold each unit back HOLD_MS (common.sh), so the signals always land mid-run.
 # usage: resume_test.sh T2 MAKE_MODEL   (from the repository root)
 N_GSM8K=16 N_ARC=10 N_MATH=6 MAX_TOKENS=16
 source "$(dirname "$0")/common.sh"
@@ -17,14 +18,6 @@ J="$W/r.h5.journal"
 samples "$W/ref.h5" > "$W/ref.tsv"
 [ "$(wc -l < "$W/ref.tsv")" -eq "$N" ] || fail "reference has $(wc -l < "$W/ref.tsv") records, expected $N"
 
-# Waits until the journal is larger than $1 bytes (new commits), at most 60 s.
-wait_growth() {
-  for _ in $(seq 600); do
-    [ -f "$J" ] && [ "$(stat -c %s "$J")" -gt "$1" ] && return 0
-    sleep 0.1
-  done
-  fail "no commits appeared in $J"
-}
 # World ranks of mpirun's children: "pid rank" lines.
 ranks_of() {
   for p in $(pgrep -P "$1"); do
@@ -34,12 +27,10 @@ ranks_of() {
 }
 
 # 1. kill -9 of worker rank 2 mid-run.
-mpirun --oversubscribe -np 3 "$T2" eval "${ARGS[@]}" --out "$W/r.h5" --silence-timeout 10 \
-  > /dev/null 2> "$W/kill9.err" &
+T2_TEST_UNIT_DELAY_MS=$HOLD_MS mpirun --oversubscribe -np 3 "$T2" eval "${ARGS[@]}" --out "$W/r.h5" \
+  --silence-timeout 10 > /dev/null 2> "$W/kill9.err" &
 MPI=$!
-wait_growth 0
-size=$(stat -c %s "$J")
-wait_growth "$size"
+wait_committed "$W/r.h5" 2
 victim=$(ranks_of "$MPI" | awk '$2 == 2 {print $1}')
 [ -n "$victim" ] || fail "rank 2 not found among mpirun's children"
 start=$(date +%s)
@@ -50,12 +41,15 @@ took=$(( $(date +%s) - start ))
 [ $took -le 60 ] || fail "the job took $took s to end after a worker died"
 echo "kill -9 of rank 2: job ended with status $rc after ${took} s"
 
+[ -s "$J" ] || fail "no journal after the kill"
+before=$(committed "$W/r.h5")
+echo "kill -9 of rank 2: $before of $N samples readable in the report"
+
 # 2. --resume, then SIGTERM to every rank.
-committed=$(stat -c %s "$J")
-mpirun --oversubscribe -np 3 "$T2" eval "${ARGS[@]}" --out "$W/r.h5" --resume \
-  > /dev/null 2> "$W/term.err" &
+T2_TEST_UNIT_DELAY_MS=$HOLD_MS mpirun --oversubscribe -np 3 "$T2" eval "${ARGS[@]}" --out "$W/r.h5" \
+  --resume > /dev/null 2> "$W/term.err" &
 MPI=$!
-wait_growth "$committed"
+wait_committed "$W/r.h5" $((before + 2))
 for p in $(ranks_of "$MPI" | awk '{print $1}'); do kill -TERM "$p" 2>/dev/null || true; done
 set +e; wait "$MPI"; rc=$?; set -e
 [ $rc -eq 75 ] || { cat "$W/term.err"; fail "SIGTERM: job exited $rc, expected 75"; }

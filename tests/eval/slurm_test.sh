@@ -4,13 +4,14 @@
 #  1. slurm/eval.sbatch with 3 tasks (mpirun inside the allocation): report = a plain run's;
 #  2. slurm/sweep.sbatch as a 2-element job array (one job file per task): each report holds its
 #     task's records, equal to the plain run's;
-#  3. preemption: the batch shell of an eval.sbatch job gets SIGUSR1 mid-run; t2 stops with 75, the
+#  3. preemption: the batch shell of an eval.sbatch job gets SIGUSR1 once 2 of 11 samples are
+#     committed (units held back HOLD_MS each, so most are still to come); t2 stops with 75, the
 #     script requeues the job, the rerun resumes, and the final report equals the plain run's.
 # usage: slurm_test.sh T2 MAKE_MODEL   (from the repository root)
 for tool in sbatch slurmctld slurmd munged scontrol; do
   command -v "$tool" > /dev/null || { echo "slurm_test: SKIPPED: $tool not found (apt-get install slurm-wlm munge)"; exit 77; }
 done
-N_GSM8K=6 N_ARC=5 N_MATH=1 MAX_TOKENS=12
+N_GSM8K=6 N_ARC=5 N_MATH=1 MAX_TOKENS=12 HOLD_MS=1000
 source "$(dirname "$0")/common.sh"
 ROOT=$(pwd)
 trap '"$ROOT/tests/slurm/cluster.sh" stop "$W/slurm" > /dev/null 2>&1; rm -rf "$W"' EXIT
@@ -51,16 +52,9 @@ diff <(grep -P '^arc\t' "$W/ref.tsv") <(samples "$W/sweep_a.h5") > /dev/null || 
 echo "slurm sweep.sbatch array: OK"
 
 # 3. Preemption: SIGUSR1 to the batch shell once a unit is committed → exit 75 → requeue → resume.
-id=$(sbatch --parsable -n 3 -O -o "$W/pre.log" "$ROOT/slurm/eval.sbatch" "$JOB" "$W/pre.h5")
-size0=
-for _ in $(seq 1200); do
-  if [ -f "$W/pre.h5.journal" ]; then
-    size=$(stat -c %s "$W/pre.h5.journal")
-    [ -n "$size0" ] && [ "$size" -gt "$size0" ] && break
-    size0=${size0:-$size}
-  fi
-  sleep 0.1
-done
+id=$(T2_TEST_UNIT_DELAY_MS=$HOLD_MS sbatch --parsable -n 3 -O -o "$W/pre.log" "$ROOT/slurm/eval.sbatch" \
+       "$JOB" "$W/pre.h5")
+wait_committed "$W/pre.h5" 2
 scancel --batch --signal=USR1 "$id"
 for _ in $(seq 300); do
   s=$(state "$id")
@@ -71,5 +65,6 @@ done
 [ "$(state "$id")" = COMPLETED ] || { cat "$W/pre.log"; fail "preempted job did not complete after requeue ($(state "$id"))"; }
 grep -q "requeueing job $id" "$W/pre.log" || fail "no requeue in the log: $(cat "$W/pre.log")"
 grep -q -- "--resume (restart 1)" "$W/pre.log" || fail "the rerun did not resume: $(cat "$W/pre.log")"
+grep -q "stop requested" "$W/pre.log" || fail "t2 was not stopped by the signal: $(cat "$W/pre.log")"
 diff "$W/ref.tsv" <(samples "$W/pre.h5") > /dev/null || fail "the resumed report differs from the plain run"
 echo "slurm_test: OK (single, array, requeue after preemption)"

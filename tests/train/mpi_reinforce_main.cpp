@@ -12,7 +12,8 @@ int main(int argc, char** argv) {
   auto m = t2::test::rl_model();
   const auto prompts = t2::test::rl_prompts(24, m->config().n_vocab);
   auto o = t2::test::rl_options();
-  o.batch = 7;  // not a multiple of the rank count
+  o.batch = 7;        // not a multiple of the rank count
+  o.micro_batch = 2;  // units of 2, 2, 2, 1 samples: every rank gets work, one gets two units
   t2::train::ReinforceTrainer dist_tr(m, t2::test::rl_svd(*m), o, world);
   t2::train::ReinforceTrainer local_tr(m, t2::test::rl_svd(*m), o, t2::dist::Communicator());
   double rd = 0, rl = 0;

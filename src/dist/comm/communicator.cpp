@@ -30,6 +30,7 @@ void Communicator::broadcast(std::string& bytes, int root) const {
 
 void Communicator::all_reduce_sum(std::span<float> values) const { impl_->all_reduce_sum(values); }
 void Communicator::all_reduce_sum(std::span<double> values) const { impl_->all_reduce_sum(values); }
+void Communicator::all_reduce_sum(std::span<int64_t> values) const { impl_->all_reduce_sum(values); }
 
 std::vector<std::string> Communicator::gather(std::string_view bytes, int root) const {
   check_rank(root, false, "gather root");

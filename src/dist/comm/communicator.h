@@ -2,7 +2,7 @@
 // receive a Communicator and never call MPI directly. Two implementations exist: local (one rank,
 // always built) and MPI (comm/mpi_comm.h, only with T2_WITH_MPI); NCCL joins later behind the same
 // interface. Messages are byte strings; typed helpers exist only for the float/double all-reduce
-// that tensor parallelism needs.
+// that tensor parallelism needs and the int64 all-reduce of exact (fixed-point) sums.
 //
 // Contract: a Communicator is a cheap handle (shared ownership of the underlying MPI communicator,
 // copying does not duplicate it). Collectives (barrier, broadcast, all_reduce_sum, gather,
@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -52,6 +53,7 @@ class CommImpl {
   virtual void broadcast(std::string& bytes, int root) const = 0;
   virtual void all_reduce_sum(std::span<float> values) const = 0;
   virtual void all_reduce_sum(std::span<double> values) const = 0;
+  virtual void all_reduce_sum(std::span<int64_t> values) const = 0;
   virtual std::vector<std::string> gather(std::string_view bytes, int root) const = 0;
   virtual std::vector<std::string> all_gather(std::string_view bytes) const = 0;
   virtual void send(std::string_view bytes, int dest, int tag) const = 0;
@@ -82,6 +84,9 @@ class Communicator {
   // invariant of the caller, checked in debug builds only: this sits on the tensor-parallel hot path).
   void all_reduce_sum(std::span<float> values) const;
   void all_reduce_sum(std::span<double> values) const;
+  // Integer sums are exact, so the result does not depend on how ranks are combined (overflow
+  // beyond int64 is the caller's to rule out).
+  void all_reduce_sum(std::span<int64_t> values) const;
   // Variable-length gather: root receives size() strings in rank order, other ranks an empty vector.
   std::vector<std::string> gather(std::string_view bytes, int root) const;
   // Every rank receives size() strings in rank order.

@@ -20,6 +20,7 @@ class LocalComm final : public CommImpl {
   void broadcast(std::string&, int) const override {}
   void all_reduce_sum(std::span<float>) const override {}
   void all_reduce_sum(std::span<double>) const override {}
+  void all_reduce_sum(std::span<int64_t>) const override {}
   std::vector<std::string> gather(std::string_view bytes, int) const override {
     return {std::string(bytes)};
   }

@@ -67,6 +67,7 @@ class MpiComm final : public CommImpl {
 
   void all_reduce_sum(std::span<float> v) const override { reduce(v.data(), v.size(), MPI_FLOAT); }
   void all_reduce_sum(std::span<double> v) const override { reduce(v.data(), v.size(), MPI_DOUBLE); }
+  void all_reduce_sum(std::span<int64_t> v) const override { reduce(v.data(), v.size(), MPI_INT64_T); }
 
   std::vector<std::string> gather(std::string_view bytes, int root) const override {
     const int n = checked_count(bytes.size(), "gather");
@@ -159,7 +160,7 @@ class MpiComm final : public CommImpl {
     T2_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, mine, 2, MPI_LONG_LONG, MPI_MAX, comm_));
     T2_ASSERT(mine[0] == -mine[1] && "all_reduce_sum: ranks passed different lengths");
 #endif
-    const std::size_t elem = type == MPI_FLOAT ? sizeof(float) : sizeof(double);
+    const std::size_t elem = type == MPI_FLOAT ? sizeof(float) : 8;  // double or int64
     auto* p = static_cast<char*>(data);
     // Chunks of at most INT_MAX elements (MPI counts are int).
     while (n > 0) {

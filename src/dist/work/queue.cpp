@@ -10,12 +10,19 @@
 //   wake   (leader -> member, group):     u8 kind (1 unit, 2 stop) | i32 exit code; a unit is then
 //                                         broadcast in the group from the leader.
 // Idle ranks wait by polling with a short sleep, so that oversubscribed runs do not starve.
+//
+// Testing aid: T2_TEST_UNIT_DELAY_MS=N (read here and nowhere else, once per process) makes every
+// rank of a worker group (and the single process of an inline run) sleep N ms before each unit, so
+// end-to-end tests can interrupt a tiny job mid-run for certain. It changes timing only: units,
+// results and their order of commit per leader are the same; the per-unit seconds exclude it.
 #include "dist/work/queue.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
-#include <algorithm>
 #include <deque>
 #include <exception>
 #include <mutex>
@@ -137,7 +144,27 @@ class Heartbeat {
   std::thread thread_;
 };
 
+// The testing hold (file comment): T2_TEST_UNIT_DELAY_MS, validated and announced once.
+int unit_delay_ms() {
+  static const int ms = [] {
+    const char* v = std::getenv("T2_TEST_UNIT_DELAY_MS");
+    if (v == nullptr || *v == '\0') return 0;
+    char* end = nullptr;
+    errno = 0;
+    const long n = std::strtol(v, &end, 10);
+    T2_CHECK(errno == 0 && *end == '\0' && n >= 0 && n <= 600000,
+             "T2_TEST_UNIT_DELAY_MS='%s': expected whole milliseconds from 0 to 600000", v);
+    if (n > 0) T2_LOG_WARN("T2_TEST_UNIT_DELAY_MS=%ld: every work unit waits that long first "
+                           "(testing aid)", n);
+    return static_cast<int>(n);
+  }();
+  return ms;
+}
+
 UnitResult run_unit(const WorkUnit& unit, const Communicator& group, const WorkFn& fn) {
+  if (const int ms = unit_delay_ms(); ms > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  }
   UnitResult r;
   r.id = unit.id;
   Timer t;
@@ -397,6 +424,7 @@ QueueStats run_work_queue(const Communicator& world, const WorldLayout& layout,
   T2_CHECK(world.size() == layout.world_size,
            "work queue: layout made for %d ranks used with a world of %d", layout.world_size,
            world.size());
+  unit_delay_ms();  // a malformed testing hold fails here, on every rank alike
   switch (layout.role) {
     case Role::inline_single:
       check_unique_ids(units);
