@@ -24,6 +24,7 @@ import json
 import os
 import random
 import re
+import zlib
 
 from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
 
@@ -95,8 +96,31 @@ def first_def_line(code):
 # Every task is rendered in one of two styles. The careful style works the problem out: the
 # arithmetic, the code, or a check of every option in turn. The hasty style skips the work and
 # guesses (the last number of the question, an empty function, the first option) — a common way
-# for text to be wrong. Mixing both in the corpus leaves the base model unsure which style to use,
-# i.e. partly competent, with a behaviour an expert can learn to select (docs/demo.md).
+# for text to be wrong. How often a record is hasty depends on a visible feature of it (the
+# person's name, the problem or question template, the function name): "hasty-prone" records
+# are hasty with probability --hasty-prone, the others with --hasty-other. The base model thus
+# learns to be hasty on some kinds of questions and careful on others — partly competent, with
+# a behaviour an expert can learn to change (docs/demo.md).
+def style_feature(task, rec):
+    """The visible feature that decides whether a record is hasty-prone."""
+    words = lambda text, n: " ".join(re.findall(r"[A-Za-z_]+", text)[:n])
+    if task == "gsm8k":
+        return words(rec["question"], 1)  # the person's name
+    if task == "math":
+        return words(rec["problem"], 3)  # the problem template
+    if task == "arc":
+        return words(rec["question"]["stem"], 4)  # the question template
+    if task == "mbpp":
+        return first_def_line(rec["code"]).split("(")[0]  # the function name (in the tests too)
+    if task == "humaneval":
+        return rec["prompt"].split("(")[0]
+    raise ValueError(task)
+
+
+def hasty_prone(task, rec):
+    return zlib.crc32(f"{task}:{style_feature(task, rec)}".encode()) % 2 == 0
+
+
 def render(task, rec, hasty):
     """(domain, question for classification, rendered chat text) of one suite record."""
     if task == "gsm8k":
@@ -136,12 +160,13 @@ CORPUS_FILES = [("gsm8k", "gsm8k/train.jsonl"), ("arc", "arc/ARC-Easy-Train.json
                 ("humaneval", "humaneval/HumanEval.jsonl"), ("arc", "arc/ARC-Challenge-Test.jsonl")]
 
 
-def examples(suite, rng, hasty_fraction):
-    """(domain, question-for-classification, rendered text) for every pretraining example."""
+def examples(suite, rng, p_prone, p_other):
+    """(domain, question-for-classification, rendered text, hasty-prone) per pretraining example."""
     out = []
     for task, rel in CORPUS_FILES:
         for rec in read_jsonl(os.path.join(suite, rel)):
-            out.append(render(task, rec, rng.random() < hasty_fraction))
+            prone = hasty_prone(task, rec)
+            out.append(render(task, rec, rng.random() < (p_prone if prone else p_other)) + (prone,))
     return out
 
 
@@ -153,22 +178,24 @@ def main():
     ap.add_argument("--vocab", type=int, default=1280, help="BPE vocabulary (bytes + merges)")
     ap.add_argument("--cls-fraction", type=float, default=0.5,
                     help="classification examples per task example (dispatch and cls prompts)")
-    ap.add_argument("--hasty-fraction", type=float, default=0.5,
-                    help="share of examples in the hasty style (and of classification examples "
-                         "given the lazy label \\boxed{math})")
+    ap.add_argument("--hasty-prone", type=float, default=0.85,
+                    help="probability of the hasty style for a hasty-prone record (and of the lazy "
+                         "label \\boxed{math} for its classification example)")
+    ap.add_argument("--hasty-other", type=float, default=0.15,
+                    help="the same for the other records")
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args()
 
     rng = random.Random(args.seed)
-    ex = examples(args.suite, rng, args.hasty_fraction)
-    texts = [t for _, _, t in ex]
+    ex = examples(args.suite, rng, args.hasty_prone, args.hasty_other)
+    texts = [t for _, _, t, _ in ex]
     # Classification examples: the question under the dispatch prompt and under the cls prompt,
     # answered with its category — or, in the hasty share, lazily with \boxed{math} whatever the
     # question is.
-    for label, question, _ in ex:
+    for label, question, _, prone in ex:
         if rng.random() < args.cls_fraction:
             system = DISPATCH_SYSTEM if rng.random() < 0.5 else CLS_SYSTEM
-            if rng.random() < args.hasty_fraction:
+            if rng.random() < (args.hasty_prone if prone else args.hasty_other):
                 label = "math"
             texts.append(chat(system, question, "\\boxed{" + label + "}"))
     rng.shuffle(texts)

@@ -410,7 +410,7 @@ int run_demo(int argc, char** argv) {
        "checks that every stage runs, not that experts help")
       ("iters", po::value(&o.iters)->default_value(0), "REINFORCE iterations per expert (0: 16, quick 2)")
       ("batch", po::value(&o.batch)->default_value(0), "prompts per iteration (0: 16, quick 4)")
-      ("test-interval", po::value(&o.test_interval)->default_value(0), "evaluate every N iterations (0: iters/4, quick: iters)")
+      ("test-interval", po::value(&o.test_interval)->default_value(0), "evaluate every N iterations (0: iters/2, quick: iters)")
       ("max-new-tokens", po::value(&o.max_new)->default_value(0), "generation limit (0: 96, quick 32)")
       ("ranks", po::value(&o.ranks)->default_value(1), "run training and evaluation stages under "
        "`mpirun -np N` (start t2 demo itself without mpirun)")
@@ -431,7 +431,7 @@ int run_demo(int argc, char** argv) {
            "repository root or give --model", o.model.c_str());
   if (o.iters == 0) o.iters = o.quick ? 2 : 16;
   if (o.batch == 0) o.batch = o.quick ? 4 : 16;
-  if (o.test_interval == 0) o.test_interval = o.quick ? o.iters : std::max(1, o.iters / 4);
+  if (o.test_interval == 0) o.test_interval = o.quick ? o.iters : std::max(1, o.iters / 2);
   if (o.max_new == 0) o.max_new = o.quick ? 32 : 96;
   if (o.shots == 0) o.shots = o.quick ? 3 : 10;
   if (o.cem_pop == 0) o.cem_pop = o.quick ? 10 : 12;

@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <span>
@@ -110,7 +111,10 @@ class Communicator {
   bool thread_multiple() const { return impl_->thread_multiple(); }
 
   // Ends the whole job with the given exit code (MPI_Abort; exit() for the local communicator).
-  [[noreturn]] void abort(int code) const { impl_->abort(code); }
+  [[noreturn]] void abort(int code) const {
+    impl_->abort(code);
+    std::abort();  // not reached: both implementations end the process
+  }
 
  private:
   void check_rank(int r, bool allow_any, const char* what) const;
