@@ -12,7 +12,7 @@ RunContext::RunContext(std::shared_ptr<const LlamaModel> model) : model_(std::mo
 
 int32_t RunContext::add_sequence(int64_t reserve_tokens) {
   const auto& c = model_->config();
-  caches_.emplace_back(c.n_layer, model_->n_head_kv_local() * c.head_dim);
+  caches_.emplace_back(c.n_layer, model_->n_head_kv_local(), c.head_dim);
   if (reserve_tokens > 0) caches_.back().reserve(reserve_tokens);
   return static_cast<int32_t>(caches_.size() - 1);
 }

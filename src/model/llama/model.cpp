@@ -5,11 +5,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 #include "base/error.h"
 #include "model/run_context.h"
-#include "tensor/ops.h"  // linear, rms_norm, rope, attention, silu_mul, embedding, add
+#include "tensor/ops.h"  // linear, rms_norm, rope, kv_store, attention_cached, silu_mul, ...
 
 namespace t2::model {
 
@@ -124,13 +123,10 @@ int64_t LlamaModel::forward(RunContext& ctx, std::span<const SeqChunk> batch) co
     for (int64_t b = 0; b < n_chunks; ++b) {
       const int64_t len = static_cast<int64_t>(batch[b].tokens.size());
       if (len == 0) continue;
-      KvCache& cache = ctx.cache(batch[b].slot);
-      float* kc = cache.k(l);  // [capacity, nkv, hd]
-      float* vc = cache.v(l);
-      std::memcpy(kc + pos0[b] * kvd, k + row0[b] * kvd, sizeof(float) * len * kvd);
-      std::memcpy(vc + pos0[b] * kvd, v + row0[b] * kvd, sizeof(float) * len * kvd);
-      tensor::attention(q + row0[b] * qd, kc, vc, attn + row0[b] * qd, len, pos0[b],
-                        pos0[b] + len, nh, nkv, hd, scale);
+      const tensor::KvLayer kv = ctx.cache(batch[b].slot).layer(l);
+      tensor::kv_store(kv, k + row0[b] * kvd, v + row0[b] * kvd, len, pos0[b], nkv, hd);
+      tensor::attention_cached(q + row0[b] * qd, kv, attn + row0[b] * qd, len, pos0[b], nh, nkv,
+                               hd, scale);
     }
     project(ctx, L[LayerTensor::o_proj], attn, proj, n, seq_span);
     if (tp_.size > 1) ctx.all_reduce()(proj, static_cast<size_t>(n * d));

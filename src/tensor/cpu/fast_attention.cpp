@@ -1,9 +1,11 @@
-// Fast causal grouped-query attention of one sequence. Keys are first transposed per KV head
-// ([head_dim][n_ctx]) so that scores for 16 keys come from one vector FMA per query element; up to
-// 8 query rows (the heads of a KV group, times neighbouring positions) share each pass over the
-// keys. Per row: a max-subtracted softmax with the vector exp, then out = Σ p_t v_t / Σ p_t with the
-// output row in registers. Tasks (row block, KV head) are spread over OpenMP threads. head_dim up
-// to 256 is supported; larger heads, and builds without AVX-512, use the reference kernel.
+// Fast causal grouped-query attention of one sequence. The kernel reads keys transposed per KV
+// head ([head_dim][ldk], the tensor::KvLayer layout the KV cache keeps) so that scores for 16 keys
+// come from one vector FMA per query element; up to 8 query rows (the heads of a KV group, times
+// neighbouring positions) share each pass over the keys. Per row: a max-subtracted softmax with the
+// vector exp, then out = Σ p_t v_t / Σ p_t with the output row in registers. Tasks (row block, KV
+// head) are spread over OpenMP threads. attention() on row-major k/v transposes the visible context
+// into that layout first; attention_cached() reads the cache as it is. head_dim up to 256 is
+// supported; larger heads, and builds without AVX-512, use the reference kernel.
 #include <algorithm>
 #include <cmath>
 #include <cstring>  // std::memcpy
@@ -54,7 +56,7 @@ struct Rows {
 // element); row_max[r] = max over those t.
 template <int RB>
 void scores(const Rows& rows, const float* kt, int64_t ldk, int64_t head_dim, float scale,
-            float* score, float* row_max) {
+            float* score, int64_t lds, float* row_max) {
   int64_t n_max = 0;
   for (int r = 0; r < RB; ++r) n_max = std::max(n_max, rows.n_keys[r]);
   const __m512 vscale = _mm512_set1_ps(scale);
@@ -70,7 +72,7 @@ void scores(const Rows& rows, const float* kt, int64_t ldk, int64_t head_dim, fl
     for (int r = 0; r < RB; ++r) {
       __mmask16 m = lanes(rows.n_keys[r] - t0);
       __m512 sv = _mm512_mask_mul_ps(_mm512_set1_ps(-INFINITY), m, acc[r], vscale);
-      _mm512_storeu_ps(score + r * ldk + t0, sv);
+      _mm512_storeu_ps(score + r * lds + t0, sv);
       vmax[r] = _mm512_max_ps(vmax[r], sv);
     }
   }
@@ -115,7 +117,8 @@ void softmax_pv(float* score, int64_t n_keys, float mx, const float* v, int64_t 
     _mm512_mask_storeu_ps(o + 16 * u, u == NV - 1 ? mask : __mmask16(0xffff), _mm512_mul_ps(acc[0][u], vinv));
 }
 
-using ScoresFn = void (*)(const Rows&, const float*, int64_t, int64_t, float, float*, float*);
+using ScoresFn = void (*)(const Rows&, const float*, int64_t, int64_t, float, float*, int64_t,
+                          float*);
 using SoftmaxPvFn = void (*)(float*, int64_t, float, const float*, int64_t, __mmask16, float*);
 
 constexpr ScoresFn kScores[kMaxRows] = {scores<1>, scores<2>, scores<3>, scores<4>,
@@ -127,50 +130,45 @@ constexpr SoftmaxPvFn kSoftmaxPv[16] = {
 
 }  // namespace
 
-void attention(const float* q, const float* k, const float* v, float* out, int64_t n_q,
-               int64_t q_pos0, int64_t n_ctx, int64_t n_head, int64_t n_kv_head, int64_t head_dim,
-               float scale) {
+void attention_cached(const float* q, const float* kt_all, const float* v_all, int64_t ldk,
+                      int64_t v_cap, float* out, int64_t n_q, int64_t q_pos0, int64_t n_head,
+                      int64_t n_kv_head, int64_t head_dim, float scale) {
+  const int64_t n_vis = q_pos0 + n_q;  // keys any query can see
   if (head_dim > 256) {
-    ref::attention(q, k, v, out, n_q, q_pos0, n_ctx, n_head, n_kv_head, head_dim, scale);
+    std::vector<float> k(size_t(n_vis * n_kv_head * head_dim)), v(k.size());
+    for (int64_t kh = 0; kh < n_kv_head; ++kh)
+      for (int64_t t = 0; t < n_vis; ++t)
+        for (int64_t d = 0; d < head_dim; ++d) {
+          k[size_t((t * n_kv_head + kh) * head_dim + d)] = kt_all[(kh * head_dim + d) * ldk + t];
+          v[size_t((t * n_kv_head + kh) * head_dim + d)] = v_all[(kh * v_cap + t) * head_dim + d];
+        }
+    ref::attention(q, k.data(), v.data(), out, n_q, q_pos0, n_vis, n_head, n_kv_head, head_dim, scale);
     return;
   }
   const int nv = int((head_dim + 15) / 16);
   const __mmask16 mask = lanes(head_dim - 16 * (nv - 1));
   const SoftmaxPvFn softmax_pv_fn = kSoftmaxPv[nv - 1];
   const int64_t group = n_head / n_kv_head;
-  const int64_t kv_stride = n_kv_head * head_dim;
-  const int64_t n_vis = q_pos0 + n_q;  // keys any query can see
-  // Row stride of the transposed keys, padded by 16 so that it is never a multiple of 4 KiB (rows
-  // at such strides share L1 sets and the transposition would thrash them).
-  const int64_t ldk = round16(n_vis) + 16;
   // Rows of a task: `per_task` consecutive query positions × the `group` heads of one KV head.
   const int64_t per_task = std::max<int64_t>(1, kMaxRows / group);
   const int64_t n_blocks = (n_q + per_task - 1) / per_task;
-  // Per KV head: transposed keys [head_dim][ldk], then values [n_vis][head_dim].
-  const int64_t kv_block = head_dim * ldk + n_vis * head_dim;
-  static thread_local std::vector<float> kv_buf;
-  kv_buf.resize(size_t(n_kv_head * kv_block));
-  float* kv_all = kv_buf.data();  // workers must use this pointer, not their own thread_local
   const int64_t work = n_q * n_head * n_vis * head_dim;
 #pragma omp parallel if (work >= (1 << 16))
   {
-#pragma omp for schedule(static)
-    for (int64_t kh = 0; kh < n_kv_head; ++kh)
-      repack_kv(k + kh * head_dim, v + kh * head_dim, n_vis, kv_stride, head_dim, ldk,
-                kv_all + kh * kv_block, kv_all + kh * kv_block + head_dim * ldk);
-    std::vector<float> score(size_t(kMaxRows * ldk));
+    std::vector<float> score(size_t(kMaxRows * round16(n_vis)));
+    const int64_t lds = round16(n_vis);
     float row_max[kMaxRows];
 #pragma omp for schedule(dynamic, 1)
     for (int64_t task = 0; task < n_blocks * n_kv_head; ++task) {
       const int64_t blk = task / n_kv_head, kh = task % n_kv_head;
-      const float* kt = kv_all + kh * kv_block;
-      const float* vc = kt + head_dim * ldk;
+      const float* kt = kt_all + kh * head_dim * ldk;
+      const float* vc = v_all + kh * v_cap * head_dim;
       Rows rows;
       int nr = 0;
       auto flush = [&] {
-        kScores[nr - 1](rows, kt, ldk, head_dim, scale, score.data(), row_max);
+        kScores[nr - 1](rows, kt, ldk, head_dim, scale, score.data(), lds, row_max);
         for (int r = 0; r < nr; ++r)
-          softmax_pv_fn(score.data() + r * ldk, rows.n_keys[r], row_max[r], vc, head_dim, mask,
+          softmax_pv_fn(score.data() + r * lds, rows.n_keys[r], row_max[r], vc, head_dim, mask,
                         rows.o[r]);
         nr = 0;
       };
@@ -186,7 +184,42 @@ void attention(const float* q, const float* k, const float* v, float* out, int64
   }
 }
 
+void attention(const float* q, const float* k, const float* v, float* out, int64_t n_q,
+               int64_t q_pos0, int64_t n_ctx, int64_t n_head, int64_t n_kv_head, int64_t head_dim,
+               float scale) {
+  if (head_dim > 256) {
+    ref::attention(q, k, v, out, n_q, q_pos0, n_ctx, n_head, n_kv_head, head_dim, scale);
+    return;
+  }
+  // Rows in the cache layout first (one transposition of the visible context), then the kernel.
+  const int64_t n_vis = q_pos0 + n_q;
+  const int64_t ldk = round16(n_vis) + 16, kv_stride = n_kv_head * head_dim;
+  static thread_local std::vector<float> kv_buf;
+  kv_buf.resize(size_t(n_kv_head * head_dim * (ldk + n_vis)));
+  float* kt_all = kv_buf.data();  // workers must use these pointers, not their own thread_local
+  float* v_all = kt_all + n_kv_head * head_dim * ldk;
+#pragma omp parallel for schedule(static) if (n_vis * kv_stride >= (1 << 16))
+  for (int64_t kh = 0; kh < n_kv_head; ++kh)
+    repack_kv(k + kh * head_dim, v + kh * head_dim, n_vis, kv_stride, head_dim, ldk,
+              kt_all + kh * head_dim * ldk, v_all + kh * n_vis * head_dim);
+  attention_cached(q, kt_all, v_all, ldk, n_vis, out, n_q, q_pos0, n_head, n_kv_head, head_dim, scale);
+}
+
 #else  // portable build: the reference kernel is the fast path
+
+void attention_cached(const float* q, const float* kt_all, const float* v_all, int64_t ldk,
+                      int64_t v_cap, float* out, int64_t n_q, int64_t q_pos0, int64_t n_head,
+                      int64_t n_kv_head, int64_t head_dim, float scale) {
+  const int64_t n_vis = q_pos0 + n_q;
+  std::vector<float> k(size_t(n_vis * n_kv_head * head_dim)), v(k.size());
+  for (int64_t kh = 0; kh < n_kv_head; ++kh)
+    for (int64_t t = 0; t < n_vis; ++t)
+      for (int64_t d = 0; d < head_dim; ++d) {
+        k[size_t((t * n_kv_head + kh) * head_dim + d)] = kt_all[(kh * head_dim + d) * ldk + t];
+        v[size_t((t * n_kv_head + kh) * head_dim + d)] = v_all[(kh * v_cap + t) * head_dim + d];
+      }
+  ref::attention(q, k.data(), v.data(), out, n_q, q_pos0, n_vis, n_head, n_kv_head, head_dim, scale);
+}
 
 void attention(const float* q, const float* k, const float* v, float* out, int64_t n_q,
                int64_t q_pos0, int64_t n_ctx, int64_t n_head, int64_t n_kv_head, int64_t head_dim,
