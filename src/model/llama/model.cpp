@@ -108,8 +108,12 @@ int64_t LlamaModel::forward(RunContext& ctx, std::span<const SeqChunk> batch) co
 
   // Attention per sequence; many small chunks (decode) run in parallel, a long one uses the
   // kernel's own threads.
+  // Small work stays on one thread (a parallel region costs more than it saves there).
   const int64_t n_chunks = static_cast<int64_t>(batch.size());
-  const bool chunks_parallel = n_chunks > 1 && max_chunk <= 16;
+  int64_t attn_work = 0;  // multiply-adds of all chunks' attention
+  for (size_t b = 0; b < batch.size(); ++b)
+    attn_work += static_cast<int64_t>(batch[b].tokens.size()) * (pos0[b] + max_chunk) * nh * hd;
+  const bool chunks_parallel = n_chunks > 1 && max_chunk <= 16 && attn_work >= (int64_t(1) << 20);
 
   for (int64_t l = 0; n > 0 && l < c.n_layer; ++l) {
     const LayerWeights& L = weights_->layer(l);

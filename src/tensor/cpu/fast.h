@@ -9,6 +9,11 @@
 
 namespace t2::tensor::fast {
 
+// Multiply-adds below which a kernel runs on the calling thread alone: a parallel region costs a
+// few µs on an idle machine and far more on a loaded one (a sleeping or descheduled worker), so
+// only work of ~50 µs and more is split.
+constexpr int64_t kParallelMinWork = int64_t(1) << 20;
+
 void linear(const float* x, const void* w, DType w_dtype, float* y, int64_t n, int64_t m, int64_t k,
             bool accumulate);
 void rms_norm(const float* x, const float* weight, float* y, int64_t n, int64_t d, float eps);

@@ -153,7 +153,7 @@ void attention_cached(const float* q, const float* kt_all, const float* v_all, i
   const int64_t per_task = std::max<int64_t>(1, kMaxRows / group);
   const int64_t n_blocks = (n_q + per_task - 1) / per_task;
   const int64_t work = n_q * n_head * n_vis * head_dim;
-#pragma omp parallel if (work >= (1 << 16))
+#pragma omp parallel if (work >= kParallelMinWork)
   {
     std::vector<float> score(size_t(kMaxRows * round16(n_vis)));
     const int64_t lds = round16(n_vis);
@@ -198,7 +198,7 @@ void attention(const float* q, const float* k, const float* v, float* out, int64
   kv_buf.resize(size_t(n_kv_head * head_dim * (ldk + n_vis)));
   float* kt_all = kv_buf.data();  // workers must use these pointers, not their own thread_local
   float* v_all = kt_all + n_kv_head * head_dim * ldk;
-#pragma omp parallel for schedule(static) if (n_vis * kv_stride >= (1 << 16))
+#pragma omp parallel for schedule(static) if (n_vis * kv_stride >= kParallelMinWork / 4)
   for (int64_t kh = 0; kh < n_kv_head; ++kh)
     repack_kv(k + kh * head_dim, v + kh * head_dim, n_vis, kv_stride, head_dim, ldk,
               kt_all + kh * head_dim * ldk, v_all + kh * n_vis * head_dim);

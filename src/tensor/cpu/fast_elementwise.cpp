@@ -14,8 +14,8 @@ namespace t2::tensor::fast {
 
 namespace {
 
-// Work (in elements) below which a parallel region costs more than it saves.
-constexpr int64_t kParallelMin = 1 << 15;
+// Work (in elements) below which a parallel region costs more than it saves (see kParallelMinWork).
+constexpr int64_t kParallelMin = 1 << 17;
 
 // Sum of squares with 16 independent f32 lanes, reduced in double.
 double sum_squares(const float* x, int64_t d) {
