@@ -1,17 +1,26 @@
 // Op entry points of the engine's forward pass: argument checks, then dispatch on the kernel level
 // to the plain-loop reference kernels (cpu/reference.*) or the optimised CPU kernels (cpu/fast_*).
 // Activations are f32; weights may be f32, bf16 or f16. Shapes are given in brackets in memory
-// order. The entry functions are thread-safe; fast kernels use OpenMP internally, so call them from
-// one thread at a time per process (nested OpenMP regions run serially).
+// order. The entry functions are thread-safe. Fast kernels share one worker pool
+// (cpu/thread_pool.h) whose team size follows omp_get_max_threads(); a call made while another
+// thread's call holds the pool, or from inside an OpenMP region, runs on the calling thread alone.
 #pragma once
 
 #include <cstdint>
 
+#include "tensor/cpu/thread_pool.h"  // fast::parallel_chunks
 #include "tensor/dtype.h"
 
 namespace t2::tensor {
 
 enum class KernelLevel { reference, fast };
+
+// f(i) for i in [0, n) on the fast kernels' worker pool, each i on one thread (callers' own
+// per-item loops, e.g. attention per sequence; see cpu/thread_pool.h for the waiting rules).
+template <typename F>
+void parallel_for(int64_t n, const F& f) {
+  fast::parallel_chunks(n, f);
+}
 
 // Process-wide kernel level (default fast). The reference level is the readable truth that the
 // fast kernels are tested against.

@@ -123,14 +123,18 @@ int64_t LlamaModel::forward(RunContext& ctx, std::span<const SeqChunk> batch) co
     project(ctx, L[LayerTensor::v_proj], h, v, n, seq_span);
     tensor::rope(q, pos, inv_freq_.data(), n, nh, hd);
     tensor::rope(k, pos, inv_freq_.data(), n, nkv, hd);
-#pragma omp parallel for schedule(dynamic) if (chunks_parallel)
-    for (int64_t b = 0; b < n_chunks; ++b) {
+    auto attend = [&](int64_t b) {
       const int64_t len = static_cast<int64_t>(batch[b].tokens.size());
-      if (len == 0) continue;
+      if (len == 0) return;
       const tensor::KvLayer kv = ctx.cache(batch[b].slot).layer(l);
       tensor::kv_store(kv, k + row0[b] * kvd, v + row0[b] * kvd, len, pos0[b], nkv, hd);
       tensor::attention_cached(q + row0[b] * qd, kv, attn + row0[b] * qd, len, pos0[b], nh, nkv,
                                hd, scale);
+    };
+    if (chunks_parallel) {
+      tensor::parallel_for(n_chunks, attend);
+    } else {
+      for (int64_t b = 0; b < n_chunks; ++b) attend(b);
     }
     project(ctx, L[LayerTensor::o_proj], attn, proj, n, seq_span);
     if (tp_.size > 1) ctx.all_reduce()(proj, static_cast<size_t>(n * d));

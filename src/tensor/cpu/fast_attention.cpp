@@ -3,7 +3,7 @@
 // come from one vector FMA per query element; up to 8 query rows (the heads of a KV group, times
 // neighbouring positions) share each pass over the keys. Per row: a max-subtracted softmax with the
 // vector exp, then out = Σ p_t v_t / Σ p_t with the output row in registers. Tasks (row block, KV
-// head) are spread over OpenMP threads. attention() on row-major k/v transposes the visible context
+// head) are spread over the kernel worker pool. attention() on row-major k/v transposes the visible context
 // into that layout first; attention_cached() reads the cache as it is. head_dim up to 256 is
 // supported; larger heads, and builds without AVX-512, use the reference kernel.
 #include <algorithm>
@@ -13,6 +13,7 @@
 
 #include "tensor/cpu/fast.h"
 #include "tensor/cpu/reference.h"
+#include "tensor/cpu/thread_pool.h"
 #if defined(__AVX512F__)
 #include "tensor/cpu/simd_math.h"  // simd::exp, simd::hsum
 #endif
@@ -153,34 +154,37 @@ void attention_cached(const float* q, const float* kt_all, const float* v_all, i
   const int64_t per_task = std::max<int64_t>(1, kMaxRows / group);
   const int64_t n_blocks = (n_q + per_task - 1) / per_task;
   const int64_t work = n_q * n_head * n_vis * head_dim;
-#pragma omp parallel if (work >= kParallelMinWork)
-  {
-    std::vector<float> score(size_t(kMaxRows * round16(n_vis)));
-    const int64_t lds = round16(n_vis);
+  const int64_t lds = round16(n_vis);  // row stride of the scores
+  auto task = [&](int64_t t) {
+    static thread_local std::vector<float> score_buf;
+    if (score_buf.size() < size_t(kMaxRows * lds)) score_buf.resize(size_t(kMaxRows * lds));
+    float* score = score_buf.data();
     float row_max[kMaxRows];
-#pragma omp for schedule(dynamic, 1)
-    for (int64_t task = 0; task < n_blocks * n_kv_head; ++task) {
-      const int64_t blk = task / n_kv_head, kh = task % n_kv_head;
-      const float* kt = kt_all + kh * head_dim * ldk;
-      const float* vc = v_all + kh * v_cap * head_dim;
-      Rows rows;
-      int nr = 0;
-      auto flush = [&] {
-        kScores[nr - 1](rows, kt, ldk, head_dim, scale, score.data(), lds, row_max);
-        for (int r = 0; r < nr; ++r)
-          softmax_pv_fn(score.data() + r * lds, rows.n_keys[r], row_max[r], vc, head_dim, mask,
-                        rows.o[r]);
-        nr = 0;
-      };
-      for (int64_t i = blk * per_task; i < std::min(n_q, (blk + 1) * per_task); ++i)
-        for (int64_t h = kh * group; h < (kh + 1) * group; ++h) {
-          rows.q[nr] = q + (i * n_head + h) * head_dim;
-          rows.o[nr] = out + (i * n_head + h) * head_dim;
-          rows.n_keys[nr] = q_pos0 + i + 1;
-          if (++nr == kMaxRows) flush();
-        }
-      if (nr > 0) flush();
-    }
+    const int64_t blk = t / n_kv_head, kh = t % n_kv_head;
+    const float* kt = kt_all + kh * head_dim * ldk;
+    const float* vc = v_all + kh * v_cap * head_dim;
+    Rows rows;
+    int nr = 0;
+    auto flush = [&] {
+      kScores[nr - 1](rows, kt, ldk, head_dim, scale, score, lds, row_max);
+      for (int r = 0; r < nr; ++r)
+        softmax_pv_fn(score + r * lds, rows.n_keys[r], row_max[r], vc, head_dim, mask, rows.o[r]);
+      nr = 0;
+    };
+    for (int64_t i = blk * per_task; i < std::min(n_q, (blk + 1) * per_task); ++i)
+      for (int64_t h = kh * group; h < (kh + 1) * group; ++h) {
+        rows.q[nr] = q + (i * n_head + h) * head_dim;
+        rows.o[nr] = out + (i * n_head + h) * head_dim;
+        rows.n_keys[nr] = q_pos0 + i + 1;
+        if (++nr == kMaxRows) flush();
+      }
+    if (nr > 0) flush();
+  };
+  const int64_t n_tasks = n_blocks * n_kv_head;
+  if (work >= kParallelMinWork) {
+    parallel_chunks(n_tasks, task);
+  } else {
+    for (int64_t t = 0; t < n_tasks; ++t) task(t);
   }
 }
 
@@ -198,10 +202,15 @@ void attention(const float* q, const float* k, const float* v, float* out, int64
   kv_buf.resize(size_t(n_kv_head * head_dim * (ldk + n_vis)));
   float* kt_all = kv_buf.data();  // workers must use these pointers, not their own thread_local
   float* v_all = kt_all + n_kv_head * head_dim * ldk;
-#pragma omp parallel for schedule(static) if (n_vis * kv_stride >= kParallelMinWork / 4)
-  for (int64_t kh = 0; kh < n_kv_head; ++kh)
+  auto repack = [&](int64_t kh) {
     repack_kv(k + kh * head_dim, v + kh * head_dim, n_vis, kv_stride, head_dim, ldk,
               kt_all + kh * head_dim * ldk, v_all + kh * n_vis * head_dim);
+  };
+  if (n_vis * kv_stride >= kParallelMinWork / 4) {
+    parallel_chunks(n_kv_head, repack);
+  } else {
+    for (int64_t kh = 0; kh < n_kv_head; ++kh) repack(kh);
+  }
   attention_cached(q, kt_all, v_all, ldk, n_vis, out, n_q, q_pos0, n_head, n_kv_head, head_dim, scale);
 }
 
