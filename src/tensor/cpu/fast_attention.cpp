@@ -118,6 +118,61 @@ void softmax_pv(float* score, int64_t n_keys, float mx, const float* v, int64_t 
     _mm512_mask_storeu_ps(o + 16 * u, u == NV - 1 ? mask : __mmask16(0xffff), _mm512_mul_ps(acc[0][u], vinv));
 }
 
+// The same for NR rows at once (head_dim <= 64: NR · NV accumulators stay in registers): exps in
+// place, zero past each row's n_keys, then one pass over the values shared by all rows, so each
+// value row is loaded once per NR query rows instead of once per row.
+template <int NV, int NR>
+void softmax_pv_rows(float* score, int64_t lds, const int64_t* n_keys, const float* row_max,
+                     const float* v, int64_t v_stride, __mmask16 mask, float* const* o) {
+  int64_t n_max = 0;
+  for (int r = 0; r < NR; ++r) n_max = std::max(n_max, n_keys[r]);
+  float inv[NR];
+  for (int r = 0; r < NR; ++r) {
+    float* sr = score + r * lds;
+    const __m512 vmx = _mm512_set1_ps(row_max[r]);
+    __m512 vsum = _mm512_setzero_ps();
+    for (int64_t t = 0; t < n_max; t += 16) {
+      const __mmask16 tm = lanes(n_keys[r] - t);  // exps of visible keys, zeros past them
+      __m512 e = _mm512_maskz_mov_ps(tm, simd::exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(tm, sr + t), vmx)));
+      _mm512_mask_storeu_ps(sr + t, lanes(n_max - t), e);
+      vsum = _mm512_add_ps(vsum, e);
+    }
+    inv[r] = 1.0f / simd::hsum(vsum);
+  }
+  __m512 acc[NR][NV];
+  for (int r = 0; r < NR; ++r)
+    for (int u = 0; u < NV; ++u) acc[r][u] = _mm512_setzero_ps();
+  for (int64_t t = 0; t < n_max; ++t) {
+    const float* vt = v + t * v_stride;
+    __m512 vv[NV];
+    for (int u = 0; u < NV; ++u)
+      vv[u] = _mm512_maskz_loadu_ps(u == NV - 1 ? mask : __mmask16(0xffff), vt + 16 * u);
+    for (int r = 0; r < NR; ++r) {
+      const __m512 p = _mm512_set1_ps(score[r * lds + t]);
+      for (int u = 0; u < NV; ++u) acc[r][u] = _mm512_fmadd_ps(p, vv[u], acc[r][u]);
+    }
+  }
+  for (int r = 0; r < NR; ++r) {
+    const __m512 vinv = _mm512_set1_ps(inv[r]);
+    for (int u = 0; u < NV; ++u)
+      _mm512_mask_storeu_ps(o[r] + 16 * u, u == NV - 1 ? mask : __mmask16(0xffff), _mm512_mul_ps(acc[r][u], vinv));
+  }
+}
+
+using SoftmaxPvRowsFn = void (*)(float*, int64_t, const int64_t*, const float*, const float*,
+                                 int64_t, __mmask16, float* const*);
+// [NV − 1][NR − 1] for NV <= 4; rows per call at most kPvGroup[NV − 1] (registers).
+constexpr int kPvGroup[4] = {8, 8, 5, 4};
+constexpr SoftmaxPvRowsFn kSoftmaxPvRows[4][8] = {
+    {softmax_pv_rows<1, 1>, softmax_pv_rows<1, 2>, softmax_pv_rows<1, 3>, softmax_pv_rows<1, 4>,
+     softmax_pv_rows<1, 5>, softmax_pv_rows<1, 6>, softmax_pv_rows<1, 7>, softmax_pv_rows<1, 8>},
+    {softmax_pv_rows<2, 1>, softmax_pv_rows<2, 2>, softmax_pv_rows<2, 3>, softmax_pv_rows<2, 4>,
+     softmax_pv_rows<2, 5>, softmax_pv_rows<2, 6>, softmax_pv_rows<2, 7>, softmax_pv_rows<2, 8>},
+    {softmax_pv_rows<3, 1>, softmax_pv_rows<3, 2>, softmax_pv_rows<3, 3>, softmax_pv_rows<3, 4>,
+     softmax_pv_rows<3, 5>, nullptr, nullptr, nullptr},
+    {softmax_pv_rows<4, 1>, softmax_pv_rows<4, 2>, softmax_pv_rows<4, 3>, softmax_pv_rows<4, 4>,
+     nullptr, nullptr, nullptr, nullptr}};
+
 using ScoresFn = void (*)(const Rows&, const float*, int64_t, int64_t, float, float*, int64_t,
                           float*);
 using SoftmaxPvFn = void (*)(float*, int64_t, float, const float*, int64_t, __mmask16, float*);
@@ -167,8 +222,16 @@ void attention_cached(const float* q, const float* kt_all, const float* v_all, i
     int nr = 0;
     auto flush = [&] {
       kScores[nr - 1](rows, kt, ldk, head_dim, scale, score, lds, row_max);
-      for (int r = 0; r < nr; ++r)
-        softmax_pv_fn(score + r * lds, rows.n_keys[r], row_max[r], vc, head_dim, mask, rows.o[r]);
+      if (nv <= 4) {
+        for (int r0 = 0; r0 < nr; r0 += kPvGroup[nv - 1]) {
+          const int c = std::min(kPvGroup[nv - 1], nr - r0);
+          kSoftmaxPvRows[nv - 1][c - 1](score + r0 * lds, lds, rows.n_keys + r0, row_max + r0, vc,
+                                        head_dim, mask, rows.o + r0);
+        }
+      } else {
+        for (int r = 0; r < nr; ++r)
+          softmax_pv_fn(score + r * lds, rows.n_keys[r], row_max[r], vc, head_dim, mask, rows.o[r]);
+      }
       nr = 0;
     };
     for (int64_t i = blk * per_task; i < std::min(n_q, (blk + 1) * per_task); ++i)
