@@ -1,5 +1,5 @@
-// Optimised CPU kernels (AVX-512 / AVX512-BF16 where the build targets them, OpenMP across the
-// available threads). Same contracts as cpu/reference.h; tested against it in tests/tensor/.
+// Optimised CPU kernels (AVX-512 / AVX512-BF16 / AMX where the build targets them, spread over the
+// worker pool of cpu/thread_pool.h). Same contracts as cpu/reference.h; tested against it in tests/tensor/.
 // No argument checks here (ops.cpp does them).
 #pragma once
 
