@@ -136,8 +136,8 @@ int64_t kv_key_stride(int64_t capacity) {
   return (capacity + 15) / 16 * 16 + 16;
 }
 
-int64_t kv_layer_floats(int64_t capacity, int64_t n_kv_head, int64_t head_dim) {
-  check_sizes("kv_layer_floats", {{"n_kv_head", n_kv_head}, {"head_dim", head_dim}});
+int64_t kv_layer_elements(int64_t capacity, int64_t n_kv_head, int64_t head_dim) {
+  check_sizes("kv_layer_elements", {{"n_kv_head", n_kv_head}, {"head_dim", head_dim}});
   return n_kv_head * head_dim * std::max(kv_key_stride(capacity), capacity);
 }
 
@@ -145,6 +145,8 @@ namespace {
 
 void check_kv_layer(const char* op, const KvLayer& c, int64_t n_pos, int64_t n_kv_head,
                     int64_t head_dim) {
+  T2_CHECK(c.dtype == DType::f32 || c.dtype == DType::bf16,
+           "%s: cache layer dtype %s is not supported (f32 or bf16)", op, dtype_name(c.dtype));
   T2_CHECK(c.ld == kv_key_stride(c.capacity),
            "%s: cache layer has ld = %lld, expected kv_key_stride(%lld) = %lld", op,
            static_cast<long long>(c.ld), static_cast<long long>(c.capacity),
@@ -155,6 +157,18 @@ void check_kv_layer(const char* op, const KvLayer& c, int64_t n_pos, int64_t n_k
   check_ptr(op, "cache v", c.v, n_pos * n_kv_head * head_dim);
 }
 
+// Element i of a cache side as f32, and the inverse.
+float kv_get(const KvLayer& c, const void* base, int64_t i) {
+  return c.dtype == DType::bf16 ? bf16_to_f32(static_cast<const uint16_t*>(base)[i])
+                                : static_cast<const float*>(base)[i];
+}
+void kv_set(const KvLayer& c, void* base, int64_t i, float x) {
+  if (c.dtype == DType::bf16)
+    static_cast<uint16_t*>(base)[i] = f32_to_bf16(x);
+  else
+    static_cast<float*>(base)[i] = x;
+}
+
 }  // namespace
 
 void kv_store(const KvLayer& cache, const float* k, const float* v, int64_t n, int64_t pos0,
@@ -163,15 +177,15 @@ void kv_store(const KvLayer& cache, const float* k, const float* v, int64_t n, i
   check_kv_layer("kv_store", cache, pos0 + n, n_kv_head, head_dim);
   check_ptr("kv_store", "k", k, n * n_kv_head * head_dim);
   check_ptr("kv_store", "v", v, n * n_kv_head * head_dim);
-  for (int64_t h = 0; h < n_kv_head; ++h) {
-    float* kt = cache.k + h * head_dim * cache.ld;
-    float* vh = cache.v + h * cache.capacity * head_dim;
+  for (int64_t h = 0; h < n_kv_head; ++h)
     for (int64_t i = 0; i < n; ++i) {
       const float* kr = k + (i * n_kv_head + h) * head_dim;
-      for (int64_t d = 0; d < head_dim; ++d) kt[d * cache.ld + pos0 + i] = kr[d];
-      std::copy_n(v + (i * n_kv_head + h) * head_dim, head_dim, vh + (pos0 + i) * head_dim);
+      const float* vr = v + (i * n_kv_head + h) * head_dim;
+      for (int64_t d = 0; d < head_dim; ++d) {
+        kv_set(cache, cache.k, (h * head_dim + d) * cache.ld + pos0 + i, kr[d]);
+        kv_set(cache, cache.v, (h * cache.capacity + pos0 + i) * head_dim + d, vr[d]);
+      }
     }
-  }
 }
 
 void kv_load(const KvLayer& cache, float* k, float* v, int64_t n, int64_t n_kv_head,
@@ -180,15 +194,15 @@ void kv_load(const KvLayer& cache, float* k, float* v, int64_t n, int64_t n_kv_h
   check_kv_layer("kv_load", cache, n, n_kv_head, head_dim);
   check_ptr("kv_load", "k", k, n * n_kv_head * head_dim);
   check_ptr("kv_load", "v", v, n * n_kv_head * head_dim);
-  for (int64_t h = 0; h < n_kv_head; ++h) {
-    const float* kt = cache.k + h * head_dim * cache.ld;
-    const float* vh = cache.v + h * cache.capacity * head_dim;
+  for (int64_t h = 0; h < n_kv_head; ++h)
     for (int64_t i = 0; i < n; ++i) {
       float* kr = k + (i * n_kv_head + h) * head_dim;
-      for (int64_t d = 0; d < head_dim; ++d) kr[d] = kt[d * cache.ld + i];
-      std::copy_n(vh + i * head_dim, head_dim, v + (i * n_kv_head + h) * head_dim);
+      float* vr = v + (i * n_kv_head + h) * head_dim;
+      for (int64_t d = 0; d < head_dim; ++d) {
+        kr[d] = kv_get(cache, cache.k, (h * head_dim + d) * cache.ld + i);
+        vr[d] = kv_get(cache, cache.v, (h * cache.capacity + i) * head_dim + d);
+      }
     }
-  }
 }
 
 void attention_cached(const float* q, const KvLayer& cache, float* out, int64_t n_q,
@@ -204,7 +218,8 @@ void attention_cached(const float* q, const KvLayer& cache, float* out, int64_t 
   const int64_t nq = n_q * n_head * head_dim;
   check_ptr("attention_cached", "q", q, nq);
   check_ptr("attention_cached", "out", out, nq);
-  const int64_t side = kv_layer_floats(cache.capacity, n_kv_head, head_dim) * 4;
+  const int64_t side = kv_layer_elements(cache.capacity, n_kv_head, head_dim) *
+                       static_cast<int64_t>(dtype_size(cache.dtype));
   T2_CHECK(!overlaps(out, nq * 4, q, nq * 4) && !overlaps(out, nq * 4, cache.k, side) &&
                !overlaps(out, nq * 4, cache.v, side),
            "attention_cached: out must not overlap q or the cache");
@@ -214,8 +229,8 @@ void attention_cached(const float* q, const KvLayer& cache, float* out, int64_t 
     kv_load(cache, k.data(), v.data(), n_ctx, n_kv_head, head_dim);
     ref::attention(q, k.data(), v.data(), out, n_q, q_pos0, n_ctx, n_head, n_kv_head, head_dim, scale);
   } else {
-    fast::attention_cached(q, cache.k, cache.v, cache.ld, cache.capacity, out, n_q, q_pos0, n_head,
-                           n_kv_head, head_dim, scale);
+    fast::attention_cached(q, cache.k, cache.v, cache.dtype == DType::bf16, cache.ld,
+                           cache.capacity, out, n_q, q_pos0, n_head, n_kv_head, head_dim, scale);
   }
 }
 

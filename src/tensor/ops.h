@@ -58,22 +58,25 @@ void attention(const float* q, const float* k, const float* v, float* out, int64
 // so that a decode step never repacks the context. For KV head h and position t < capacity:
 //   key   k[(h · head_dim + d) · ld + t]       (transposed: 16 positions of one dimension per vector)
 //   value v[(h · capacity + t) · head_dim + d] (row-major per head)
-// ld = kv_key_stride(capacity). Storage is owned by the caller (kv_layer_floats() per side).
+// ld = kv_key_stride(capacity). Elements are f32 or bf16 (`dtype`; bf16 halves the bytes a decode
+// step reads, with keys and values rounded to nearest even when stored). Storage is owned by the
+// caller: kv_layer_elements() elements of dtype per side.
 struct KvLayer {
-  float* k = nullptr;
-  float* v = nullptr;
+  void* k = nullptr;
+  void* v = nullptr;
   int64_t capacity = 0;
   int64_t ld = 0;
+  DType dtype = DType::f32;
 };
 
 // Row stride of the transposed keys: capacity rounded up to 16, plus 16 so that it is never a
 // multiple of 4 KiB (rows at such strides share L1 sets).
 int64_t kv_key_stride(int64_t capacity);
-// Floats of one side (k or v) of a KvLayer: n_kv_head · head_dim · max(ld, capacity).
-int64_t kv_layer_floats(int64_t capacity, int64_t n_kv_head, int64_t head_dim);
+// Elements of one side (k or v) of a KvLayer: n_kv_head · head_dim · max(ld, capacity).
+int64_t kv_layer_elements(int64_t capacity, int64_t n_kv_head, int64_t head_dim);
 
 // Stores positions pos0..pos0+n-1 from k, v[n, n_kv_head, head_dim] into the cache layer
-// (pos0 + n <= capacity).
+// (pos0 + n <= capacity), converted to the layer's dtype.
 void kv_store(const KvLayer& cache, const float* k, const float* v, int64_t n, int64_t pos0,
               int64_t n_kv_head, int64_t head_dim);
 // The inverse: positions 0..n-1 of the layer into k, v[n, n_kv_head, head_dim].
@@ -81,7 +84,8 @@ void kv_load(const KvLayer& cache, float* k, float* v, int64_t n, int64_t n_kv_h
              int64_t head_dim);
 
 // attention() with keys and values read from a cache layer holding positions 0..q_pos0+n_q-1.
-// Same result as attention() on the kv_load()ed rows (the reference level does exactly that).
+// Same result as attention() on the kv_load()ed rows (the reference level does exactly that; for
+// an f32 layer the fast level is bit-identical to the fast attention()).
 void attention_cached(const float* q, const KvLayer& cache, float* out, int64_t n_q,
                       int64_t q_pos0, int64_t n_head, int64_t n_kv_head, int64_t head_dim,
                       float scale);

@@ -42,7 +42,7 @@ TEST(KvCache, GrowthAndCopyKeepPositions) {
       EXPECT_EQ(k2, k[l]) << "layer " << l;
       EXPECT_EQ(v2, v[l]) << "layer " << l;
     }
-  EXPECT_EQ(a.bytes(), 2 * n_layer * tensor::kv_layer_floats(a.capacity(), nkv, hd) * sizeof(float));
+  EXPECT_EQ(a.bytes(), 2 * n_layer * tensor::kv_layer_elements(a.capacity(), nkv, hd) * sizeof(float));
   a.release();
   EXPECT_EQ(a.bytes(), 0u);
   EXPECT_EQ(a.capacity(), 0);

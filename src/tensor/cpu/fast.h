@@ -24,10 +24,10 @@ void attention(const float* q, const float* k, const float* v, float* out, int64
                int64_t q_pos0, int64_t n_ctx, int64_t n_head, int64_t n_kv_head, int64_t head_dim,
                float scale);
 // Keys transposed per KV head ([n_kv_head][head_dim][ldk]), values [n_kv_head][v_cap][head_dim]
-// (the tensor::KvLayer layout); positions 0..q_pos0+n_q-1 are read.
-void attention_cached(const float* q, const float* kt, const float* v, int64_t ldk, int64_t v_cap,
-                      float* out, int64_t n_q, int64_t q_pos0, int64_t n_head, int64_t n_kv_head,
-                      int64_t head_dim, float scale);
+// (the tensor::KvLayer layout), f32 or (bf16 = true) bf16; positions 0..q_pos0+n_q-1 are read.
+void attention_cached(const float* q, const void* kt, const void* v, bool bf16, int64_t ldk,
+                      int64_t v_cap, float* out, int64_t n_q, int64_t q_pos0, int64_t n_head,
+                      int64_t n_kv_head, int64_t head_dim, float scale);
 void log_softmax(const float* x, float* y, int64_t n, int64_t d);
 void embedding(const void* table, DType dtype, const int32_t* ids, float* out, int64_t n, int64_t d);
 void add(const float* a, const float* b, float* y, int64_t n);

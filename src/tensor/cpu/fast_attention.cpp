@@ -46,6 +46,17 @@ void repack_kv(const float* k, const float* v, int64_t n_ctx, int64_t kv_stride,
     for (int64_t t = n_ctx; t < ldk; ++t) kt[d * ldk + t] = 0.0f;
 }
 
+// 16 consecutive cache elements as f32: f32 as is, bf16 widened (exact).
+__m512 load16(const float* p) { return _mm512_loadu_ps(p); }
+__m512 load16(const uint16_t* p) {
+  return _mm512_castsi512_ps(_mm512_slli_epi32(
+      _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))), 16));
+}
+__m512 maskz_load16(__mmask16 m, const float* p) { return _mm512_maskz_loadu_ps(m, p); }
+__m512 maskz_load16(__mmask16 m, const uint16_t* p) {
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, p)), 16));
+}
+
 // Rows of one KV head: their queries, outputs and number of visible keys.
 struct Rows {
   const float* q[kMaxRows];
@@ -55,8 +66,8 @@ struct Rows {
 
 // score[r][t] = scale · q_r · k_t for t < n_keys[r] (16 keys per step, one broadcast per query
 // element); row_max[r] = max over those t.
-template <int RB>
-void scores(const Rows& rows, const float* kt, int64_t ldk, int64_t head_dim, float scale,
+template <int RB, typename T>
+void scores(const Rows& rows, const T* kt, int64_t ldk, int64_t head_dim, float scale,
             float* score, int64_t lds, float* row_max) {
   int64_t n_max = 0;
   for (int r = 0; r < RB; ++r) n_max = std::max(n_max, rows.n_keys[r]);
@@ -67,7 +78,7 @@ void scores(const Rows& rows, const float* kt, int64_t ldk, int64_t head_dim, fl
     __m512 acc[RB];
     for (int r = 0; r < RB; ++r) acc[r] = _mm512_setzero_ps();
     for (int64_t d = 0; d < head_dim; ++d) {
-      __m512 kv = _mm512_loadu_ps(kt + d * ldk + t0);
+      __m512 kv = load16(kt + d * ldk + t0);
       for (int r = 0; r < RB; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(rows.q[r][d]), kv, acc[r]);
     }
     for (int r = 0; r < RB; ++r) {
@@ -82,8 +93,8 @@ void scores(const Rows& rows, const float* kt, int64_t ldk, int64_t head_dim, fl
 
 // out = Σ_t softmax(score)_t · v_t over t < n_keys; head_dim in (16·(NV−1), 16·NV], `mask` covers
 // the last vector. score is overwritten with the unnormalised weights.
-template <int NV>
-void softmax_pv(float* score, int64_t n_keys, float mx, const float* v, int64_t v_stride,
+template <int NV, typename T>
+void softmax_pv(float* score, int64_t n_keys, float mx, const T* v, int64_t v_stride,
                 __mmask16 mask, float* o) {
   const __m512 vmx = _mm512_set1_ps(mx);
   __m512 vsum = _mm512_setzero_ps();
@@ -99,10 +110,10 @@ void softmax_pv(float* score, int64_t n_keys, float mx, const float* v, int64_t 
   for (int a = 0; a < kSets; ++a)
     for (int u = 0; u < NV; ++u) acc[a][u] = _mm512_setzero_ps();
   auto step = [&](int a, int64_t t) {
-    const float* vt = v + t * v_stride;
+    const T* vt = v + t * v_stride;
     __m512 p = _mm512_set1_ps(score[t]);
     for (int u = 0; u < NV; ++u)
-      acc[a][u] = _mm512_fmadd_ps(p, _mm512_maskz_loadu_ps(u == NV - 1 ? mask : __mmask16(0xffff), vt + 16 * u), acc[a][u]);
+      acc[a][u] = _mm512_fmadd_ps(p, maskz_load16(u == NV - 1 ? mask : __mmask16(0xffff), vt + 16 * u), acc[a][u]);
   };
   int64_t t = 0;
   if constexpr (kSets == 2) {
@@ -121,9 +132,9 @@ void softmax_pv(float* score, int64_t n_keys, float mx, const float* v, int64_t 
 // The same for NR rows at once (head_dim <= 64: NR · NV accumulators stay in registers): exps in
 // place, zero past each row's n_keys, then one pass over the values shared by all rows, so each
 // value row is loaded once per NR query rows instead of once per row.
-template <int NV, int NR>
+template <int NV, int NR, typename T>
 void softmax_pv_rows(float* score, int64_t lds, const int64_t* n_keys, const float* row_max,
-                     const float* v, int64_t v_stride, __mmask16 mask, float* const* o) {
+                     const T* v, int64_t v_stride, __mmask16 mask, float* const* o) {
   int64_t n_max = 0;
   for (int r = 0; r < NR; ++r) n_max = std::max(n_max, n_keys[r]);
   float inv[NR];
@@ -143,10 +154,10 @@ void softmax_pv_rows(float* score, int64_t lds, const int64_t* n_keys, const flo
   for (int r = 0; r < NR; ++r)
     for (int u = 0; u < NV; ++u) acc[r][u] = _mm512_setzero_ps();
   for (int64_t t = 0; t < n_max; ++t) {
-    const float* vt = v + t * v_stride;
+    const T* vt = v + t * v_stride;
     __m512 vv[NV];
     for (int u = 0; u < NV; ++u)
-      vv[u] = _mm512_maskz_loadu_ps(u == NV - 1 ? mask : __mmask16(0xffff), vt + 16 * u);
+      vv[u] = maskz_load16(u == NV - 1 ? mask : __mmask16(0xffff), vt + 16 * u);
     for (int r = 0; r < NR; ++r) {
       const __m512 p = _mm512_set1_ps(score[r * lds + t]);
       for (int u = 0; u < NV; ++u) acc[r][u] = _mm512_fmadd_ps(p, vv[u], acc[r][u]);
@@ -159,51 +170,62 @@ void softmax_pv_rows(float* score, int64_t lds, const int64_t* n_keys, const flo
   }
 }
 
-using SoftmaxPvRowsFn = void (*)(float*, int64_t, const int64_t*, const float*, const float*,
-                                 int64_t, __mmask16, float* const*);
+template <typename T>
+using SoftmaxPvRowsFn = void (*)(float*, int64_t, const int64_t*, const float*, const T*, int64_t,
+                                 __mmask16, float* const*);
 // [NV − 1][NR − 1] for NV <= 4; rows per call at most kPvGroup[NV − 1] (registers).
 constexpr int kPvGroup[4] = {8, 8, 5, 4};
-constexpr SoftmaxPvRowsFn kSoftmaxPvRows[4][8] = {
-    {softmax_pv_rows<1, 1>, softmax_pv_rows<1, 2>, softmax_pv_rows<1, 3>, softmax_pv_rows<1, 4>,
-     softmax_pv_rows<1, 5>, softmax_pv_rows<1, 6>, softmax_pv_rows<1, 7>, softmax_pv_rows<1, 8>},
-    {softmax_pv_rows<2, 1>, softmax_pv_rows<2, 2>, softmax_pv_rows<2, 3>, softmax_pv_rows<2, 4>,
-     softmax_pv_rows<2, 5>, softmax_pv_rows<2, 6>, softmax_pv_rows<2, 7>, softmax_pv_rows<2, 8>},
-    {softmax_pv_rows<3, 1>, softmax_pv_rows<3, 2>, softmax_pv_rows<3, 3>, softmax_pv_rows<3, 4>,
-     softmax_pv_rows<3, 5>, nullptr, nullptr, nullptr},
-    {softmax_pv_rows<4, 1>, softmax_pv_rows<4, 2>, softmax_pv_rows<4, 3>, softmax_pv_rows<4, 4>,
-     nullptr, nullptr, nullptr, nullptr}};
+template <typename T>
+constexpr SoftmaxPvRowsFn<T> kSoftmaxPvRows[4][8] = {
+    {softmax_pv_rows<1, 1, T>, softmax_pv_rows<1, 2, T>, softmax_pv_rows<1, 3, T>,
+     softmax_pv_rows<1, 4, T>, softmax_pv_rows<1, 5, T>, softmax_pv_rows<1, 6, T>,
+     softmax_pv_rows<1, 7, T>, softmax_pv_rows<1, 8, T>},
+    {softmax_pv_rows<2, 1, T>, softmax_pv_rows<2, 2, T>, softmax_pv_rows<2, 3, T>,
+     softmax_pv_rows<2, 4, T>, softmax_pv_rows<2, 5, T>, softmax_pv_rows<2, 6, T>,
+     softmax_pv_rows<2, 7, T>, softmax_pv_rows<2, 8, T>},
+    {softmax_pv_rows<3, 1, T>, softmax_pv_rows<3, 2, T>, softmax_pv_rows<3, 3, T>,
+     softmax_pv_rows<3, 4, T>, softmax_pv_rows<3, 5, T>, nullptr, nullptr, nullptr},
+    {softmax_pv_rows<4, 1, T>, softmax_pv_rows<4, 2, T>, softmax_pv_rows<4, 3, T>,
+     softmax_pv_rows<4, 4, T>, nullptr, nullptr, nullptr, nullptr}};
 
-using ScoresFn = void (*)(const Rows&, const float*, int64_t, int64_t, float, float*, int64_t,
-                          float*);
-using SoftmaxPvFn = void (*)(float*, int64_t, float, const float*, int64_t, __mmask16, float*);
+template <typename T>
+using ScoresFn = void (*)(const Rows&, const T*, int64_t, int64_t, float, float*, int64_t, float*);
+template <typename T>
+using SoftmaxPvFn = void (*)(float*, int64_t, float, const T*, int64_t, __mmask16, float*);
 
-constexpr ScoresFn kScores[kMaxRows] = {scores<1>, scores<2>, scores<3>, scores<4>,
-                                        scores<5>, scores<6>, scores<7>, scores<8>};
-constexpr SoftmaxPvFn kSoftmaxPv[16] = {
-    softmax_pv<1>,  softmax_pv<2>,  softmax_pv<3>,  softmax_pv<4>,  softmax_pv<5>,  softmax_pv<6>,
-    softmax_pv<7>,  softmax_pv<8>,  softmax_pv<9>,  softmax_pv<10>, softmax_pv<11>, softmax_pv<12>,
-    softmax_pv<13>, softmax_pv<14>, softmax_pv<15>, softmax_pv<16>};
+template <typename T>
+constexpr ScoresFn<T> kScores[kMaxRows] = {scores<1, T>, scores<2, T>, scores<3, T>, scores<4, T>,
+                                           scores<5, T>, scores<6, T>, scores<7, T>, scores<8, T>};
+template <typename T>
+constexpr SoftmaxPvFn<T> kSoftmaxPv[16] = {
+    softmax_pv<1, T>,  softmax_pv<2, T>,  softmax_pv<3, T>,  softmax_pv<4, T>,
+    softmax_pv<5, T>,  softmax_pv<6, T>,  softmax_pv<7, T>,  softmax_pv<8, T>,
+    softmax_pv<9, T>,  softmax_pv<10, T>, softmax_pv<11, T>, softmax_pv<12, T>,
+    softmax_pv<13, T>, softmax_pv<14, T>, softmax_pv<15, T>, softmax_pv<16, T>};
 
-}  // namespace
+float to_f32(float x) { return x; }
+float to_f32(uint16_t x) { return bf16_to_f32(x); }
 
-void attention_cached(const float* q, const float* kt_all, const float* v_all, int64_t ldk,
-                      int64_t v_cap, float* out, int64_t n_q, int64_t q_pos0, int64_t n_head,
-                      int64_t n_kv_head, int64_t head_dim, float scale) {
+// attention_cached for one cache element type.
+template <typename T>
+void attend(const float* q, const T* kt_all, const T* v_all, int64_t ldk, int64_t v_cap,
+            float* out, int64_t n_q, int64_t q_pos0, int64_t n_head, int64_t n_kv_head,
+            int64_t head_dim, float scale) {
   const int64_t n_vis = q_pos0 + n_q;  // keys any query can see
   if (head_dim > 256) {
     std::vector<float> k(size_t(n_vis * n_kv_head * head_dim)), v(k.size());
     for (int64_t kh = 0; kh < n_kv_head; ++kh)
       for (int64_t t = 0; t < n_vis; ++t)
         for (int64_t d = 0; d < head_dim; ++d) {
-          k[size_t((t * n_kv_head + kh) * head_dim + d)] = kt_all[(kh * head_dim + d) * ldk + t];
-          v[size_t((t * n_kv_head + kh) * head_dim + d)] = v_all[(kh * v_cap + t) * head_dim + d];
+          k[size_t((t * n_kv_head + kh) * head_dim + d)] = to_f32(kt_all[(kh * head_dim + d) * ldk + t]);
+          v[size_t((t * n_kv_head + kh) * head_dim + d)] = to_f32(v_all[(kh * v_cap + t) * head_dim + d]);
         }
     ref::attention(q, k.data(), v.data(), out, n_q, q_pos0, n_vis, n_head, n_kv_head, head_dim, scale);
     return;
   }
   const int nv = int((head_dim + 15) / 16);
   const __mmask16 mask = lanes(head_dim - 16 * (nv - 1));
-  const SoftmaxPvFn softmax_pv_fn = kSoftmaxPv[nv - 1];
+  const SoftmaxPvFn<T> softmax_pv_fn = kSoftmaxPv<T>[nv - 1];
   const int64_t group = n_head / n_kv_head;
   // Rows of a task: `per_task` consecutive query positions × the `group` heads of one KV head.
   const int64_t per_task = std::max<int64_t>(1, kMaxRows / group);
@@ -216,17 +238,17 @@ void attention_cached(const float* q, const float* kt_all, const float* v_all, i
     float* score = score_buf.data();
     float row_max[kMaxRows];
     const int64_t blk = t / n_kv_head, kh = t % n_kv_head;
-    const float* kt = kt_all + kh * head_dim * ldk;
-    const float* vc = v_all + kh * v_cap * head_dim;
+    const T* kt = kt_all + kh * head_dim * ldk;
+    const T* vc = v_all + kh * v_cap * head_dim;
     Rows rows;
     int nr = 0;
     auto flush = [&] {
-      kScores[nr - 1](rows, kt, ldk, head_dim, scale, score, lds, row_max);
+      kScores<T>[nr - 1](rows, kt, ldk, head_dim, scale, score, lds, row_max);
       if (nv <= 4) {
         for (int r0 = 0; r0 < nr; r0 += kPvGroup[nv - 1]) {
           const int c = std::min(kPvGroup[nv - 1], nr - r0);
-          kSoftmaxPvRows[nv - 1][c - 1](score + r0 * lds, lds, rows.n_keys + r0, row_max + r0, vc,
-                                        head_dim, mask, rows.o + r0);
+          kSoftmaxPvRows<T>[nv - 1][c - 1](score + r0 * lds, lds, rows.n_keys + r0, row_max + r0,
+                                           vc, head_dim, mask, rows.o + r0);
         }
       } else {
         for (int r = 0; r < nr; ++r)
@@ -249,6 +271,19 @@ void attention_cached(const float* q, const float* kt_all, const float* v_all, i
   } else {
     for (int64_t t = 0; t < n_tasks; ++t) task(t);
   }
+}
+
+}  // namespace
+
+void attention_cached(const float* q, const void* kt, const void* v, bool bf16, int64_t ldk,
+                      int64_t v_cap, float* out, int64_t n_q, int64_t q_pos0, int64_t n_head,
+                      int64_t n_kv_head, int64_t head_dim, float scale) {
+  if (bf16)
+    attend(q, static_cast<const uint16_t*>(kt), static_cast<const uint16_t*>(v), ldk, v_cap, out,
+           n_q, q_pos0, n_head, n_kv_head, head_dim, scale);
+  else
+    attend(q, static_cast<const float*>(kt), static_cast<const float*>(v), ldk, v_cap, out, n_q,
+           q_pos0, n_head, n_kv_head, head_dim, scale);
 }
 
 void attention(const float* q, const float* k, const float* v, float* out, int64_t n_q,
@@ -274,21 +309,25 @@ void attention(const float* q, const float* k, const float* v, float* out, int64
   } else {
     for (int64_t kh = 0; kh < n_kv_head; ++kh) repack(kh);
   }
-  attention_cached(q, kt_all, v_all, ldk, n_vis, out, n_q, q_pos0, n_head, n_kv_head, head_dim, scale);
+  attend(q, static_cast<const float*>(kt_all), static_cast<const float*>(v_all), ldk, n_vis, out, n_q,
+         q_pos0, n_head, n_kv_head, head_dim, scale);
 }
 
 #else  // portable build: the reference kernel is the fast path
 
-void attention_cached(const float* q, const float* kt_all, const float* v_all, int64_t ldk,
+void attention_cached(const float* q, const void* kt_all, const void* v_all, bool bf16, int64_t ldk,
                       int64_t v_cap, float* out, int64_t n_q, int64_t q_pos0, int64_t n_head,
                       int64_t n_kv_head, int64_t head_dim, float scale) {
   const int64_t n_vis = q_pos0 + n_q;
+  auto get = [&](const void* base, int64_t i) {
+    return bf16 ? bf16_to_f32(static_cast<const uint16_t*>(base)[i]) : static_cast<const float*>(base)[i];
+  };
   std::vector<float> k(size_t(n_vis * n_kv_head * head_dim)), v(k.size());
   for (int64_t kh = 0; kh < n_kv_head; ++kh)
     for (int64_t t = 0; t < n_vis; ++t)
       for (int64_t d = 0; d < head_dim; ++d) {
-        k[size_t((t * n_kv_head + kh) * head_dim + d)] = kt_all[(kh * head_dim + d) * ldk + t];
-        v[size_t((t * n_kv_head + kh) * head_dim + d)] = v_all[(kh * v_cap + t) * head_dim + d];
+        k[size_t((t * n_kv_head + kh) * head_dim + d)] = get(kt_all, (kh * head_dim + d) * ldk + t);
+        v[size_t((t * n_kv_head + kh) * head_dim + d)] = get(v_all, (kh * v_cap + t) * head_dim + d);
       }
   ref::attention(q, k.data(), v.data(), out, n_q, q_pos0, n_vis, n_head, n_kv_head, head_dim, scale);
 }
