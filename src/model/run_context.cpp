@@ -12,7 +12,12 @@ RunContext::RunContext(std::shared_ptr<const LlamaModel> model) : model_(std::mo
 
 int32_t RunContext::add_sequence(int64_t reserve_tokens) {
   const auto& c = model_->config();
-  caches_.emplace_back(c.n_layer, model_->n_head_kv_local() * c.head_dim);
+  // bf16 models at the fast level keep a bf16 cache (half the bytes per decode step; the
+  // fast bf16 path already rounds activations to bf16); otherwise f32.
+  const bool bf16 = tensor::kernel_level() == tensor::KernelLevel::fast && c.n_layer > 0 &&
+                    model_->weights().layer(0)[LayerTensor::k_proj].dtype == tensor::DType::bf16;
+  caches_.emplace_back(c.n_layer, model_->n_head_kv_local(), c.head_dim,
+                       bf16 ? tensor::DType::bf16 : tensor::DType::f32);
   if (reserve_tokens > 0) caches_.back().reserve(reserve_tokens);
   return static_cast<int32_t>(caches_.size() - 1);
 }

@@ -2,7 +2,9 @@
 // the reference or the fast CPU kernel. Kernels themselves trust their arguments.
 #include "tensor/ops.h"
 
+#include <algorithm>
 #include <atomic>
+#include <vector>
 
 #include "base/error.h"
 #include "tensor/cpu/fast.h"
@@ -126,6 +128,110 @@ void attention(const float* q, const float* k, const float* v, float* out, int64
     ref::attention(q, k, v, out, n_q, q_pos0, n_ctx, n_head, n_kv_head, head_dim, scale);
   else
     fast::attention(q, k, v, out, n_q, q_pos0, n_ctx, n_head, n_kv_head, head_dim, scale);
+}
+
+int64_t kv_key_stride(int64_t capacity) {
+  T2_CHECK(capacity >= 0, "kv_key_stride: capacity = %lld; must be >= 0",
+           static_cast<long long>(capacity));
+  return (capacity + 15) / 16 * 16 + 16;
+}
+
+int64_t kv_layer_elements(int64_t capacity, int64_t n_kv_head, int64_t head_dim) {
+  check_sizes("kv_layer_elements", {{"n_kv_head", n_kv_head}, {"head_dim", head_dim}});
+  return n_kv_head * head_dim * std::max(kv_key_stride(capacity), capacity);
+}
+
+namespace {
+
+void check_kv_layer(const char* op, const KvLayer& c, int64_t n_pos, int64_t n_kv_head,
+                    int64_t head_dim) {
+  T2_CHECK(c.dtype == DType::f32 || c.dtype == DType::bf16,
+           "%s: cache layer dtype %s is not supported (f32 or bf16)", op, dtype_name(c.dtype));
+  T2_CHECK(c.ld == kv_key_stride(c.capacity),
+           "%s: cache layer has ld = %lld, expected kv_key_stride(%lld) = %lld", op,
+           static_cast<long long>(c.ld), static_cast<long long>(c.capacity),
+           static_cast<long long>(kv_key_stride(c.capacity)));
+  T2_CHECK(n_pos <= c.capacity, "%s: positions up to %lld requested but the cache layer holds %lld",
+           op, static_cast<long long>(n_pos), static_cast<long long>(c.capacity));
+  check_ptr(op, "cache k", c.k, n_pos * n_kv_head * head_dim);
+  check_ptr(op, "cache v", c.v, n_pos * n_kv_head * head_dim);
+}
+
+// Element i of a cache side as f32, and the inverse.
+float kv_get(const KvLayer& c, const void* base, int64_t i) {
+  return c.dtype == DType::bf16 ? bf16_to_f32(static_cast<const uint16_t*>(base)[i])
+                                : static_cast<const float*>(base)[i];
+}
+void kv_set(const KvLayer& c, void* base, int64_t i, float x) {
+  if (c.dtype == DType::bf16)
+    static_cast<uint16_t*>(base)[i] = f32_to_bf16(x);
+  else
+    static_cast<float*>(base)[i] = x;
+}
+
+}  // namespace
+
+void kv_store(const KvLayer& cache, const float* k, const float* v, int64_t n, int64_t pos0,
+              int64_t n_kv_head, int64_t head_dim) {
+  check_sizes("kv_store", {{"n", n}, {"pos0", pos0}, {"n_kv_head", n_kv_head}, {"head_dim", head_dim}});
+  check_kv_layer("kv_store", cache, pos0 + n, n_kv_head, head_dim);
+  check_ptr("kv_store", "k", k, n * n_kv_head * head_dim);
+  check_ptr("kv_store", "v", v, n * n_kv_head * head_dim);
+  for (int64_t h = 0; h < n_kv_head; ++h)
+    for (int64_t i = 0; i < n; ++i) {
+      const float* kr = k + (i * n_kv_head + h) * head_dim;
+      const float* vr = v + (i * n_kv_head + h) * head_dim;
+      for (int64_t d = 0; d < head_dim; ++d) {
+        kv_set(cache, cache.k, (h * head_dim + d) * cache.ld + pos0 + i, kr[d]);
+        kv_set(cache, cache.v, (h * cache.capacity + pos0 + i) * head_dim + d, vr[d]);
+      }
+    }
+}
+
+void kv_load(const KvLayer& cache, float* k, float* v, int64_t n, int64_t n_kv_head,
+             int64_t head_dim) {
+  check_sizes("kv_load", {{"n", n}, {"n_kv_head", n_kv_head}, {"head_dim", head_dim}});
+  check_kv_layer("kv_load", cache, n, n_kv_head, head_dim);
+  check_ptr("kv_load", "k", k, n * n_kv_head * head_dim);
+  check_ptr("kv_load", "v", v, n * n_kv_head * head_dim);
+  for (int64_t h = 0; h < n_kv_head; ++h)
+    for (int64_t i = 0; i < n; ++i) {
+      float* kr = k + (i * n_kv_head + h) * head_dim;
+      float* vr = v + (i * n_kv_head + h) * head_dim;
+      for (int64_t d = 0; d < head_dim; ++d) {
+        kr[d] = kv_get(cache, cache.k, (h * head_dim + d) * cache.ld + i);
+        vr[d] = kv_get(cache, cache.v, (h * cache.capacity + i) * head_dim + d);
+      }
+    }
+}
+
+void attention_cached(const float* q, const KvLayer& cache, float* out, int64_t n_q,
+                      int64_t q_pos0, int64_t n_head, int64_t n_kv_head, int64_t head_dim,
+                      float scale) {
+  check_sizes("attention_cached", {{"n_q", n_q}, {"q_pos0", q_pos0}, {"n_head", n_head},
+                                   {"n_kv_head", n_kv_head}, {"head_dim", head_dim}});
+  T2_CHECK(n_kv_head > 0 && n_head % n_kv_head == 0,
+           "attention_cached: n_head = %lld is not a multiple of n_kv_head = %lld",
+           static_cast<long long>(n_head), static_cast<long long>(n_kv_head));
+  const int64_t n_ctx = q_pos0 + n_q;
+  check_kv_layer("attention_cached", cache, n_ctx, n_kv_head, head_dim);
+  const int64_t nq = n_q * n_head * head_dim;
+  check_ptr("attention_cached", "q", q, nq);
+  check_ptr("attention_cached", "out", out, nq);
+  const int64_t side = kv_layer_elements(cache.capacity, n_kv_head, head_dim) *
+                       static_cast<int64_t>(dtype_size(cache.dtype));
+  T2_CHECK(!overlaps(out, nq * 4, q, nq * 4) && !overlaps(out, nq * 4, cache.k, side) &&
+               !overlaps(out, nq * 4, cache.v, side),
+           "attention_cached: out must not overlap q or the cache");
+  if (nq == 0) return;
+  if (kernel_level() == KernelLevel::reference) {
+    std::vector<float> k(static_cast<size_t>(n_ctx * n_kv_head * head_dim)), v(k.size());
+    kv_load(cache, k.data(), v.data(), n_ctx, n_kv_head, head_dim);
+    ref::attention(q, k.data(), v.data(), out, n_q, q_pos0, n_ctx, n_head, n_kv_head, head_dim, scale);
+  } else {
+    fast::attention_cached(q, cache.k, cache.v, cache.dtype == DType::bf16, cache.ld,
+                           cache.capacity, out, n_q, q_pos0, n_head, n_kv_head, head_dim, scale);
+  }
 }
 
 void log_softmax(const float* x, float* y, int64_t n, int64_t d) {

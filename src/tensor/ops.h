@@ -1,17 +1,26 @@
 // Op entry points of the engine's forward pass: argument checks, then dispatch on the kernel level
 // to the plain-loop reference kernels (cpu/reference.*) or the optimised CPU kernels (cpu/fast_*).
 // Activations are f32; weights may be f32, bf16 or f16. Shapes are given in brackets in memory
-// order. The entry functions are thread-safe; fast kernels use OpenMP internally, so call them from
-// one thread at a time per process (nested OpenMP regions run serially).
+// order. The entry functions are thread-safe. Fast kernels share one worker pool
+// (cpu/thread_pool.h) whose team size follows omp_get_max_threads(); a call made while another
+// thread's call holds the pool, or from inside an OpenMP region, runs on the calling thread alone.
 #pragma once
 
 #include <cstdint>
 
+#include "tensor/cpu/thread_pool.h"  // fast::parallel_chunks
 #include "tensor/dtype.h"
 
 namespace t2::tensor {
 
 enum class KernelLevel { reference, fast };
+
+// f(i) for i in [0, n) on the fast kernels' worker pool, each i on one thread (callers' own
+// per-item loops, e.g. attention per sequence; see cpu/thread_pool.h for the waiting rules).
+template <typename F>
+void parallel_for(int64_t n, const F& f) {
+  fast::parallel_chunks(n, f);
+}
 
 // Process-wide kernel level (default fast). The reference level is the readable truth that the
 // fast kernels are tested against.
@@ -44,6 +53,42 @@ void silu_mul(const float* gate, const float* up, float* out, int64_t n);
 void attention(const float* q, const float* k, const float* v, float* out, int64_t n_q,
                int64_t q_pos0, int64_t n_ctx, int64_t n_head, int64_t n_kv_head, int64_t head_dim,
                float scale);
+
+// One layer of one sequence's key/value cache in the layout the attention kernel reads directly,
+// so that a decode step never repacks the context. For KV head h and position t < capacity:
+//   key   k[(h · head_dim + d) · ld + t]       (transposed: 16 positions of one dimension per vector)
+//   value v[(h · capacity + t) · head_dim + d] (row-major per head)
+// ld = kv_key_stride(capacity). Elements are f32 or bf16 (`dtype`; bf16 halves the bytes a decode
+// step reads, with keys and values rounded to nearest even when stored). Storage is owned by the
+// caller: kv_layer_elements() elements of dtype per side.
+struct KvLayer {
+  void* k = nullptr;
+  void* v = nullptr;
+  int64_t capacity = 0;
+  int64_t ld = 0;
+  DType dtype = DType::f32;
+};
+
+// Row stride of the transposed keys: capacity rounded up to 16, plus 16 so that it is never a
+// multiple of 4 KiB (rows at such strides share L1 sets).
+int64_t kv_key_stride(int64_t capacity);
+// Elements of one side (k or v) of a KvLayer: n_kv_head · head_dim · max(ld, capacity).
+int64_t kv_layer_elements(int64_t capacity, int64_t n_kv_head, int64_t head_dim);
+
+// Stores positions pos0..pos0+n-1 from k, v[n, n_kv_head, head_dim] into the cache layer
+// (pos0 + n <= capacity), converted to the layer's dtype.
+void kv_store(const KvLayer& cache, const float* k, const float* v, int64_t n, int64_t pos0,
+              int64_t n_kv_head, int64_t head_dim);
+// The inverse: positions 0..n-1 of the layer into k, v[n, n_kv_head, head_dim].
+void kv_load(const KvLayer& cache, float* k, float* v, int64_t n, int64_t n_kv_head,
+             int64_t head_dim);
+
+// attention() with keys and values read from a cache layer holding positions 0..q_pos0+n_q-1.
+// Same result as attention() on the kv_load()ed rows (the reference level does exactly that; for
+// an f32 layer the fast level is bit-identical to the fast attention()).
+void attention_cached(const float* q, const KvLayer& cache, float* out, int64_t n_q,
+                      int64_t q_pos0, int64_t n_head, int64_t n_kv_head, int64_t head_dim,
+                      float scale);
 
 // Row-wise: y[n, d] = x − logsumexp(x)   (y may alias x)
 void log_softmax(const float* x, float* y, int64_t n, int64_t d);

@@ -5,11 +5,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 #include "base/error.h"
 #include "model/run_context.h"
-#include "tensor/ops.h"  // linear, rms_norm, rope, attention, silu_mul, embedding, add
+#include "tensor/ops.h"  // linear, rms_norm, rope, kv_store, attention_cached, silu_mul, ...
 
 namespace t2::model {
 
@@ -109,8 +108,12 @@ int64_t LlamaModel::forward(RunContext& ctx, std::span<const SeqChunk> batch) co
 
   // Attention per sequence; many small chunks (decode) run in parallel, a long one uses the
   // kernel's own threads.
+  // Small work stays on one thread (a parallel region costs more than it saves there).
   const int64_t n_chunks = static_cast<int64_t>(batch.size());
-  const bool chunks_parallel = n_chunks > 1 && max_chunk <= 16;
+  int64_t attn_work = 0;  // multiply-adds of all chunks' attention
+  for (size_t b = 0; b < batch.size(); ++b)
+    attn_work += static_cast<int64_t>(batch[b].tokens.size()) * (pos0[b] + max_chunk) * nh * hd;
+  const bool chunks_parallel = n_chunks > 1 && max_chunk <= 16 && attn_work >= (int64_t(1) << 20);
 
   for (int64_t l = 0; n > 0 && l < c.n_layer; ++l) {
     const LayerWeights& L = weights_->layer(l);
@@ -120,17 +123,18 @@ int64_t LlamaModel::forward(RunContext& ctx, std::span<const SeqChunk> batch) co
     project(ctx, L[LayerTensor::v_proj], h, v, n, seq_span);
     tensor::rope(q, pos, inv_freq_.data(), n, nh, hd);
     tensor::rope(k, pos, inv_freq_.data(), n, nkv, hd);
-#pragma omp parallel for schedule(dynamic) if (chunks_parallel)
-    for (int64_t b = 0; b < n_chunks; ++b) {
+    auto attend = [&](int64_t b) {
       const int64_t len = static_cast<int64_t>(batch[b].tokens.size());
-      if (len == 0) continue;
-      KvCache& cache = ctx.cache(batch[b].slot);
-      float* kc = cache.k(l);  // [capacity, nkv, hd]
-      float* vc = cache.v(l);
-      std::memcpy(kc + pos0[b] * kvd, k + row0[b] * kvd, sizeof(float) * len * kvd);
-      std::memcpy(vc + pos0[b] * kvd, v + row0[b] * kvd, sizeof(float) * len * kvd);
-      tensor::attention(q + row0[b] * qd, kc, vc, attn + row0[b] * qd, len, pos0[b],
-                        pos0[b] + len, nh, nkv, hd, scale);
+      if (len == 0) return;
+      const tensor::KvLayer kv = ctx.cache(batch[b].slot).layer(l);
+      tensor::kv_store(kv, k + row0[b] * kvd, v + row0[b] * kvd, len, pos0[b], nkv, hd);
+      tensor::attention_cached(q + row0[b] * qd, kv, attn + row0[b] * qd, len, pos0[b], nh, nkv,
+                               hd, scale);
+    };
+    if (chunks_parallel) {
+      tensor::parallel_for(n_chunks, attend);
+    } else {
+      for (int64_t b = 0; b < n_chunks; ++b) attend(b);
     }
     project(ctx, L[LayerTensor::o_proj], attn, proj, n, seq_span);
     if (tp_.size > 1) ctx.all_reduce()(proj, static_cast<size_t>(n * d));

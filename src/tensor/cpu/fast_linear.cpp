@@ -1,14 +1,13 @@
 // Fast linear: y[n, m] = x[n, k] · W[m, k]ᵀ. Chooses a kernel by weight dtype and batch size,
-// prepares the activations once (bf16 rounding, padding, AMX packing), and splits the weight rows
-// across OpenMP threads so that each thread streams its own slice of W.
-//   bf16, n >= kAmxMinRows, k % 32 == 0, AMX usable → AMX tiles (prefill)
-//   bf16 otherwise                                → AVX512-BF16 dot kernel (decode)
+// prepares the activations once (bf16 rounding, padding, AMX packing), and hands chunks of weight
+// rows to the kernel worker pool; each chunk of W is streamed by one thread.
+//   bf16, n >= kAmxMinRows, k % 32 == 0, AMX usable → AMX tiles (batched decode, prefill)
+//   bf16 otherwise                                → AVX512-BF16 dot kernel (single-sequence decode)
 //   f32 / f16, n >= kGemmMinRows                  → packed-panel f32 GEMM (AVX-512)
 //   f32 / f16 otherwise                           → AVX-512 f32 FMA dot kernel
 // OpenBLAS sgemm was measured and not used: on this VM it detects the CPU as "Prescott" and runs
 // SSE3 kernels (~25 GFLOP/s per core), far below the GEMM kernel here.
 #include <immintrin.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <cstring>
@@ -16,28 +15,37 @@
 
 #include "tensor/cpu/fast.h"
 #include "tensor/cpu/linear_kernels.h"
+#include "tensor/cpu/thread_pool.h"
 
 namespace t2::tensor::fast {
 
 namespace {
 
-constexpr int64_t kAmxMinRows = 16;
+// Measured on Sapphire Rapids: from n = 2 AMX streams W at least as fast as the dot kernel, and
+// 2-3x faster from n = 8 (the dot kernel turns compute-bound); at n = 1 the dot kernel wins.
+constexpr int64_t kAmxMinRows = 2;
 constexpr int64_t kGemmMinRows = 8;
 
 int64_t round_up(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
 
-// Calls fn(m0, m1) on each OpenMP thread for a contiguous slice of [0, m) whose bounds are
-// multiples of `align` (except the end).
+// Calls fn(m0, m1) over [0, m) in chunks of about `chunk` rows (bounds multiples of `align`,
+// except the end), spread over the kernel worker pool (cpu/thread_pool.h): a thread that the OS
+// deschedules on a busy machine delays the call by one chunk at most, not by half the matrix. Each
+// output row is computed by one thread in a fixed order (results do not depend on the threads).
 template <typename Fn>
-void split_rows(int64_t m, int64_t align, int64_t work_per_row, const Fn& fn) {
-  const bool parallel = m * work_per_row >= (1 << 16) && m >= 2 * align;
-#pragma omp parallel if (parallel)
-  {
-    int nt = omp_get_num_threads(), t = omp_get_thread_num();
-    int64_t chunk = round_up((m + nt - 1) / nt, align);
-    int64_t m0 = std::min<int64_t>(m, t * chunk), m1 = std::min<int64_t>(m, m0 + chunk);
-    if (m0 < m1) fn(m0, m1);
+void split_rows(int64_t m, int64_t align, int64_t work_per_row, int64_t chunk, const Fn& fn) {
+  if (m * work_per_row < kParallelMinWork || m < 2 * align || pool_threads() == 1) {
+    fn(0, m);
+    return;
   }
+  chunk = round_up(std::max(chunk, align), align);
+  parallel_chunks((m + chunk - 1) / chunk,
+                  [&](int64_t c) { fn(c * chunk, std::min(m, (c + 1) * chunk)); });
+}
+
+// Rows per chunk so that a chunk streams about `bytes` of weights.
+int64_t chunk_rows(int64_t k, size_t elem, int64_t bytes) {
+  return std::max<int64_t>(1, bytes / (k * int64_t(elem)));
 }
 
 // x[n, k] f32 → xb[n, kp] bf16 (round to nearest even), zero padding to kp.
@@ -68,7 +76,7 @@ void linear_bf16(const float* x, const uint16_t* w, float* y, int64_t n, int64_t
   const uint16_t* xb = xb_buf.data();
   to_bf16_padded(x, n, k, kp, xb_buf.data());
   if (!amx) {
-    split_rows(m, 16, n * k, [&](int64_t m0, int64_t m1) {
+    split_rows(m, 16, n * k, chunk_rows(k, 2, 256 << 10), [&](int64_t m0, int64_t m1) {
       detail::linear_dot_bf16(xb, kp, w, y, n, m, k, m0, m1, acc);
     });
     return;
@@ -77,7 +85,8 @@ void linear_bf16(const float* x, const uint16_t* w, float* y, int64_t n, int64_t
   const uint16_t* packed = packed_buf.data();
   detail::amx_pack_x(xb, n, k, packed_buf.data());
   const int64_t m_tiles = m / 16 * 16;
-  split_rows(m_tiles, 32, n * k, [&](int64_t m0, int64_t m1) {
+  // Chunks of one AMX weight panel (~1 MiB, see linear_amx.cpp).
+  split_rows(m_tiles, 32, n * k, chunk_rows(k, 2, 1 << 20), [&](int64_t m0, int64_t m1) {
     detail::linear_amx_bf16(packed, w, y, n, m, k, m0, m1, acc);
   });
   if (m_tiles < m) detail::linear_dot_bf16(xb, kp, w, y, n, m, k, m_tiles, m, acc);
@@ -90,7 +99,7 @@ void linear_f32_dot(const float* x, const void* w, DType dt, float* y, int64_t n
   xf_buf.assign(size_t(n * kp), 0.0f);
   for (int64_t i = 0; i < n; ++i) std::memcpy(xf_buf.data() + i * kp, x + i * k, size_t(k) * 4);
   const float* xf = xf_buf.data();
-  split_rows(m, 16, n * k, [&](int64_t m0, int64_t m1) {
+  split_rows(m, 16, n * k, chunk_rows(k, dtype_size(dt), 256 << 10), [&](int64_t m0, int64_t m1) {
     detail::linear_dot_f32(xf, kp, w, dt, y, n, m, k, m0, m1, acc);
   });
 }
@@ -110,7 +119,8 @@ void linear(const float* x, const void* w, DType w_dtype, float* y, int64_t n, i
     case DType::f32:
     case DType::f16:
       if (n >= kGemmMinRows && detail::have_gemm_f32()) {
-        split_rows(m, 32, n * k, [&](int64_t m0, int64_t m1) {
+        const int64_t chunk = chunk_rows(k, dtype_size(w_dtype), 1 << 20);
+        split_rows(m, 32, n * k, chunk, [&](int64_t m0, int64_t m1) {
           detail::linear_gemm_f32(x, w, w_dtype, y, n, m, k, m0, m1, accumulate);
         });
         return;
