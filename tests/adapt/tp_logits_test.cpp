@@ -130,7 +130,9 @@ TEST_P(TpLogits, ShardsMatchSingleRank) {
     }
   }
   // mistral_gqa_headdim_f16 has a single KV head: no degree applies; the others must be tested.
-  if (GetParam() != "mistral_gqa_headdim_f16") EXPECT_GT(tested, 0) << GetParam();
+  if (GetParam() != "mistral_gqa_headdim_f16") {
+    EXPECT_GT(tested, 0) << GetParam();
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, TpLogits,
