@@ -427,6 +427,10 @@ int run_demo(int argc, char** argv) {
   T2_CHECK(std::getenv("OMPI_COMM_WORLD_SIZE") == nullptr && std::getenv("PMI_RANK") == nullptr,
            "t2 demo runs its stages under MPI itself: start it without mpirun and pass --ranks N");
   T2_CHECK(o.ranks >= 1, "--ranks must be at least 1, found %d", o.ranks);
+  T2_CHECK(o.ranks == 1 || geteuid() != 0 || (std::getenv("OMPI_ALLOW_RUN_AS_ROOT") &&
+                                              std::getenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM")),
+           "--ranks %d runs mpirun, which Open MPI refuses as root: run as another user, or set "
+           "OMPI_ALLOW_RUN_AS_ROOT=1 and OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1", o.ranks);
   T2_CHECK(fs::exists(o.model + "/config.json"), "%s/config.json not found: run t2 demo from the "
            "repository root or give --model", o.model.c_str());
   if (o.iters == 0) o.iters = o.quick ? 2 : 16;

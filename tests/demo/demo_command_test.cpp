@@ -46,6 +46,13 @@ TEST(DemoCommand, BadOptionsAreRefusedBeforeAnyWork) {
   r = run_demo("--ranks 0", dir);
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("--ranks must be at least 1"), std::string::npos) << r.err;
+  if (geteuid() == 0 && std::getenv("OMPI_ALLOW_RUN_AS_ROOT") == nullptr) {
+    // mpirun would refuse every stage: the demo says so before any work.
+    r = run_demo("--ranks 3 --out " + (dir / "o").string(), dir);
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("OMPI_ALLOW_RUN_AS_ROOT=1"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(dir / "o"));
+  }
   r = run_demo("--no-such-option", dir);
   EXPECT_NE(r.status, 0);
   r = run_demo("--help", dir);
