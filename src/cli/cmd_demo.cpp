@@ -117,7 +117,7 @@ class Demo {
   bool stage(const std::string& name, std::vector<std::string> args, bool parallel = false);
   void skip(const std::string& name, const std::string& why);
   void write_cls_sets();
-  bool unseen_stages(const std::string& suite, const std::string& svd, const std::vector<std::string>& ok);
+  bool unseen_stages(const std::string& suite, const std::string& svd, const std::vector<std::string>& trained);
   json expert_figures(const ExpertSpec& e) const;
   std::string tables(const json& figures) const;
   // Valid/test samples evaluated per expert (0: all); the quick demo only checks the stages run.

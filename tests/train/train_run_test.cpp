@@ -3,6 +3,7 @@
 // and history of an uninterrupted run.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <unistd.h>
 
@@ -27,6 +28,34 @@ EvalSets sets_of(const std::vector<RlSample>& all) {
   EvalSets s;
   for (size_t i = 0; i < all.size(); ++i) (i % 3 == 0 ? s.valid : i % 3 == 1 ? s.test : s.train).push_back(all[i]);
   return s;
+}
+
+// --train-eval-limit / --eval-limit: the accuracies are those of the first N samples of each split.
+TEST(TrainRun, EvaluationLimitsTakeTheFirstSamples) {
+  auto m = test::rl_model();
+  const EvalSets sets = sets_of(test::rl_prompts(30, m->config().n_vocab));
+  const dist::Communicator comm;
+  TrainRunOptions ro;
+  ro.iters = 0;
+  ro.task = "even-first-token";
+  ro.base_fingerprint = "t2fp1-test";
+  ro.out = temp_dir("limits") + "/e.h5";
+  ro.train_eval_limit = 4;
+  ro.eval_limit = 3;
+  ReinforceTrainer tr(m, test::rl_svd(*m), test::rl_options(), comm);
+  const auto h = run_reinforce(tr, sets, test::even_first_token, ro, comm, {});
+  ASSERT_EQ(h.size(), 1u);
+  const auto first = [](const std::vector<RlSample>& v, size_t n) {
+    return std::vector<RlSample>(v.begin(), v.begin() + static_cast<long>(n));
+  };
+  EXPECT_EQ(h[0].train_acc, tr.accuracy(first(sets.train, 4), test::even_first_token));
+  EXPECT_EQ(h[0].valid_acc, tr.accuracy(first(sets.valid, 3), test::even_first_token));
+  EXPECT_EQ(h[0].test_acc, tr.accuracy(first(sets.test, 3), test::even_first_token));
+  // Accuracies over 4 or 3 samples are multiples of 1/4 or 1/3.
+  EXPECT_DOUBLE_EQ(h[0].train_acc * 4, std::round(h[0].train_acc * 4));
+  EXPECT_DOUBLE_EQ(h[0].valid_acc * 3, std::round(h[0].valid_acc * 3));
+  ro.eval_limit = -1;
+  EXPECT_THROW(run_reinforce(tr, sets, test::even_first_token, ro, comm, {}), Error);
 }
 
 TEST(TrainRun, ResumeAfterACheckpointEqualsAnUninterruptedRun) {
