@@ -180,27 +180,14 @@ std::vector<std::vector<PairResult>> CandidateScorer::run(
   if (dense) svf::register_dense_overrides(ctx_, factors_, scalings.front());
   else svf::register_factored_overrides(ctx_, factors_, per_slot);
 
-  const auto& tok = runner_.tokenizer();
-  std::vector<tokenizer::StreamDecoder> dec(requests.size(), tokenizer::StreamDecoder(tok));
-  std::vector<std::string> streamed(requests.size());
-  std::vector<size_t> checked(requests.size(), 0);
+  StopStrings stops(runner_.tokenizer(), requests.size());
   model::GenerationOptions opt;
   opt.seed = options_.seed;
   opt.stop_token_ids = stop_ids_;
   opt.context_limit = context_limit;
   opt.want_logprobs = true;
-  opt.on_token = [&](int32_t r, int32_t t) { streamed[r] += dec[r].step(t); };
-  opt.stop_check = [&](int32_t r, std::span<const int32_t>) {
-    const auto& stop = prompts[slots[r].i].stop;
-    if (stop.empty()) return false;
-    bool hit = false;
-    for (const auto& s : stop) {
-      const size_t from = checked[r] > s.size() ? checked[r] - s.size() : 0;
-      if (!s.empty() && streamed[r].find(s, from) != std::string::npos) hit = true;
-    }
-    checked[r] = streamed[r].size();
-    return hit;
-  };
+  opt.on_token = [&](int32_t r, int32_t t) { stops.add(r, t); };
+  opt.stop_check = [&](int32_t r, std::span<const int32_t>) { return stops.hit(r, prompts[slots[r].i].stop); };
   const auto results = model::generate(ctx_, requests, opt);
   ctx_.clear_overrides();
 
@@ -218,7 +205,7 @@ std::vector<std::vector<PairResult>> CandidateScorer::run(
     for (float v : g.logprobs) lp += v;
     p.mean_logprob = g.logprobs.empty() ? 0.0 : lp / static_cast<double>(g.logprobs.size());
     to_score.emplace_back(data.items[items[slots[j].i]].sample,
-                          completion_text(tok, g.tokens,
+                          completion_text(runner_.tokenizer(), g.tokens,
                                           g.finish == model::FinishReason::stop_token,
                                           prompts[slots[j].i].stop));
     scored.push_back(j);

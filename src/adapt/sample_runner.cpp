@@ -32,6 +32,18 @@ size_t first_stop(const std::string& text, const std::vector<std::string>& stop,
 
 }  // namespace
 
+StopStrings::StopStrings(const tokenizer::Tokenizer& tok, size_t n_requests)
+    : decoders_(n_requests, tokenizer::StreamDecoder(tok)), text_(n_requests), checked_(n_requests, 0) {}
+
+void StopStrings::add(int32_t request, int32_t token) { text_[request] += decoders_[request].step(token); }
+
+bool StopStrings::hit(int32_t request, const std::vector<std::string>& stop) {
+  if (stop.empty()) return false;
+  const bool found = first_stop(text_[request], stop, checked_[request]) != std::string::npos;
+  checked_[request] = text_[request].size();
+  return found;
+}
+
 std::string completion_text(const tokenizer::Tokenizer& tok, std::vector<int32_t> ids,
                             bool drop_last, const std::vector<std::string>& stop) {
   if (drop_last && !ids.empty()) ids.pop_back();
@@ -141,21 +153,13 @@ std::vector<io::SampleRecord> SampleRunner::run_batch(const TaskData& data,
   if (pending.empty()) return records;
 
   strategy.apply(ctx_);
-  std::vector<tokenizer::StreamDecoder> decoders(pending.size(), tokenizer::StreamDecoder(tokenizer_));
-  std::vector<std::string> streamed(pending.size());
-  std::vector<size_t> checked(pending.size(), 0);
+  StopStrings stops(tokenizer_, pending.size());
   model::GenerationOptions opt;
   opt.seed = options_.seed;
   opt.stop_token_ids = stop_ids_;
   opt.context_limit = context_limit;
-  opt.on_token = [&](int32_t r, int32_t tok) { streamed[r] += decoders[r].step(tok); };
-  opt.stop_check = [&](int32_t r, std::span<const int32_t>) {
-    const auto& stop = pending[r].prompt.stop;
-    if (stop.empty()) return false;
-    const bool hit = first_stop(streamed[r], stop, checked[r]) != std::string::npos;
-    checked[r] = streamed[r].size();
-    return hit;
-  };
+  opt.on_token = [&](int32_t r, int32_t tok) { stops.add(r, tok); };
+  opt.stop_check = [&](int32_t r, std::span<const int32_t>) { return stops.hit(r, pending[r].prompt.stop); };
   std::vector<model::GenerationResult> results;
   Timer timer;
   try {

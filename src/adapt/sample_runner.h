@@ -65,6 +65,22 @@ class SampleRunner {
   model::RunContext ctx_;
 };
 
+// Stop strings over the streamed output of one batched generation: add() (from generate()'s
+// on_token) appends each request's decoded text, hit() (from its stop_check) looks for any of the
+// request's stop strings in the text added since the previous check, with an overlap of the stop
+// string's length so that a string split across tokens is still found.
+class StopStrings {
+ public:
+  StopStrings(const tokenizer::Tokenizer& tok, size_t n_requests);
+  void add(int32_t request, int32_t token);
+  bool hit(int32_t request, const std::vector<std::string>& stop);
+
+ private:
+  std::vector<tokenizer::StreamDecoder> decoders_;
+  std::vector<std::string> text_;
+  std::vector<size_t> checked_;
+};
+
 // The completion text a scorer sees: generated ids decoded without a final stop token, cut before
 // the first occurrence of any stop string.
 std::string completion_text(const tokenizer::Tokenizer& tok, std::vector<int32_t> ids,
