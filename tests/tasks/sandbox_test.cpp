@@ -188,6 +188,21 @@ INSTANTIATE_TEST_SUITE_P(Modes, SandboxAttack,
                          ::testing::Values(Isolation::namespaces, Isolation::basic),
                          [](const auto& info) { return std::string(isolation_name(info.param)); });
 
+// A program that exits at once must never be reported as a timeout. The basic-mode supervisor once
+// lost the program's exit status when it exited between two waitpid calls, and then waited for
+// the deadline; a parent with several threads (run_many) also exercises the raw clone there.
+TEST(Sandbox, QuickExitsAreNeverTimeouts) {
+  Limits l;
+  l.wall_seconds = 5;
+  Sandbox sb(l, 2, "", Isolation::basic);
+  const std::vector<Job> jobs(64, Job{"def f(x):\n    return x + 1\n", "assert f(1) == 2\n"});
+  const auto results = sb.run_many(jobs);
+  for (size_t i = 0; i < results.size(); ++i) {
+    EXPECT_EQ(results[i].outcome, Outcome::pass) << i << ": " << results[i].detail;
+    EXPECT_LT(results[i].seconds, l.wall_seconds) << i;
+  }
+}
+
 TEST(Sandbox, RunsInParallelAndKeepsOrder) {
   Limits l;
   l.wall_seconds = 5;

@@ -178,26 +178,28 @@ long monotonic_ms() {
 [[noreturn]] void supervise(pid_t child, long wall_ms) {
   const long deadline = monotonic_ms() + wall_ms;
   int status = 0;
-  bool done = false;
   bool timed_out = false;
-  while (!done) {
-    const pid_t r = ::waitpid(child, &status, WNOHANG);
-    if (r == child) {
-      done = true;
-      break;
+  // One reaper for the program and the re-parented orphans alike: a separate waitpid(child) before
+  // a waitpid(-1) loop would lose the program's status whenever it exits between the two calls,
+  // and the supervisor would then wait for the deadline and report a timeout for a finished run.
+  for (;;) {
+    bool done = false;
+    int st = 0;
+    for (pid_t r; (r = ::waitpid(-1, &st, WNOHANG)) > 0;) {
+      if (r == child) {
+        status = st;
+        done = true;
+      }
     }
+    if (done) break;
     if (monotonic_ms() >= deadline) {
       timed_out = true;
       break;
     }
-    // Reap re-parented orphans meanwhile; sleep briefly.
-    int st = 0;
-    while (::waitpid(-1, &st, WNOHANG) > 0) {
-    }
     timespec ts{0, 2000000};
     ::nanosleep(&ts, nullptr);
   }
-  for (int round = 0; round < 20; ++round) {  // the program's group (its leader not yet reaped)
+  for (int round = 0; round < 20; ++round) {  // the program's group (forks left behind)
     ::kill(-child, SIGKILL);
     timespec ts{0, 500000};
     ::nanosleep(&ts, nullptr);
@@ -212,7 +214,9 @@ long monotonic_ms() {
   if (p.mode == Isolation::basic) {
     if (::setsid() < 0) child_fail(p, "setsid");
     if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) child_fail(p, "subreaper");
-    const pid_t child = ::fork();
+    // A raw clone, not fork(): glibc's fork takes its own locks, which another thread of the
+    // parent may have held at the moment this process was cloned.
+    const pid_t child = static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr));
     if (child < 0) child_fail(p, "fork");
     if (child > 0) {
       // The supervisor keeps no pipe ends: a read end held here would let a writer block forever.
