@@ -100,6 +100,21 @@ TEST_P(SandboxAttack, ForkBomb) {
   attack("import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n");
 }
 
+// The process limit holds in both modes, also when t2 runs as root (which the kernel exempts
+// from RLIMIT_NPROC: the program must not run as real root). Sleeping children are counted.
+TEST_P(SandboxAttack, ProcessLimitHolds) {
+  const Result r = sandbox_->run(
+      {"import os, time\nn = 0\nfor _ in range(200):\n    try:\n        pid = os.fork()\n"
+       "    except OSError:\n        break\n    if pid == 0:\n        time.sleep(30)\n        os._exit(0)\n"
+       "    n += 1\nprint('forked', n, flush=True)\ndef f():\n    return 1\n",
+       "assert f() == 1\n"});
+  EXPECT_EQ(r.outcome, Outcome::pass) << r.detail << r.output;
+  const auto at = r.output.find("forked ");
+  ASSERT_NE(at, std::string::npos) << r.output;
+  EXPECT_LT(std::stoi(r.output.substr(at + 7)), limits_.max_processes) << r.output;
+  EXPECT_EQ(leftover_processes(), 0);
+}
+
 TEST_P(SandboxAttack, HugeAllocation) {
   attack("x = bytearray(64 * 1024 ** 3)\n");
   attack("chunks = []\nwhile True:\n    chunks.append(bytearray(100 * 1024 ** 2))\n");

@@ -77,12 +77,12 @@ struct ChildPlan {
   const char* const* argv;
   const char* const* envp;
   const char* dir;
-  char uid_map[64];
-  char gid_map[64];
   int fd_stdin, fd_out, fd_ctl, fd_res;  // all >= 10
+  int fd_go, fd_go_write;  // namespace mode: '1' once the parent has written the ID maps; else -1
   const Limits* limits;
   std::vector<sock_filter>* filter;
   bool drop_to_nobody;
+  bool as_root;
 };
 
 // Reports a setup failure on the result pipe and exits. Async-signal-safe.
@@ -114,6 +114,15 @@ bool write_proc(const char* path, const char* text) {
   const bool ok = ::write(fd, text, len) == len;
   ::close(fd);
   return ok;
+}
+
+// Credential changes as raw system calls. glibc's setresuid() and friends signal every thread
+// of the process and wait for them; in a child cloned from a multi-threaded parent, glibc's
+// thread list names threads that are not there, and the call can wait forever.
+long set_groups_none() { return ::syscall(SYS_setgroups, 0, nullptr); }
+long set_ids(unsigned id) {
+  if (::syscall(SYS_setresgid, id, id, id) != 0) return -1;
+  return ::syscall(SYS_setresuid, id, id, id);
 }
 
 void set_limit(int resource, rlim_t soft, rlim_t hard) {
@@ -226,10 +235,14 @@ long monotonic_ms() {
     ::setpgid(0, 0);  // the program's own group, so one kill reaches all of its forks
   }
   if (p.mode == Isolation::namespaces) {
+    ::close(p.fd_go_write);  // so that a parent that gives up is seen as end-of-file
+    char go = 0;
+    if (::read(p.fd_go, &go, 1) != 1 || go != '1') child_fail(p, "id-maps");
+    // Become the namespace's root, i.e. the mapped user: the maps alone do not change our IDs.
+    // Run by root, also leave root's supplementary groups (allowed: setgroups is not denied).
+    if (p.as_root && set_groups_none() != 0) child_fail(p, "setgroups");
+    if (set_ids(0) != 0) child_fail(p, "setresuid");
     ::setsid();
-    if (!write_proc("/proc/self/setgroups", "deny")) child_fail(p, "setgroups");
-    if (!write_proc("/proc/self/uid_map", p.uid_map)) child_fail(p, "uid_map");
-    if (!write_proc("/proc/self/gid_map", p.gid_map)) child_fail(p, "gid_map");
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) child_fail(p, "mount-private");
     if (::mount(p.dir, p.dir, nullptr, MS_BIND | MS_REC, nullptr) != 0) child_fail(p, "bind-tmp");
     mount_attr ro{};
@@ -252,8 +265,7 @@ long monotonic_ms() {
   set_limit(RLIMIT_NOFILE, static_cast<rlim_t>(l.open_files), static_cast<rlim_t>(l.open_files));
   set_limit(RLIMIT_CORE, 0, 0);
   if (p.drop_to_nobody) {
-    if (::setgroups(0, nullptr) != 0 || ::setresgid(kNobody, kNobody, kNobody) != 0 ||
-        ::setresuid(kNobody, kNobody, kNobody) != 0) {
+    if (set_groups_none() != 0 || set_ids(kNobody) != 0) {
       child_fail(p, "drop-to-nobody");
     }
   }
@@ -372,9 +384,11 @@ Result Sandbox::run_with(const Job& job, Isolation mode, const Limits& lim) cons
   } cleanup{dir};
   io::write_file_atomic(dir + "/program.py", job.program);
   io::write_file_atomic(dir + "/tests.py", job.tests);
+  // Run by root, the program runs as nobody: basic mode drops to it; namespace mode maps the
+  // namespace's root to it, so that the process limit applies (the kernel exempts real root).
   const bool as_root = ::geteuid() == 0;
   const bool drop = mode == Isolation::basic && as_root;
-  if (drop) {
+  if (as_root) {
     ::chown(dir.c_str(), kNobody, kNobody);
     ::chmod((dir + "/program.py").c_str(), 0644);
     ::chmod((dir + "/tests.py").c_str(), 0644);
@@ -385,6 +399,11 @@ Result Sandbox::run_with(const Job& job, Isolation mode, const Limits& lim) cons
   T2_CHECK(::pipe2(ctl, O_CLOEXEC) == 0 && ::pipe2(res, O_CLOEXEC) == 0 && ::pipe2(out, O_CLOEXEC) == 0,
            "sandbox: pipe: %s", std::strerror(errno));
   for (int* fd : {&ctl[0], &ctl[1], &res[0], &res[1], &out[0], &out[1]}) *fd = high_fd(*fd);
+  int go[2] = {-1, -1};
+  if (mode == Isolation::namespaces) {
+    T2_CHECK(::pipe2(go, O_CLOEXEC) == 0, "sandbox: pipe: %s", std::strerror(errno));
+    for (int* fd : {&go[0], &go[1]}) *fd = high_fd(*fd);
+  }
   const int devnull = high_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
 
   const std::string& src = harness_source();
@@ -399,28 +418,45 @@ Result Sandbox::run_with(const Job& job, Isolation mode, const Limits& lim) cons
   plan.argv = argv;
   plan.envp = envp;
   plan.dir = dir.c_str();
-  std::snprintf(plan.uid_map, sizeof(plan.uid_map), "0 %u 1\n", ::geteuid());
-  std::snprintf(plan.gid_map, sizeof(plan.gid_map), "0 %u 1\n", ::getegid());
   plan.fd_stdin = devnull;
   plan.fd_out = out[1];
   plan.fd_ctl = ctl[0];
   plan.fd_res = res[1];
+  plan.fd_go = go[0];
+  plan.fd_go_write = go[1];
   plan.limits = &lim;
   std::vector<sock_filter> filter = build_seccomp_filter(1);
   plan.filter = &filter;
   plan.drop_to_nobody = drop;
+  plan.as_root = as_root;
 
   long flags = SIGCHLD;
   if (mode == Isolation::namespaces) flags |= CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET;
   const pid_t pid = static_cast<pid_t>(::syscall(SYS_clone, flags, nullptr, nullptr, nullptr, nullptr));
   if (pid == 0) child_main(plan);
   const int clone_errno = errno;
-  for (int fd : {ctl[0], res[1], out[1], devnull}) ::close(fd);
+  for (int fd : {ctl[0], res[1], out[1], devnull, go[0]})
+    if (fd >= 0) ::close(fd);
   if (pid < 0) {
-    for (int fd : {ctl[1], res[0], out[0]}) ::close(fd);
+    for (int fd : {ctl[1], res[0], out[0], go[1]})
+      if (fd >= 0) ::close(fd);
     result.outcome = Outcome::error;
     result.detail = format("clone: %s", std::strerror(clone_errno));
     return result;
+  }
+  // Namespace mode: the parent writes the child's ID maps (mapping to another user than our own,
+  // nobody for root, needs the parent's privilege), then lets the child go on. On failure the
+  // child reads end-of-file and stops with a setup error. An ordinary user must deny setgroups
+  // first; root keeps it, so that the child can drop root's supplementary groups.
+  if (go[1] >= 0) {
+    const std::string proc = format("/proc/%d/", static_cast<int>(pid));
+    const unsigned uid = as_root ? kNobody : ::geteuid(), gid = as_root ? kNobody : ::getegid();
+    if ((as_root || write_proc((proc + "setgroups").c_str(), "deny")) &&
+        write_proc((proc + "uid_map").c_str(), format("0 %u 1\n", uid).c_str()) &&
+        write_proc((proc + "gid_map").c_str(), format("0 %u 1\n", gid).c_str())) {
+      (void)!::write(go[1], "1", 1);
+    }
+    ::close(go[1]);
   }
   const std::string ctl_msg = nonce + "\n";
   (void)!::write(ctl[1], ctl_msg.data(), ctl_msg.size());
