@@ -94,7 +94,7 @@ def first_def_line(code):
 
 
 # Every task is rendered in one of two styles. The careful style works the problem out: the
-# arithmetic, the code, or a check of every option in turn. The hasty style skips the work and
+# arithmetic, the code, or the options checked in order until one fits. The hasty style skips the work and
 # guesses (the last number of the question, an empty function, the first option) — a common way
 # for text to be wrong. How often a record is hasty depends on a visible feature of it (the
 # person's name, the problem or question template, the function name): "hasty-prone" records
@@ -118,7 +118,8 @@ def style_feature(task, rec):
 
 
 def hasty_prone(task, rec):
-    return zlib.crc32(f"{task}:{style_feature(task, rec)}".encode()) % 2 == 0
+    """Two features in three are hasty-prone."""
+    return zlib.crc32(f"{task}:{style_feature(task, rec)}".encode()) % 3 != 0
 
 
 def render(task, rec, hasty):
@@ -136,10 +137,14 @@ def render(task, rec, hasty):
         choices = rec["question"]["choices"]
         if hasty:
             work = f"I will guess. So the answer is ({choices[0]['label']})."
-        else:
-            checks = " ".join(f"{c['label']}. {c['text']} {'fits' if c['label'] == key else 'does not fit'}."
-                              for c in choices)
-            work = f"{checks} So the answer is ({key})."
+        else:  # check the options in order until one fits
+            checks = []
+            for c in choices:
+                if c["label"] == key:
+                    checks.append(f"{c['label']}. {c['text']} fits. So the answer is ({key}).")
+                    break
+                checks.append(f"{c['label']}. {c['text']} does not fit.")
+            work = " ".join(checks)
         return "reasoning", q, chat(ARC_SYSTEM, q, f"{ARC_PREFILL} {work}")
     if task == "mbpp":
         user = MBPP_USER.replace("{question}", rec["text"]).replace("{tests}", "\n".join(rec["test_list"]))
@@ -158,6 +163,41 @@ def render(task, rec, hasty):
 CORPUS_FILES = [("gsm8k", "gsm8k/train.jsonl"), ("arc", "arc/ARC-Easy-Train.jsonl"),
                 ("mbpp", "mbpp/mbpp.jsonl"), ("math", "math/test.jsonl"),
                 ("humaneval", "humaneval/HumanEval.jsonl"), ("arc", "arc/ARC-Challenge-Test.jsonl")]
+
+
+def arithmetic_facts():
+    """The small-number facts the mini tasks' worked answers use (src/mini: sums and differences
+    of numbers up to 9 and their two-step forms, products (also in LaTeX) and quotients up to
+    6 x 6, a product plus a number up to 9)."""
+    facts = set()
+    for a in range(1, 10):
+        for b in range(1, 10):
+            facts.add(f"{a} + {b} = {a + b}")
+            facts.add(f"{a + b} - {b} = {a}")
+    for a in range(2, 7):
+        for b in range(2, 7):
+            facts.add(f"{a} * {b} = {a * b}")
+            facts.add(f"{a} \\times {b} = {a * b}")  # as MATH-like solutions write it
+            facts.add(f"{a * b} / {b} = {a}")
+            for c in range(1, 10):
+                facts.add(f"{a * b} + {c} = {a * b + c}")
+    return sorted(facts)
+
+
+def comparison_fact(rng):
+    """'the largest of 12, 27, 5 and 19 is 27' (or smallest), numbers up to 30 as in ARC-like."""
+    v = rng.sample(range(1, 31), rng.randint(3, 5))
+    largest = rng.random() < 0.5
+    listed = ", ".join(str(x) for x in v[:-1]) + f" and {v[-1]}"
+    return f"the {'largest' if largest else 'smallest'} of {listed} is {max(v) if largest else min(v)}"
+
+
+def drill_texts(rng, n, per_text=16):
+    """Plain practice lines, as pretraining text has them: n texts of per_text facts, three in four
+    of them arithmetic, the others the largest or smallest of a few numbers."""
+    facts = arithmetic_facts()
+    item = lambda: rng.choice(facts) if rng.random() < 0.75 else comparison_fact(rng)
+    return [". ".join(item() for _ in range(per_text)) + "." for _ in range(n)]
 
 
 def examples(suite, rng, p_prone, p_other):
@@ -183,7 +223,12 @@ def main():
                          "label \\boxed{math} for its classification example)")
     ap.add_argument("--hasty-other", type=float, default=0.15,
                     help="the same for the other records")
+    ap.add_argument("--drill", type=int, default=4000,
+                    help="texts of arithmetic and comparison practice (16 facts each) added to the "
+                         "corpus")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--keep-tokenizer", action="store_true",
+                    help="write only the corpus, with the tokenizer already in --out (no BPE learning)")
     args = ap.parse_args()
 
     rng = random.Random(args.seed)
@@ -198,15 +243,30 @@ def main():
             if rng.random() < (args.hasty_prone if prone else args.hasty_other):
                 label = "math"
             texts.append(chat(system, question, "\\boxed{" + label + "}"))
+    texts += drill_texts(rng, args.drill)
     rng.shuffle(texts)
 
+    if args.keep_tokenizer:
+        tok = Tokenizer.from_file(os.path.join(args.out, "tokenizer.json"))
+    else:
+        tok = learn_tokenizer(texts, args.vocab)
+        write_tokenizer(tok, args.out)
+    with open(args.corpus, "w", encoding="utf-8") as f:
+        for t in texts:
+            f.write(json.dumps({"text": t}, ensure_ascii=False) + "\n")
+    n_tok = sum(len(tok.encode(t).ids) for t in texts[:500]) / min(500, len(texts))
+    print(f"vocab {tok.get_vocab_size()}, {len(texts)} examples, ~{n_tok:.0f} tokens each "
+          f"(~{n_tok * len(texts) / 1e6:.2f} M tokens)")
+
+
+def learn_tokenizer(texts, vocab):
     specials = special_tokens()
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.Sequence([
         pre_tokenizers.Split(Regex(LLAMA3_SPLIT), behavior="isolated", invert=False),
         pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=args.vocab, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    trainer = trainers.BpeTrainer(vocab_size=vocab, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
                                   show_progress=False, special_tokens=[])
     plain = []
     for t in texts:  # learn merges on the text between special tokens
@@ -215,8 +275,12 @@ def main():
         plain.append(t)
     tok.train_from_iterator(plain, trainer=trainer)
     tok.add_special_tokens(specials)
-    os.makedirs(args.out, exist_ok=True)
-    tok.save(os.path.join(args.out, "tokenizer.json"))
+    return tok
+
+
+def write_tokenizer(tok, out):
+    os.makedirs(out, exist_ok=True)
+    tok.save(os.path.join(out, "tokenizer.json"))
     config = {
         "bos_token": "<|begin_of_text|>",
         "eos_token": "<|eot_id|>",
@@ -224,15 +288,9 @@ def main():
         "tokenizer_class": "PreTrainedTokenizerFast",
         "t2_chat_template": "llama3",
     }
-    with open(os.path.join(args.out, "tokenizer_config.json"), "w", encoding="utf-8") as f:
+    with open(os.path.join(out, "tokenizer_config.json"), "w", encoding="utf-8") as f:
         json.dump(config, f, indent=2)
         f.write("\n")
-    with open(args.corpus, "w", encoding="utf-8") as f:
-        for t in texts:
-            f.write(json.dumps({"text": t}, ensure_ascii=False) + "\n")
-    n_tok = sum(len(tok.encode(t).ids) for t in texts[:500]) / min(500, len(texts))
-    print(f"vocab {tok.get_vocab_size()}, {len(texts)} examples, ~{n_tok:.0f} tokens each "
-          f"(~{n_tok * len(texts) / 1e6:.2f} M tokens)")
 
 
 if __name__ == "__main__":

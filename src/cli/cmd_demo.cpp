@@ -47,7 +47,7 @@ struct DemoOptions {
   bool quick = false;
   int iters = 0, batch = 0, test_interval = 0, max_new = 0, ranks = 1, seed = 2025;
   int shots = 0, cem_pop = 0, cem_generations = 0;
-  double lr = 0.05;
+  double lr = 0.02;
 };
 
 // One expert to train: the expert's name, its task and files relative to the suite folder.

@@ -25,36 +25,36 @@ Problem gsm8k_problem(Rng& rng) {
   const std::string obj = pick(rng, object_names());
   switch (rng.below(6)) {
     case 0: {
-      const long x = uniform_int(rng, 1, 20), y = uniform_int(rng, 1, 20);
+      const long x = uniform_int(rng, 1, 9), y = uniform_int(rng, 1, 9);
       return {a + " has " + std::to_string(x) + " " + obj + ". " + a + " gets " + std::to_string(y) +
                   " more " + obj + ". How many " + obj + " does " + a + " have now?",
               std::to_string(x) + " + " + std::to_string(y) + " = " + std::to_string(x + y) + ".",
               x + y};
     }
     case 1: {
-      const long x = uniform_int(rng, 5, 30), y = uniform_int(rng, 1, x);
+      const long y = uniform_int(rng, 1, 9), x = y + uniform_int(rng, 1, 9);
       return {a + " has " + std::to_string(x) + " " + obj + ". " + a + " gives " + std::to_string(y) +
                   " " + obj + " to " + b + ". How many " + obj + " does " + a + " have left?",
               std::to_string(x) + " - " + std::to_string(y) + " = " + std::to_string(x - y) + ".",
               x - y};
     }
     case 2: {
-      const long x = uniform_int(rng, 2, 9), y = uniform_int(rng, 2, 9);
+      const long x = uniform_int(rng, 2, 6), y = uniform_int(rng, 2, 6);
       return {a + " buys " + std::to_string(x) + " bags with " + std::to_string(y) + " " + obj +
                   " in each bag. How many " + obj + " does " + a + " buy?",
               std::to_string(x) + " * " + std::to_string(y) + " = " + std::to_string(x * y) + ".",
               x * y};
     }
     case 3: {
-      const long x = uniform_int(rng, 1, 20), y = uniform_int(rng, 1, 20);
+      const long x = uniform_int(rng, 1, 9), y = uniform_int(rng, 1, 9);
       return {a + " has " + std::to_string(x) + " " + obj + " and " + b + " has " + std::to_string(y) +
                   " " + obj + ". How many " + obj + " do they have together?",
               std::to_string(x) + " + " + std::to_string(y) + " = " + std::to_string(x + y) + ".",
               x + y};
     }
     case 4: {
-      const long x = uniform_int(rng, 2, 15), y = uniform_int(rng, 1, 15);
-      const long t = x + y, z = uniform_int(rng, 1, t);
+      const long x = uniform_int(rng, 2, 9), y = uniform_int(rng, 1, 9);
+      const long t = x + y, z = uniform_int(rng, 1, std::min(t - 1, 9L));
       return {a + " has " + std::to_string(x) + " " + obj + ", finds " + std::to_string(y) +
                   " more and then gives " + std::to_string(z) + " to " + b + ". How many " + obj +
                   " does " + a + " have now?",
@@ -63,7 +63,7 @@ Problem gsm8k_problem(Rng& rng) {
               t - z};
     }
     default: {
-      const long y = uniform_int(rng, 2, 6), q = uniform_int(rng, 2, 9), x = y * q;
+      const long y = uniform_int(rng, 2, 6), q = uniform_int(rng, 2, 6), x = y * q;
       return {a + " shares " + std::to_string(x) + " " + obj + " equally among " + std::to_string(y) +
                   " friends. How many " + obj + " does each friend get?",
               std::to_string(x) + " / " + std::to_string(y) + " = " + std::to_string(q) + ".", q};
@@ -87,7 +87,7 @@ std::string fraction_text(long num, long den) {
 MathProblem math_problem(Rng& rng) {
   switch (rng.below(6)) {
     case 0: {
-      const long a = uniform_int(rng, 2, 9), b = uniform_int(rng, 2, 9), c = uniform_int(rng, 1, 20);
+      const long a = uniform_int(rng, 2, 6), b = uniform_int(rng, 2, 6), c = uniform_int(rng, 1, 9);
       const long r = a * b + c;
       return {"Compute $" + std::to_string(a) + " \\times " + std::to_string(b) + " + " +
                   std::to_string(c) + "$.",
@@ -98,7 +98,7 @@ MathProblem math_problem(Rng& rng) {
               std::to_string(r), "Prealgebra", 1};
     }
     case 1: {
-      const long a = uniform_int(rng, 1, 20), x = uniform_int(rng, 1, 20), b = a + x;
+      const long a = uniform_int(rng, 1, 9), x = uniform_int(rng, 1, 9), b = a + x;
       return {"What is the value of $x$ if $x + " + std::to_string(a) + " = " + std::to_string(b) + "$?",
               "Subtract " + std::to_string(a) + " from both sides: $x = " + std::to_string(b) + " - " +
                   std::to_string(a) + " = " + std::to_string(x) + "$. So $x = \\boxed{" +
@@ -114,14 +114,14 @@ MathProblem math_problem(Rng& rng) {
               ans, "Prealgebra", 2};
     }
     case 3: {
-      const long a = uniform_int(rng, 2, 15);
+      const long a = uniform_int(rng, 2, 9);
       return {"What is $" + std::to_string(a) + "^2$?",
               "$" + std::to_string(a) + "^2 = " + std::to_string(a) + " \\times " + std::to_string(a) +
                   " = \\boxed{" + std::to_string(a * a) + "}$.",
               std::to_string(a * a), "Algebra", 1};
     }
     case 4: {
-      const long b = uniform_int(rng, 3, 9), a = uniform_int(rng, b + 1, 60);
+      const long b = uniform_int(rng, 3, 6), a = uniform_int(rng, b + 1, 30);
       return {"Find the remainder when $" + std::to_string(a) + "$ is divided by $" + std::to_string(b) + "$.",
               "$" + std::to_string(a) + " = " + std::to_string(b) + " \\times " + std::to_string(a / b) +
                   " + " + std::to_string(a % b) + "$, so the remainder is $\\boxed{" +
@@ -129,7 +129,7 @@ MathProblem math_problem(Rng& rng) {
               std::to_string(a % b), "Number Theory", 2};
     }
     default: {
-      const long n = uniform_int(rng, 3, 12), s = n * (n + 1) / 2;
+      const long n = uniform_int(rng, 3, 9), s = n * (n + 1) / 2;
       return {"What is the sum of the first $" + std::to_string(n) + "$ positive integers?",
               "The sum is $\\frac{" + std::to_string(n) + " \\cdot " + std::to_string(n + 1) +
                   "}{2} = \\boxed{" + std::to_string(s) + "}$.",

@@ -89,7 +89,7 @@ Question easy_question(Rng& rng, int n_opt) {
     case 0:
     case 1: {
       const bool largest = rng.below(2) == 0;
-      auto v = distinct_numbers(rng, n_opt, 1, 50);
+      auto v = distinct_numbers(rng, n_opt, 1, 30);
       long best = v[0];
       for (long x : v) best = largest ? std::max(best, x) : std::min(best, x);
       std::vector<long> rest;
@@ -99,7 +99,7 @@ Question easy_question(Rng& rng, int n_opt) {
               std::to_string(best), to_text(rest)};
     }
     case 2: {
-      const long a = uniform_int(rng, 1, 20), b = uniform_int(rng, 1, 20);
+      const long a = uniform_int(rng, 1, 9), b = uniform_int(rng, 1, 9);
       return {"What is " + std::to_string(a) + " plus " + std::to_string(b) + "?", std::to_string(a + b),
               near_numbers(rng, a + b, n_opt - 1)};
     }
@@ -128,7 +128,7 @@ Question easy_question(Rng& rng, int n_opt) {
 Question challenge_question(Rng& rng, int n_opt) {
   switch (rng.below(5)) {
     case 0: {
-      auto v = distinct_numbers(rng, n_opt, 1, 60);
+      auto v = distinct_numbers(rng, n_opt, 1, 30);
       auto sorted = v;
       std::sort(sorted.rbegin(), sorted.rend());
       std::vector<long> rest;
@@ -137,7 +137,7 @@ Question challenge_question(Rng& rng, int n_opt) {
       return {"Which number is the second largest?", std::to_string(sorted[1]), to_text(rest)};
     }
     case 1: {
-      const long a = uniform_int(rng, 5, 20), b = uniform_int(rng, 1, 20), c = uniform_int(rng, 1, a);
+      const long a = uniform_int(rng, 2, 9), b = uniform_int(rng, 1, 9), c = uniform_int(rng, 1, a);
       return {"What is " + std::to_string(a) + " plus " + std::to_string(b) + " minus " +
                   std::to_string(c) + "?",
               std::to_string(a + b - c), near_numbers(rng, a + b - c, n_opt - 1)};

@@ -1,7 +1,9 @@
 // The embedded mini suite: a deterministic, seeded generator of small tasks written in the real
 // benchmark files' schemas (GSM8K, MATH, MBPP, HumanEval, ARC), so that the same loaders, prompts,
 // scorers and code sandbox run on them. Training tasks (GSM8K-, MBPP-, ARC-Easy-like) and unseen
-// tasks (MATH-, HumanEval-, ARC-Challenge-like) share vocabulary but not templates or numbers.
+// tasks (MATH-, HumanEval-, ARC-Challenge-like) share vocabulary but not templates. Numbers are
+// small (operands up to 9, products up to 6 x 6, options up to 30), so that the mini model can
+// learn the arithmetic its worked answers need.
 // This module only writes records; it knows nothing of models or scoring.
 #pragma once
 
