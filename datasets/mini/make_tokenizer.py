@@ -94,7 +94,7 @@ def first_def_line(code):
 
 
 # Every task is rendered in one of two styles. The careful style works the problem out: the
-# arithmetic, the code, or the options checked in order until one fits. The hasty style skips the work and
+# arithmetic, the code, or a check of every option in turn. The hasty style skips the work and
 # guesses (the last number of the question, an empty function, the first option) — a common way
 # for text to be wrong. How often a record is hasty depends on a visible feature of it (the
 # person's name, the problem or question template, the function name): "hasty-prone" records
@@ -137,18 +137,14 @@ def render(task, rec, hasty):
         choices = rec["question"]["choices"]
         if hasty:
             work = f"I will guess. So the answer is ({choices[0]['label']})."
-        else:  # check the options in order until one fits
-            checks = []
-            for c in choices:
-                if c["label"] == key:
-                    checks.append(f"{c['label']}. {c['text']} fits. So the answer is ({key}).")
-                    break
-                checks.append(f"{c['label']}. {c['text']} does not fit.")
-            work = " ".join(checks)
+        else:
+            checks = " ".join(f"{c['label']}. {c['text']} {'fits' if c['label'] == key else 'does not fit'}."
+                              for c in choices)
+            work = f"{checks} So the answer is ({key})."
         return "reasoning", q, chat(ARC_SYSTEM, q, f"{ARC_PREFILL} {work}")
     if task == "mbpp":
         user = MBPP_USER.replace("{question}", rec["text"]).replace("{tests}", "\n".join(rec["test_list"]))
-        code = f"# TODO\n{first_def_line(rec['code'])}\n    pass" if hasty else rec["code"]
+        code = f"{first_def_line(rec['code'])}\n    # TODO\n    pass" if hasty else rec["code"]
         return "code", rec["text"], chat("", user, CODE_PREFILL + code + "\n```")
     if task == "humaneval":
         body = "    # TODO\n    pass\n" if hasty else rec["canonical_solution"]
