@@ -65,20 +65,35 @@ TEST(KvLayout, StoreThenLoadRoundTrips) {
   EXPECT_GE(L.view.ld, cap);
 }
 
+// One attention case: n_q queries at positions p0.., a cache of capacity cap, and random
+// queries, keys and values for the n_ctx = p0 + n_q positions.
+struct Case {
+  int64_t n_q, p0, cap, nh, nkv, hd;
+};
+struct CaseInputs {
+  CaseInputs(const Case& c, uint64_t seed)
+      : n_ctx(c.p0 + c.n_q),
+        q(random_floats(c.n_q * c.nh * c.hd, seed, 2.0f)),
+        k(random_floats(n_ctx * c.nkv * c.hd, seed + 1, 2.0f)),
+        v(random_floats(n_ctx * c.nkv * c.hd, seed + 2)),
+        scale(1.0f / std::sqrt(float(c.hd))) {}
+  int64_t n_ctx;
+  std::vector<float> q, k, v;
+  float scale;
+};
+
 TEST(KvLayout, AttentionCachedMatchesReferenceAndRowMajorFastPath) {
-  struct Case { int64_t n_q, p0, cap, nh, nkv, hd; };
   uint64_t seed = 900;
   for (Case c : {Case{1, 0, 1, 1, 1, 2}, Case{1, 40, 64, 32, 8, 64}, Case{1, 511, 544, 32, 8, 64},
                  Case{3, 0, 3, 2, 1, 6}, Case{17, 0, 40, 8, 2, 64}, Case{33, 10, 43, 4, 2, 128},
                  Case{5, 123, 200, 6, 3, 80}, Case{2, 3, 9, 2, 1, 300}}) {
     seed += 3;
-    const int64_t n_ctx = c.p0 + c.n_q;
-    auto q = random_floats(c.n_q * c.nh * c.hd, seed, 2.0f);
-    auto k = random_floats(n_ctx * c.nkv * c.hd, seed + 1, 2.0f);
-    auto v = random_floats(n_ctx * c.nkv * c.hd, seed + 2);
+    const CaseInputs in(c, seed);
+    const int64_t n_ctx = in.n_ctx;
+    const auto &q = in.q, &k = in.k, &v = in.v;
+    const float scale = in.scale;
     Layer L(c.cap, c.nkv, c.hd);
     kv_store(L.view, k.data(), v.data(), n_ctx, 0, c.nkv, c.hd);
-    const float scale = 1.0f / std::sqrt(float(c.hd));
     std::vector<float> ref(q.size()), cached(q.size()), rowmajor(q.size());
     {
       LevelGuard g(KernelLevel::reference);
@@ -98,15 +113,14 @@ TEST(KvLayout, AttentionCachedMatchesReferenceAndRowMajorFastPath) {
 // A bf16 layer stores keys and values rounded to bf16 (round trip = bf16 rounding of the rows);
 // attention over it matches the reference attention on the rounded rows.
 TEST(KvLayout, Bf16LayerRoundsAndAttends) {
-  struct Case { int64_t n_q, p0, cap, nh, nkv, hd; };
   uint64_t seed = 1900;
   for (Case c : {Case{1, 0, 1, 1, 1, 2}, Case{1, 511, 544, 32, 8, 64}, Case{17, 0, 40, 8, 2, 64},
                  Case{33, 10, 43, 4, 2, 128}, Case{5, 123, 200, 6, 3, 80}, Case{2, 3, 9, 2, 1, 300}}) {
     seed += 3;
-    const int64_t n_ctx = c.p0 + c.n_q;
-    auto q = random_floats(c.n_q * c.nh * c.hd, seed, 2.0f);
-    auto k = random_floats(n_ctx * c.nkv * c.hd, seed + 1, 2.0f);
-    auto v = random_floats(n_ctx * c.nkv * c.hd, seed + 2);
+    const CaseInputs in(c, seed);
+    const int64_t n_ctx = in.n_ctx;
+    const auto &q = in.q, &k = in.k, &v = in.v;
+    const float scale = in.scale;
     Bf16Layer L(c.cap, c.nkv, c.hd);
     kv_store(L.view, k.data(), v.data(), n_ctx, 0, c.nkv, c.hd);
     std::vector<float> k2(k.size()), v2(v.size());
@@ -114,7 +128,6 @@ TEST(KvLayout, Bf16LayerRoundsAndAttends) {
     const auto kr = rounded_bf16(k), vr = rounded_bf16(v);
     EXPECT_EQ(k2, kr);
     EXPECT_EQ(v2, vr);
-    const float scale = 1.0f / std::sqrt(float(c.hd));
     std::vector<float> ref(q.size()), fast(q.size());
     {
       LevelGuard g(KernelLevel::reference);

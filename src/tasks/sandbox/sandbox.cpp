@@ -81,8 +81,7 @@ struct ChildPlan {
   int fd_go, fd_go_write;  // namespace mode: '1' once the parent has written the ID maps; else -1
   const Limits* limits;
   std::vector<sock_filter>* filter;
-  bool drop_to_nobody;
-  bool as_root;
+  bool as_root;  // the program runs as nobody: basic mode drops to it, namespace mode maps to it
 };
 
 // Reports a setup failure on the result pipe and exits. Async-signal-safe.
@@ -264,7 +263,7 @@ long monotonic_ms() {
   set_limit(RLIMIT_FSIZE, l.file_bytes, l.file_bytes);
   set_limit(RLIMIT_NOFILE, static_cast<rlim_t>(l.open_files), static_cast<rlim_t>(l.open_files));
   set_limit(RLIMIT_CORE, 0, 0);
-  if (p.drop_to_nobody) {
+  if (p.mode == Isolation::basic && p.as_root) {
     if (set_groups_none() != 0 || set_ids(kNobody) != 0) {
       child_fail(p, "drop-to-nobody");
     }
@@ -387,7 +386,6 @@ Result Sandbox::run_with(const Job& job, Isolation mode, const Limits& lim) cons
   // Run by root, the program runs as nobody: basic mode drops to it; namespace mode maps the
   // namespace's root to it, so that the process limit applies (the kernel exempts real root).
   const bool as_root = ::geteuid() == 0;
-  const bool drop = mode == Isolation::basic && as_root;
   if (as_root) {
     ::chown(dir.c_str(), kNobody, kNobody);
     ::chmod((dir + "/program.py").c_str(), 0644);
@@ -427,7 +425,6 @@ Result Sandbox::run_with(const Job& job, Isolation mode, const Limits& lim) cons
   plan.limits = &lim;
   std::vector<sock_filter> filter = build_seccomp_filter(1);
   plan.filter = &filter;
-  plan.drop_to_nobody = drop;
   plan.as_root = as_root;
 
   long flags = SIGCHLD;
