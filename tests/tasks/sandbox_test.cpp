@@ -31,7 +31,7 @@ class SandboxAttack : public ::testing::TestWithParam<Isolation> {
     victim_ = (base_ / "victim" / "keep.txt").string();
     io::write_file_atomic(victim_, "precious");
     limits_.wall_seconds = 2.0;
-    limits_.cpu_seconds = 2;
+    limits_.cpu_seconds = 3;  // above the wall limit: a busy loop must end as a timeout, not race SIGXCPU
     limits_.memory_bytes = 1ull << 30;
     limits_.output_bytes = 4096;
     limits_.temp_root = (base_ / "runs").string();
