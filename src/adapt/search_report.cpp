@@ -102,20 +102,21 @@ FinalResult final_result(const std::vector<json>& unit_results, size_t n_items,
   return f;
 }
 
-void save_search_mixture(const SearchConfig& c, const std::vector<svf::Expert>& experts,
-                         const ExpertBank& bank, const std::vector<double>& alpha) {
+void save_search_mixture(const SearchConfig& c, const svf::ExpertBank& bank,
+                         const std::vector<double>& alpha) {
   svf::Mixture m;
-  const size_t K = bank.labels.size();
+  const size_t K = bank.experts().size();
   for (size_t k = 0; k < K; ++k)
-    m.experts.push_back({bank.labels[k], std::filesystem::absolute(c.experts[k].second).string(),
-                         experts[k].checksum()});
-  m.normalise = bank.normalise;
-  m.base_fingerprint = experts[0].meta.base_fingerprint;
-  if (bank.per_layer) {
-    m.matrix_names = bank.matrices;
+    m.experts.push_back({bank.expert_files()[k].first,
+                         std::filesystem::absolute(bank.expert_files()[k].second).string(),
+                         bank.experts()[k].checksum()});
+  m.normalise = c.normalize;
+  m.base_fingerprint = bank.base_fingerprint();
+  if (c.per_layer) {
+    m.matrix_names = bank.matrices();
     m.alpha_matrix = alpha;
     m.alpha.assign(K, 0.0);  // matrices not listed: the mean weight of each expert
-    for (size_t i = 0; i < alpha.size(); ++i) m.alpha[i % K] += alpha[i] / bank.matrices.size();
+    for (size_t i = 0; i < alpha.size(); ++i) m.alpha[i % K] += alpha[i] / bank.matrices().size();
   } else {
     m.alpha = alpha;
   }

@@ -63,8 +63,8 @@ FinalResult final_result(const std::vector<nlohmann::json>& unit_results, size_t
                          const std::vector<size_t>& rest, const std::vector<int64_t>& shots);
 
 // The best α as a mixture file (svf/mixture.h) naming the experts by absolute path and checksum.
-void save_search_mixture(const SearchConfig& c, const std::vector<svf::Expert>& experts,
-                         const ExpertBank& bank, const std::vector<double>& alpha);
+void save_search_mixture(const SearchConfig& c, const svf::ExpertBank& bank,
+                         const std::vector<double>& alpha);
 void write_search_report(const SearchConfig& c, const BuildInfo& build, const CemConfig& cem,
                          const SearchState& s, const std::vector<int64_t>& shots,
                          const FinalResult& fin);

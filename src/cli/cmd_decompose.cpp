@@ -1,7 +1,6 @@
 // `t2 decompose`: thin SVD of the adapted matrices of a Hugging Face checkpoint into an SVD store.
 // Under mpirun/srun the matrices are spread over the ranks (rank 0 writes); the store is resumable.
-// The rank-parallel protocol lives in svf/decompose.h; here we only back its Collective interface
-// with the project's communicator.
+// The rank-parallel protocol lives in svf/decompose.h; this file only wires options.
 #include <cstdio>
 
 #include "base/log.h"
@@ -10,34 +9,12 @@
 #include "dist/comm/communicator.h"
 #include "svf/checkpoint.h"
 #include "svf/decompose.h"
+#include "tensor/linalg.h"  // set_threads
 #ifdef T2_HAVE_MPI
 #include "dist/comm/mpi_comm.h"  // MpiGuard, mpi_world, launched_by_mpi
 #endif
 
 namespace t2::cli {
-
-namespace {
-
-// svf::Collective on top of a dist::Communicator (local or MPI).
-class CommCollective final : public svf::Collective {
- public:
-  explicit CommCollective(dist::Communicator comm) : comm_(std::move(comm)) {}
-  int rank() const override { return comm_.rank(); }
-  int size() const override { return comm_.size(); }
-  std::vector<std::string> gather_to_root(const std::string& bytes) override {
-    return comm_.gather(bytes, 0);
-  }
-  std::string broadcast_from_root(const std::string& bytes) override {
-    std::string b = bytes;
-    comm_.broadcast(b, 0);
-    return b;
-  }
-
- private:
-  dist::Communicator comm_;
-};
-
-}  // namespace
 
 int run_decompose(int argc, char** argv) {
   std::string model_dir, out, matrices = "mlp", precision = "f32";
@@ -53,7 +30,7 @@ int run_decompose(int argc, char** argv) {
       "precision", po::value(&precision)->default_value(precision),
       "LAPACK precision of the SVD: f32 (sgesdd) or f64 (dgesdd); factors are stored in f32")(
       "blas-threads", po::value(&blas_threads)->default_value(0),
-      "OpenBLAS threads per rank (0: library default)")(
+      "BLAS/OpenMP threads per rank (0: library default)")(
       "quiet", po::bool_switch(&quiet), "no per-matrix progress lines");
   const auto parsed = parse_options(
       "t2 decompose --model DIR --out SVD.h5 [--matrices mlp|attn|all] [--precision f32|f64]",
@@ -63,7 +40,7 @@ int run_decompose(int argc, char** argv) {
   opt.precision = svf::parse_precision(precision);
   opt.progress = !quiet;
   const svf::MatrixSet set = svf::parse_matrix_set(matrices);
-  svf::set_blas_threads(blas_threads);
+  tensor::set_threads(blas_threads);
 
   dist::Communicator comm;
 #ifdef T2_HAVE_MPI
@@ -78,8 +55,7 @@ int run_decompose(int argc, char** argv) {
   T2_LOG_INFO("decompose: %zu %s matrices of %s on %d rank(s), %s SVD, fingerprint %s",
               source.names.size(), svf::matrix_set_name(set), model_dir.c_str(), comm.size(),
               precision.c_str(), source.fingerprint.c_str());
-  CommCollective collective(comm);
-  const svf::DecomposeSummary s = svf::decompose_to_store(out, source, opt, collective);
+  const svf::DecomposeSummary s = svf::decompose_to_store(out, source, opt, comm);
   if (comm.rank() == 0) {
     std::printf("decomposed %lld matrices (%lld already in the store) into %s in %.2f s "
                 "(SVD %.2f s summed over ranks); max reconstruction error %.3g\n",

@@ -60,7 +60,13 @@ int run_logprobs(int argc, char** argv) {
   auto m = model::LlamaModel::load(vm["model"].as<std::string>());
   const svf::Adaptation adaptation = svf::load_adaptation(adapt, *m);
   model::RunContext ctx(m);
-  svf::apply_adaptation(ctx, adaptation);
+  svf::Adapter adapter = svf::make_adapter(*m, adaptation);
+  svf::Workload work;
+  for (const auto& s : seqs) {
+    work.prompt_tokens.push_back(static_cast<int64_t>(s.size()));
+    work.new_tokens.push_back(1);
+  }
+  adapter.attach(ctx, {}, work, adaptation.scaling());
   model::ScoreOptions so;
   so.max_batch_tokens = vm["batch-tokens"].as<int64_t>();
   const auto lps = model::score(ctx, seqs, so);

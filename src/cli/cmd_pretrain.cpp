@@ -1,8 +1,5 @@
 // `t2 pretrain`: trains a Llama-family model from scratch (shape from a config.json-style file) on
 // a JSONL corpus and writes a Hugging Face-layout checkpoint. The work is in train/pretrain.h.
-#include <omp.h>
-
-#include <cblas.h>  // openblas_set_num_threads
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -10,6 +7,7 @@
 #include "base/error.h"
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "tensor/linalg.h"  // set_threads
 #include "io/file.h"
 #include "model/llama/config.h"
 #include "model/llama/model.h"
@@ -75,8 +73,7 @@ int run_pretrain(int argc, char** argv) {
   else if (dtype == "f16") o.save_dtype = tensor::DType::f16;
   else T2_FAIL("--dtype: expected f32, bf16 or f16, got '%s'", dtype.c_str());
   if (threads > 0) {
-    omp_set_num_threads(threads);
-    openblas_set_num_threads(threads);
+    tensor::set_threads(threads);
   }
   std::unique_ptr<train::ParamSet> params;
   if (!shape.empty()) {

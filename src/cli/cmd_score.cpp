@@ -39,8 +39,8 @@ int run_score(int argc, char** argv) {
        "programs run at once (0 = number of cores)");
   const auto parsed = parse_options(usage, desc, argc, argv);
   if (parsed.help) return 0;
-  const std::string problems = tasks::validate_task_options(to);
-  T2_CHECK(problems.empty(), "%s", problems.c_str());
+  const auto problems = tasks::validate_task_options(to);
+  T2_CHECK(problems.empty(), "%s", problems.front().c_str());
 
   auto task = tasks::make_task(task_name);
   tasks::require_code_execution_allowed(*task, to);

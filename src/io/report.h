@@ -20,7 +20,9 @@
 
 namespace t2::io {
 
-inline constexpr int kReportSchemaVersion = 1;
+inline constexpr int kReportSchemaVersion = 2;
+// Version 1 (before per-sample pass times): readable; its pass1_s/pass2_s columns were each
+// sample's equal share of the batch, so they are read as pass*_wall_s and pass*_s is NaN.
 
 enum class RunStatus { running, complete, interrupted, failed };
 const char* run_status_name(RunStatus s);

@@ -10,7 +10,8 @@ namespace t2::io {
 namespace {
 
 const char* const kHeader[] = {"task", "report", "status", "n", "accuracy", "errors",
-                               "pass1_s", "pass2_s", "pass_ratio", "tokens_per_s"};
+                               "pass1_wall_s", "pass2_wall_s", "pass_ratio", "adapt_s",
+                               "tokens_per_s"};
 
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
@@ -35,9 +36,9 @@ std::string render_summary_table(const std::vector<std::pair<std::string, Report
       const auto stored = d.summaries.find(task);
       const TaskSummary s = stored != d.summaries.end() ? stored->second : summarize(rows->second);
       table.push_back({task, name, d.status, std::to_string(s.n), format("%.4f", s.accuracy),
-                       std::to_string(s.n_errors), format("%.3f", s.pass1_s),
-                       format("%.3f", s.pass2_s), format("%.4f", s.pass_ratio),
-                       format("%.1f", s.tokens_per_s)});
+                       std::to_string(s.n_errors), format("%.3f", s.pass1_wall_s),
+                       format("%.3f", s.pass2_wall_s), format("%.4f", s.pass_ratio),
+                       format("%.3f", s.adapt_s), format("%.1f", s.tokens_per_s)});
     }
   }
   std::string out;

@@ -105,6 +105,10 @@ std::vector<GenerationResult> generate(RunContext& ctx, std::span<const Generati
         batch_active.push_back(a);
       }
     }
+    for (size_t b = 0; b < batch.size(); ++b) {
+      const Active& s = active[batch_active[b]];
+      if (s.n_fed == 0) results[s.request].admitted_s = timer.seconds();
+    }
     const int64_t n_out = m.forward(ctx, batch);
     const float* logits = m.logits(ctx, 0, n_out);
     int64_t row = 0;
@@ -151,7 +155,8 @@ std::vector<GenerationResult> generate(RunContext& ctx, std::span<const Generati
     active.erase(active.begin() + static_cast<std::ptrdiff_t>(w), active.end());
   }
   for (auto& res : results)
-    if (res.finish == FinishReason::error || res.n_generated == 0) res.seconds = timer.seconds();
+    if (res.finish == FinishReason::error || res.n_generated == 0)
+      res.admitted_s = res.seconds = timer.seconds();
   return results;
 }
 

@@ -45,6 +45,7 @@ struct GenerationResult {
   std::string error;               // when finish == error
   int64_t n_prompt = 0;
   int64_t n_generated = 0;
+  double admitted_s = 0;           // from the start of generate() until its first forward
   double seconds = 0;              // from the start of generate() until this request finished
 };
 

@@ -11,6 +11,7 @@
 #include "io/safetensors.h"
 #include "model/llama/config.h"
 #include "model/weight_names.h"
+#include "tensor/ops.h"  // parallel_for
 
 namespace t2::model {
 
@@ -23,22 +24,18 @@ void fill_tensor(void* dst, tensor::DType dtype, int64_t n, double std, uint64_t
                  uint64_t tensor_index) {
   const int64_t n_chunks = (n + kChunk - 1) / kChunk;
   const size_t es = tensor::dtype_size(dtype);
-#pragma omp parallel
-  {
-    std::vector<float> buf(static_cast<size_t>(std::min(n, kChunk)));
-#pragma omp for schedule(dynamic)
-    for (int64_t j = 0; j < n_chunks; ++j) {
-      const int64_t begin = j * kChunk, len = std::min(kChunk, n - begin);
-      if (std == 0.0) {
-        std::fill(buf.begin(), buf.begin() + len, 1.0f);
-      } else {
-        Rng rng = Rng::stream(seed, (tensor_index << 20) + static_cast<uint64_t>(j), RngPurpose::init);
-        for (int64_t i = 0; i < len; ++i) buf[i] = static_cast<float>(rng.normal() * std);
-      }
-      tensor::convert_from_f32(buf.data(), dtype, static_cast<char*>(dst) + begin * es,
-                               static_cast<size_t>(len));
+  tensor::parallel_for(n_chunks, [&](int64_t j) {
+    const int64_t begin = j * kChunk, len = std::min(kChunk, n - begin);
+    std::vector<float> buf(static_cast<size_t>(len));
+    if (std == 0.0) {
+      std::fill(buf.begin(), buf.end(), 1.0f);
+    } else {
+      Rng rng = Rng::stream(seed, (tensor_index << 20) + static_cast<uint64_t>(j), RngPurpose::init);
+      for (float& x : buf) x = static_cast<float>(rng.normal() * std);
     }
-  }
+    tensor::convert_from_f32(buf.data(), dtype, static_cast<char*>(dst) + begin * es,
+                             static_cast<size_t>(len));
+  });
 }
 
 }  // namespace

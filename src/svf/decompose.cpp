@@ -70,7 +70,7 @@ std::string encode_error(const std::string& message) {
 }
 
 // Rank 0's verdict broadcast after setup and after every round: "" = go on, else an error.
-std::string root_step(Collective& comm, const std::function<std::string()>& work) {
+std::string root_step(const dist::Communicator& comm, const std::function<std::string()>& work) {
   std::string verdict;
   if (comm.rank() == 0) {
     try {
@@ -79,13 +79,15 @@ std::string root_step(Collective& comm, const std::function<std::string()>& work
       verdict = std::string("E") + e.what();
     }
   }
-  return comm.broadcast_from_root(verdict);
+  comm.broadcast(verdict, 0);
+  return verdict;
 }
 
 }  // namespace
 
 DecomposeSummary decompose_to_store(const std::string& store_path, const WeightSource& source,
-                                    const DecomposeOptions& options, Collective& comm) {
+                                    const DecomposeOptions& options,
+                                    const dist::Communicator& comm) {
   Timer timer;
   DecomposeSummary summary;
   summary.n_matrices = static_cast<int64_t>(source.names.size());
@@ -139,7 +141,7 @@ DecomposeSummary decompose_to_store(const std::string& store_path, const WeightS
         mine = encode_error(e.what());
       }
     }
-    std::vector<std::string> all = comm.gather_to_root(mine);
+    std::vector<std::string> all = comm.gather(mine, 0);
     const std::string verdict = root_step(comm, [&]() -> std::string {
       for (const auto& msg : all) {
         Reader r{msg};

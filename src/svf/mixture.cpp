@@ -159,22 +159,11 @@ std::vector<float> mix_scaling(const Mixture& mix, std::span<const Expert> exper
                                const std::string& matrix) {
   T2_CHECK(experts.size() == mix.experts.size(), "mixture has %zu experts, %zu were loaded",
            mix.experts.size(), experts.size());
-  std::span<const double> w = mix.weights_for(matrix);
-  double sum = 0;
-  for (double x : w) sum += x;
-  T2_CHECK(sum > 0, "mixture weights for matrix '%s' are all 0: the mixed scaling z' would be 0 "
-           "and the composed matrix (and c = Σσ / Σ(σ ⊙ z')) undefined", matrix.c_str());
-  const double scale = mix.normalise ? 1.0 / sum : 1.0;
-  std::vector<double> acc;
-  for (size_t k = 0; k < experts.size(); ++k) {
-    const std::vector<float> zk = experts[k].z(matrix);
-    if (acc.empty()) acc.assign(zk.size(), 0.0);
-    T2_CHECK(zk.size() == acc.size(), "mixture: expert '%s' has %zu values for matrix '%s', "
-             "expert '%s' has %zu", mix.experts[k].label.c_str(), zk.size(), matrix.c_str(),
-             mix.experts[0].label.c_str(), acc.size());
-    for (size_t i = 0; i < zk.size(); ++i) acc[i] += w[k] * scale * zk[i];
-  }
-  return std::vector<float>(acc.begin(), acc.end());
+  std::vector<std::vector<float>> z;
+  for (const Expert& e : experts) z.push_back(e.z(matrix));
+  std::vector<const std::vector<float>*> zk;
+  for (const auto& v : z) zk.push_back(&v);
+  return mix_z(zk, mix.weights_for(matrix), mix.normalise, matrix);
 }
 
 ScalingSet scaling_from_expert(const Expert& expert, const std::string& label) {

@@ -21,7 +21,7 @@ export SLURM_CONF=$W/slurm/slurm.conf T2 T2_SLURM_DIR=$ROOT/slurm
 
 job_file() {  # job_file NAME TASK... : a jobs/-style INI file for the given tasks
   local f=$W/$1.cfg; shift
-  { echo "model = $W/model"; echo "max-tokens = $MAX_TOKENS"; echo "batch = 1"
+  { echo "model = $W/model"; echo "max-new-tokens = $MAX_TOKENS"; echo "batch = 1"
     for t in "$@"; do
       case $t in gsm8k) d=gsm8k/test.jsonl ;; arc) d=arc/ARC-Challenge-Test.jsonl ;; esac
       echo "task = $t"; echo "data = $W/suite/$d"

@@ -50,7 +50,7 @@ class ExpertTest : public ::testing::Test {
     };
     DecomposeOptions o;
     o.progress = false;
-    LocalCollective local;
+    dist::Communicator local;
     decompose_to_store(path("svd.h5"), src, o, local);
   }
   void TearDown() override { fs::remove_all(dir_); }

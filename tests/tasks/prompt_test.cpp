@@ -81,12 +81,24 @@ TEST(PromptFile, RenderOnlyKnownPlaceholders) {
 
 TEST(TaskOptions, ValidationAndCodeOptIn) {
   TaskOptions o;
-  EXPECT_EQ(validate_task_options(o), "");
+  EXPECT_TRUE(validate_task_options(o).empty());
   o.scoring = "strict";
   o.code_timeout = -1;
-  const std::string problems = validate_task_options(o);
+  o.prompt_file = "gsm8k=/nonexistent/p.txt,poetry=tests/tasks/prompt_test.cpp";
+  std::string problems;
+  for (const auto& p : validate_task_options(o)) problems += p + "\n";
   EXPECT_NE(problems.find("--scoring"), std::string::npos);
   EXPECT_NE(problems.find("--code-timeout"), std::string::npos);
+  EXPECT_NE(problems.find("/nonexistent/p.txt: not a readable file"), std::string::npos) << problems;
+  EXPECT_NE(problems.find("poetry=tests/tasks/prompt_test.cpp: unknown task"), std::string::npos);
+  // Which file serves which task: one for all, or per task (dispatch: the first pass).
+  o.prompt_file = "a.txt";
+  EXPECT_EQ(prompt_file_for(o, "gsm8k"), "a.txt");
+  EXPECT_EQ(prompt_file_for(o, "dispatch"), "a.txt");
+  o.prompt_file = "gsm8k=g.txt,dispatch=d.txt";
+  EXPECT_EQ(prompt_file_for(o, "gsm8k"), "g.txt");
+  EXPECT_EQ(prompt_file_for(o, "dispatch"), "d.txt");
+  EXPECT_EQ(prompt_file_for(o, "arc"), "");
   TaskOptions ok;
   EXPECT_THROW(require_code_execution_allowed(*make_task("mbpp"), ok), Error);
   EXPECT_NO_THROW(require_code_execution_allowed(*make_task("gsm8k"), ok));

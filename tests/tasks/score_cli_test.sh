@@ -8,7 +8,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "score_cli_test: $*" >&2; exit 1; }
 
-"$t2" score --help | grep -q -- "--allow-code-execution" || fail "--help lacks --allow-code-execution"
+help=$("$t2" score --help) && grep -q -- "--allow-code-execution" <<<"$help" || fail "--help lacks --allow-code-execution"
 
 # GSM8K test line 0 has gold 18, line 1 gold 3.
 cat > "$tmp/gsm.jsonl" <<'JSON'

@@ -1,11 +1,14 @@
-// Hash and checkpoint fingerprint.
-#include "svf/fingerprint.h"
+// Streaming hash and file fingerprints; see hash.h.
+#include "base/hash.h"
 
-#include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <vector>
 
-namespace t2::svf {
+#include "base/error.h"
+
+namespace t2 {
 
 namespace {
 constexpr uint64_t kPrime = 0x100000001b3ull;
@@ -47,28 +50,19 @@ std::string Hasher::hex() const {
   return buf;
 }
 
-std::string fingerprint_tensors(std::vector<TensorDesc> tensors) {
-  std::sort(tensors.begin(), tensors.end(),
-            [](const TensorDesc& a, const TensorDesc& b) { return a.name < b.name; });
-  constexpr size_t kBlock = 4096, kBlocks = 16;
+std::string file_fingerprint(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  T2_CHECK(in, "cannot read %s for its fingerprint", path.c_str());
   Hasher h;
-  h.update(std::string_view("t2 checkpoint fingerprint v1"));
-  for (const auto& t : tensors) {
-    h.update(t.name);
-    h.update(t.dtype);
-    h.update_i64(static_cast<int64_t>(t.shape.size()));
-    for (auto d : t.shape) h.update_i64(d);
-    h.update_i64(static_cast<int64_t>(t.n_bytes));
-    const auto* p = static_cast<const unsigned char*>(t.data);
-    if (!p) continue;
-    if (t.n_bytes <= kBlock * kBlocks) {
-      h.update(p, t.n_bytes);
-      continue;
-    }
-    const size_t stride = (t.n_bytes - kBlock) / (kBlocks - 1);
-    for (size_t b = 0; b < kBlocks; ++b) h.update(p + b * stride, kBlock);
+  std::vector<char> buf(1 << 16);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    const size_t got = static_cast<size_t>(in.gcount());
+    if (got == 0) break;
+    h.update(buf.data(), got);
   }
-  return "t2fp1-" + h.hex();
+  T2_CHECK(in.eof(), "error reading %s for its fingerprint", path.c_str());
+  return "t2fh1-" + h.hex();
 }
 
-}  // namespace t2::svf
+}  // namespace t2

@@ -1,5 +1,5 @@
-// Training op kernels and their backward (see grad_ops.h). Sums of a row run in double.
-#include "train/grad_ops.h"
+// Training op kernels and their backward (see tensor/grad.h). Sums of a row run in double.
+#include "tensor/grad.h"
 
 #include <cblas.h>
 
@@ -8,17 +8,18 @@
 #include <cstring>
 #include <vector>
 
-namespace t2::train::ops {
+namespace t2::tensor::grad {
 
 // Below this many values a loop stays on one thread: waking a team costs more than it saves,
 // badly so on an oversubscribed machine.
 constexpr int64_t kParallelMin = 1 << 16;
 
-void linear(const float* x, const float* w, float* y, int64_t n, int64_t m, int64_t k) {
+void linear(const float* x, const float* w, float* y, int64_t n, int64_t m, int64_t k,
+            bool accumulate) {
   if (n == 0) return;
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n), static_cast<int>(m),
-              static_cast<int>(k), 1.0f, x, static_cast<int>(k), w, static_cast<int>(k), 0.0f, y,
-              static_cast<int>(m));
+              static_cast<int>(k), 1.0f, x, static_cast<int>(k), w, static_cast<int>(k),
+              accumulate ? 1.0f : 0.0f, y, static_cast<int>(m));
 }
 
 void linear_dx(const float* dy, const float* w, float* dx, int64_t n, int64_t m, int64_t k,
@@ -185,4 +186,4 @@ void swiglu_backward(const float* gate, const float* up, const float* dact, floa
   }
 }
 
-}  // namespace t2::train::ops
+}  // namespace t2::tensor::grad

@@ -1,15 +1,17 @@
-// The per-op pieces of the training forward/backward (train/decoder.cpp): BLAS-backed linear
-// products, RMSNorm, causal grouped-query attention that keeps its probabilities, SwiGLU, each with
-// its backward. Plain f32 buffers, shapes in brackets (memory order); rows are independent unless
-// said otherwise. OpenMP inside; call from one thread.
+// The ops of the training forward/backward (train/decoder.cpp), on plain f32 buffers: BLAS-backed
+// linear products, RMSNorm, causal grouped-query attention that keeps its probabilities, SwiGLU,
+// each with its backward. Unlike the engine's forward ops (ops.h) they keep what the backward needs
+// and stay in f32. Shapes in brackets (memory order); rows are independent unless said otherwise.
+// OpenMP inside; call from one thread.
 #pragma once
 
 #include <cstdint>
 
-namespace t2::train::ops {
+namespace t2::tensor::grad {
 
-// y[n, m] = x[n, k] · W[m, k]ᵀ
-void linear(const float* x, const float* w, float* y, int64_t n, int64_t m, int64_t k);
+// y[n, m] (+)= x[n, k] · W[m, k]ᵀ   (accumulate when asked)
+void linear(const float* x, const float* w, float* y, int64_t n, int64_t m, int64_t k,
+            bool accumulate = false);
 // dx[n, k] (+)= dy[n, m] · W[m, k]   (accumulate when beta1)
 void linear_dx(const float* dy, const float* w, float* dx, int64_t n, int64_t m, int64_t k,
                bool accumulate);
@@ -37,4 +39,4 @@ void swiglu(const float* gate, const float* up, float* act, int64_t n);
 void swiglu_backward(const float* gate, const float* up, const float* dact, float* dgate,
                      float* dup, int64_t n);
 
-}  // namespace t2::train::ops
+}  // namespace t2::tensor::grad
