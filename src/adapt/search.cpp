@@ -332,8 +332,11 @@ int run_search(const SearchConfig& c, const dist::Communicator& world, const Bui
       g.best_fitness = ss.state.best_fitness;
       g.best_tiebreak = ss.state.best_tiebreak;
       T2_LOG_INFO("search: generation %d/%d: best of generation %.3f, best so far %.3f "
-                  "(tie-break %.4f), %.2f s", g.generation + 1, c.generations,
-                  g.fitness[step.ranking.front()], g.best_fitness, g.best_tiebreak, g.seconds);
+                  "(tie-break %.4f), %.2f s%s", g.generation + 1, c.generations,
+                  g.fitness[step.ranking.front()], g.best_fitness, g.best_tiebreak, g.seconds,
+                  g.n_errors > 0 ? t2::format(", %lld failed generations or scorings",
+                                              static_cast<long long>(g.n_errors)).c_str()
+                                 : "");
       ss.history.push_back(std::move(g));
       io::write_file_atomic(search_state_path(c),
                             search_state_to_json(ss, search_config_text(c)).dump());

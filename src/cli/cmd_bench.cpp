@@ -3,7 +3,6 @@
 // sequences whose caches hold that prompt (prefilled once and copied), then --gen-tokens greedy
 // steps of B tokens each; aggregate tokens/s = B · gen / time. Optionally teacher-forced scoring
 // (logits for every token). Peak RSS from getrusage. Each figure is the median of --repeats runs.
-#include <omp.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -15,6 +14,7 @@
 #include "base/timer.h"
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "tensor/linalg.h"  // set_threads, blas_description
 #include "model/generate.h"
 #include "model/sampling.h"
 
@@ -66,7 +66,7 @@ int run_bench(int argc, char** argv) {
   const auto& vm = parsed.vm;
   const int threads = vm["threads"].as<int>();
   T2_CHECK(threads >= 0, "--threads must be >= 0");
-  if (threads > 0) omp_set_num_threads(threads);
+  tensor::set_threads(threads);
   const int64_t n_prompt = vm["prompt-tokens"].as<int64_t>();
   const int64_t n_gen = vm["gen-tokens"].as<int64_t>();
   const int64_t n_score = vm["score-tokens"].as<int64_t>();
@@ -171,13 +171,14 @@ int run_bench(int argc, char** argv) {
                           {"kv_cache_bytes", kv_bytes},
                           {"prompt_tokens", n_prompt},
                           {"gen_tokens", n_gen},
-                          {"threads", omp_get_max_threads()}};
+                          {"threads", tensor::max_threads()},
+                          {"blas", tensor::blas_description()}};
     if (n_score > 1) out["score_tokens_per_s"] = score_tps;
     std::printf("%s\n", out.dump().c_str());
   } else {
     std::printf("model        %s (%lld layers, hidden %lld, vocab %lld), %d threads, load %.1f s\n",
                 m->dir().c_str(), static_cast<long long>(c.n_layer), static_cast<long long>(c.n_embd),
-                static_cast<long long>(c.n_vocab), omp_get_max_threads(), load_seconds);
+                static_cast<long long>(c.n_vocab), tensor::max_threads(), load_seconds);
     std::printf("prefill      %8.1f tokens/s  (%lld-token prompt, last logits only; %.2f cpu s)\n",
                 median(prefill_tps), static_cast<long long>(n_prompt), median(prefill_cpu));
     for (size_t i = 0; i < decode_tps.size(); ++i) {

@@ -1,9 +1,10 @@
-// `t2 version`: prints the version, git revision and build features.
+// `t2 version`: prints the version, git revision, build features and the BLAS library in use.
 #include <cstdio>
 
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "cli/version.h"
+#include "tensor/linalg.h"  // blas_description
 
 namespace t2::cli {
 
@@ -13,6 +14,7 @@ int run_version(int argc, char** argv) {
   std::printf("t2 %s (git %s)\n", kVersion, kGitRevision);
   std::printf("features: mpi=%s cuda=%s nccl=%s\n", kWithMpi ? "on" : "off",
               kWithCuda ? "on" : "off", kWithNccl ? "on" : "off");
+  std::printf("blas: %s\n", tensor::blas_description().c_str());
   return 0;
 }
 

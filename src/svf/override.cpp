@@ -105,10 +105,12 @@ SlotOverride::SlotOverride(int64_t n_out, int64_t n_in,
              "[%lld, %lld]", static_cast<long long>(n_out), static_cast<long long>(n_in));
   const int64_t r = factors_ ? factors_->r : 0;
   const int64_t n_scales = r > 0 ? static_cast<int64_t>(scales_.size()) / r : 0;
+  uniform_ = true;
   for (const Route& rt : slot_route_) {
     T2_CHECK(rt.dense >= 0 ? rt.dense < static_cast<int32_t>(matrices_.size())
                            : factors_ && rt.scale >= 0 && rt.scale < n_scales,
              "slot override: a slot is routed to a matrix or scale that does not exist");
+    uniform_ = uniform_ && rt.dense == rest_.dense && rt.scale == rest_.scale;
   }
 }
 
@@ -116,52 +118,58 @@ SlotOverride::Route SlotOverride::route_of(int32_t slot) const {
   return slot >= 0 && slot < static_cast<int32_t>(slot_route_.size()) ? slot_route_[slot] : rest_;
 }
 
+void SlotOverride::run_group(int32_t g, const float* x, float* y, int64_t n,
+                             const int32_t* row_scale) const {
+  if (g >= 0) {
+    matrices_[g]->apply(x, y, n);
+    return;
+  }
+  const int64_t r = factors_->r;
+  thread_local std::vector<float> t;  // [n, r] = x · V, then ⊙ e per row
+  t.resize(static_cast<size_t>(n * r));
+  factors_->vt.apply(x, t.data(), n);
+  for (int64_t i = 0; i < n; ++i) {
+    const float* e = scales_.data() + static_cast<int64_t>(row_scale[i]) * r;
+    float* ti = t.data() + i * r;
+    for (int64_t k = 0; k < r; ++k) ti[k] *= e[k];
+  }
+  factors_->u.apply(t.data(), y, n);  // [n, n_out] = t · Uᵀ
+}
+
 void SlotOverride::forward(const float* x, float* y, int64_t n,
                            std::span<const int32_t> row_seq) const {
   if (n == 0) return;
-  // Group rows: one group per dense matrix, one for every factored row. The common case — every
-  // row served the same way — runs without copying.
-  const int32_t n_groups = static_cast<int32_t>(matrices_.size()) + 1;  // last: factored
-  std::vector<int32_t> group(static_cast<size_t>(n));
-  std::vector<int32_t> scale(static_cast<size_t>(n), -1);
-  std::vector<int64_t> count(static_cast<size_t>(n_groups), 0);
+  thread_local std::vector<int32_t> scale;  // per row: its scale row (factored rows)
+  if (uniform_ || row_seq.empty()) {
+    const Route rt = row_seq.empty() ? route_of(0) : rest_;
+    scale.assign(static_cast<size_t>(n), rt.scale);
+    run_group(rt.dense, x, y, n, scale.data());
+    return;
+  }
+  // Group rows: one group per dense matrix, one (-1) for every factored row. A batch whose rows
+  // are all served the same way runs without copying.
+  thread_local std::vector<int32_t> group, rows, sg;
+  group.resize(static_cast<size_t>(n));
+  scale.resize(static_cast<size_t>(n));
+  bool same = true;
   for (int64_t i = 0; i < n; ++i) {
-    const Route rt = route_of(row_seq.empty() ? 0 : row_seq[i]);
-    group[i] = rt.dense >= 0 ? rt.dense : n_groups - 1;
+    const Route rt = route_of(row_seq[i]);
+    group[i] = rt.dense;
     scale[i] = rt.scale;
-    ++count[group[i]];
+    same = same && group[i] == group[0];
   }
-  const auto run_group = [&](int32_t g, const float* xg, float* yg, int64_t rows,
-                             const int32_t* row_scale) {
-    if (g < n_groups - 1) {
-      matrices_[g]->apply(xg, yg, rows);
-      return;
-    }
-    const int64_t r = factors_->r;
-    std::vector<float> t(static_cast<size_t>(rows * r));  // [rows, r] = x · V
-    factors_->vt.apply(xg, t.data(), rows);
-    for (int64_t i = 0; i < rows; ++i) {
-      const float* e = scales_.data() + static_cast<int64_t>(row_scale[i]) * r;
-      float* ti = t.data() + i * r;
-      for (int64_t k = 0; k < r; ++k) ti[k] *= e[k];
-    }
-    factors_->u.apply(t.data(), yg, rows);  // [rows, n_out] = t · Uᵀ
-  };
-  for (int32_t g = 0; g < n_groups; ++g) {
-    if (count[g] == n) {
-      run_group(g, x, y, n, scale.data());
-      return;
-    }
+  if (same) {
+    run_group(group[0], x, y, n, scale.data());
+    return;
   }
-  std::vector<float> xg, yg;
-  std::vector<int32_t> rows, sg;
-  for (int32_t g = 0; g < n_groups; ++g) {
-    if (count[g] == 0) continue;
+  thread_local std::vector<float> xg, yg;
+  for (int32_t g = -1; g < static_cast<int32_t>(matrices_.size()); ++g) {
     rows.clear();
     sg.clear();
     for (int64_t i = 0; i < n; ++i)
       if (group[i] == g) rows.push_back(static_cast<int32_t>(i)), sg.push_back(scale[i]);
     const int64_t m = static_cast<int64_t>(rows.size());
+    if (m == 0) continue;
     xg.resize(static_cast<size_t>(m * n_in_));
     yg.resize(static_cast<size_t>(m * n_out_));
     for (int64_t i = 0; i < m; ++i)

@@ -100,6 +100,8 @@ class SlotOverride final : public model::LinearOverride {
 
  private:
   Route route_of(int32_t slot) const;
+  // Rows [n] all served by dense matrix g, or (g == -1) all factored with scale rows row_scale.
+  void run_group(int32_t g, const float* x, float* y, int64_t n, const int32_t* row_scale) const;
 
   int64_t n_out_, n_in_;
   std::vector<std::shared_ptr<const EngineMatrix>> matrices_;
@@ -107,6 +109,7 @@ class SlotOverride final : public model::LinearOverride {
   std::vector<float> scales_;  // [n_scales, r]
   std::vector<Route> slot_route_;
   Route rest_;
+  bool uniform_ = false;  // every slot routed like rest_: no grouping needed
 };
 
 }  // namespace t2::svf
