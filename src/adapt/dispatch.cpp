@@ -103,7 +103,7 @@ std::vector<io::SampleRecord> run_two_pass(SampleRunner& runner, const TaskData&
       out[i].status = "pass 1: " + r1[i].status;
       continue;
     }
-    labels[i] = tasks::dispatch_label(r1[i].text);
+    labels[i] = tasks::dispatch_label(r1[i].text, plan.label_mode);
     out[i].label = labels[i];
     out[i].expert = expert_for_label(labels[i], plan);
     const TaskItem& item = data.items[indices[i]];

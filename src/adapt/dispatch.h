@@ -40,6 +40,7 @@ struct DispatchPlan {
   const SvfBank* bank = nullptr;             // experts by label (+ "cls" for classifier)
   bool reference_other = false;              // "other" → the last loaded task expert
   std::string last_expert;                   // used when reference_other
+  tasks::ScoringMode label_mode = tasks::ScoringMode::clean;  // pass-1 label rule (tasks::dispatch_label)
 };
 
 // Both passes for items `indices` of data (pass1: make_dispatch_data(data)). Every rank of a

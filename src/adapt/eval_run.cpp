@@ -194,6 +194,7 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
   plan.kind = kind;
   plan.bank = &bank;
   plan.reference_other = cfg.dispatch_other == "reference";
+  plan.label_mode = tasks::parse_scoring_mode(cfg.scoring);
   if (!cfg.experts.empty()) plan.last_expert = cfg.experts.back().first;
   dist::WorkFn fn = [&](const dist::WorkUnit& unit, const dist::Communicator& group) {
     size_t t = 0;

@@ -145,6 +145,27 @@ TEST(Dispatch, FirstBoxDecides) {
   EXPECT_EQ(dispatch_label(""), "other");
 }
 
+// The reference's rule (utils.py, re.search(r"\\boxed{([^}]*)}")): the first box's raw text.
+TEST(Dispatch, ReferenceLabelIsTheRawFirstBox) {
+  const auto ref = ScoringMode::reference;
+  EXPECT_EQ(dispatch_label("Classification: \\boxed{math}", ref), "math");
+  EXPECT_EQ(dispatch_label("It is \\boxed{ Code }.", ref), "other");   // no trimming
+  EXPECT_EQ(dispatch_label("\\boxed{Math}", ref), "other");            // no lower-casing
+  EXPECT_EQ(dispatch_label("\\boxed{\\text{code}} \\boxed{code}", ref), "other");  // "\\text{code"
+  EXPECT_EQ(dispatch_label("\\boxed {math} then \\boxed{reasoning}", ref), "reasoning");
+  EXPECT_EQ(dispatch_label("\\boxed{math", ref), "other");
+  EXPECT_EQ(dispatch_label("\\fbox{code}", ref), "other");
+  // The cls task in reference mode keeps the raw text as its prediction, compared exactly.
+  auto cls = make_task("cls");
+  const Sample s = cls->parse_record({{"id", "1"}, {"question", "q"}, {"label", "code"}}, 0);
+  ScoreOptions o;
+  o.mode = ref;
+  EXPECT_EQ(cls->score(s, "\\boxed{ code}", o).prediction, " code");
+  EXPECT_FALSE(cls->score(s, "\\boxed{ code}", o).correct);
+  EXPECT_TRUE(cls->score(s, "\\boxed{ code}", {}).correct);
+  EXPECT_TRUE(cls->score(s, "\\boxed{code}", o).correct);
+}
+
 TEST(Text, Utf8Validation) {
   EXPECT_TRUE(is_valid_utf8("plain ascii"));
   EXPECT_TRUE(is_valid_utf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));
