@@ -1,10 +1,14 @@
-// Shared word lists and small helpers of the mini suite generators (internal header).
+// Shared word lists and small helpers of the mini suite generators, and the draw from one part of
+// the partition (internal header).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "base/error.h"
 #include "base/rng.h"
+#include "mini/partition.h"
 
 namespace t2::mini {
 
@@ -35,6 +39,17 @@ inline long uniform_int(Rng& rng, long lo, long hi) {
 template <class T>
 void shuffle(Rng& rng, std::vector<T>& v) {
   for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.below(i)]);
+}
+
+// One record of the family from part `want`: draws with `draw(rng)` until the drawn problem belongs
+// to that part (partition.h). Throws when 100000 draws found none.
+template <class Draw>
+nlohmann::json draw_from_part(Rng& rng, Family family, Part want, Draw&& draw) {
+  for (int tries = 0; tries < 100000; ++tries) {
+    nlohmann::json r = draw(rng);
+    if (problem_part(family, problem_key(family, r)) == want) return r;
+  }
+  T2_FAIL("mini %s generator: no problem of the %s part in 100000 draws", family_name(family), part_name(want));
 }
 
 }  // namespace t2::mini
