@@ -150,8 +150,9 @@ std::vector<json> make_gsm8k(uint64_t seed, int stream, const std::vector<Part>&
   Rng rng = Rng::stream(seed, 100 + static_cast<uint64_t>(stream), RngPurpose::generic);
   std::vector<json> out;
   out.reserve(parts.size());
+  FileDraws draws(Family::gsm8k);
   for (const Part part : parts) {
-    out.push_back(draw_from_part(rng, Family::gsm8k, part, [](Rng& r) {
+    out.push_back(draws.next(rng, part, [](Rng& r) {
       const Problem p = gsm8k_problem(r);
       return json{{"question", p.question}, {"answer", p.reasoning + "\n#### " + std::to_string(p.answer)}};
     }));
@@ -163,8 +164,9 @@ std::vector<json> make_math(uint64_t seed, const std::vector<Part>& parts) {
   Rng rng = Rng::stream(seed, 200, RngPurpose::generic);
   std::vector<json> out;
   out.reserve(parts.size());
+  FileDraws draws(Family::math);
   for (size_t i = 0; i < parts.size(); ++i) {
-    json r = draw_from_part(rng, Family::math, parts[i], [](Rng& g) {
+    json r = draws.next(rng, parts[i], [](Rng& g) {
       const MathProblem p = math_problem(g);
       return json{{"problem", p.problem}, {"solution", p.solution}, {"answer", p.answer},
                   {"subject", p.subject}, {"level", p.level}};

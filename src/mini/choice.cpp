@@ -191,8 +191,9 @@ std::vector<json> make_arc(uint64_t seed, int stream, const std::vector<Part>& p
                            const std::string& id_prefix) {
   Rng rng = Rng::stream(seed, 500 + static_cast<uint64_t>(stream), RngPurpose::generic);
   std::vector<json> out;
+  FileDraws draws(Family::arc);
   for (size_t i = 0; i < parts.size(); ++i) {
-    json r = draw_from_part(rng, Family::arc, parts[i], [&](Rng& g) {
+    json r = draws.next(rng, parts[i], [&](Rng& g) {
       std::string labels = "ABCD";
       if (challenge) {
         const uint64_t style = g.below(10);

@@ -232,8 +232,9 @@ std::vector<json> make_mbpp(uint64_t seed, const std::vector<Part>& parts) {
   Rng rng = Rng::stream(seed, 300, RngPurpose::generic);
   const auto& ops = mbpp_ops();
   std::vector<json> out;
+  FileDraws draws(Family::mbpp);
   for (size_t i = 0; i < parts.size(); ++i) {
-    json r = draw_from_part(rng, Family::mbpp, parts[i], [&](Rng& g) {
+    json r = draws.next(rng, parts[i], [&](Rng& g) {
       const CodeOp& op = ops[g.below(ops.size())];
       const std::string name = pick(g, op.names);
       json tests = json::array();
@@ -255,8 +256,9 @@ std::vector<json> make_humaneval(uint64_t seed, const std::vector<Part>& parts) 
   Rng rng = Rng::stream(seed, 400, RngPurpose::generic);
   const auto& ops = humaneval_ops();
   std::vector<json> out;
+  FileDraws draws(Family::humaneval);
   for (size_t i = 0; i < parts.size(); ++i) {
-    json r = draw_from_part(rng, Family::humaneval, parts[i], [&](Rng& g) {
+    json r = draws.next(rng, parts[i], [&](Rng& g) {
       const CodeOp& op = ops[g.below(ops.size())];
       const std::string& name = op.names.front();
       const std::vector<Args> args = test_args(g, op.kind, 5);

@@ -14,6 +14,8 @@
 //   arc        the stem and the set of option texts (ARC-Easy- and ARC-Challenge-like together).
 // Shares of each family's space: training families (gsm8k, mbpp, arc) pretraining 50 %, train
 // 25 %, valid 10 %, test 15 %; unseen families (math, humaneval) pretraining 50 %, test 50 %.
+// The generators draw until a problem of the wanted part comes (words.h FileDraws), and keep a
+// file's problems distinct while the part has unused ones.
 #pragma once
 
 #include <nlohmann/json.hpp>

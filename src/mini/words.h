@@ -3,6 +3,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,15 +42,35 @@ void shuffle(Rng& rng, std::vector<T>& v) {
   for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.below(i)]);
 }
 
-// One record of the family from part `want`: draws with `draw(rng)` until the drawn problem belongs
-// to that part (partition.h). Throws when 100000 draws found none.
-template <class Draw>
-nlohmann::json draw_from_part(Rng& rng, Family family, Part want, Draw&& draw) {
-  for (int tries = 0; tries < 100000; ++tries) {
-    nlohmann::json r = draw(rng);
-    if (problem_part(family, problem_key(family, r)) == want) return r;
+// The records of one file, each from a given part of the partition (partition.h), distinct while
+// the part has unused problems: a draw is kept when its problem is in the wanted part and not yet
+// in the file; after 2000 draws without a new problem the part is taken as exhausted and, for the
+// rest of the file, repeats are kept too (the pretraining suite asks for more records than some
+// parts hold). Throws when 100000 draws found no problem of the part at all.
+class FileDraws {
+ public:
+  explicit FileDraws(Family family) : family_(family) {}
+
+  template <class Draw>
+  nlohmann::json next(Rng& rng, Part want, Draw&& draw) {
+    int since_new = 0;
+    for (int tries = 0; tries < 100000; ++tries) {
+      nlohmann::json r = draw(rng);
+      const std::string key = problem_key(family_, r);
+      if (problem_part(family_, key) != want) continue;
+      if (seen_.insert(key).second) return r;
+      if (repeats_ || ++since_new >= 2000) {
+        repeats_ = true;
+        return r;
+      }
+    }
+    T2_FAIL("mini %s generator: no problem of the %s part in 100000 draws", family_name(family_), part_name(want));
   }
-  T2_FAIL("mini %s generator: no problem of the %s part in 100000 draws", family_name(family), part_name(want));
-}
+
+ private:
+  Family family_;
+  std::set<std::string> seen_;
+  bool repeats_ = false;
+};
 
 }  // namespace t2::mini
