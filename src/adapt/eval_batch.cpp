@@ -155,7 +155,7 @@ std::vector<io::SampleRecord> run_unit(run::SampleRunner& runner, const TaskData
       rec.status = "pass 1: " + r1[i].status;
       continue;
     }
-    rec.label = tasks::dispatch_label(r1[i].text);
+    rec.label = tasks::dispatch_label(r1[i].text, plan.label_mode);
     rec.expert = expert_for_label(rec.label, plan);
     run_idx.push_back(indices[i]);
     run_pos.push_back(i);

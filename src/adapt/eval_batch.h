@@ -35,6 +35,7 @@ struct EvalPlan {
   std::string label = "base";             // records' `expert` column of a one-pass strategy
   bool reference_other = false;           // two-pass: "other" → the last loaded task expert
   std::string last_expert;                // used when reference_other
+  tasks::ScoringMode label_mode = tasks::ScoringMode::clean;  // pass-1 label rule (tasks/classify.h)
 };
 
 // The pass-1 items of a task: a cls-task sample per item (same index) with the item's question

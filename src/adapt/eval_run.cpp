@@ -127,6 +127,7 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
         plan.label = "mixture:" + stem(cfg.mixture);
       }
       plan.reference_other = cfg.dispatch_other == "reference";
+      plan.label_mode = tasks::parse_scoring_mode(cfg.task_options.scoring);
       if (!cfg.experts.empty()) plan.last_expert = cfg.experts.back().first;
       auto tok = tokenizer::Tokenizer::load(cfg.tokenizer.empty() ? cfg.model_dir : cfg.tokenizer);
       if (layout.is_leader()) sandbox = tasks::make_sandbox(cfg.task_options);

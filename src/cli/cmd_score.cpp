@@ -103,6 +103,7 @@ int run_score(int argc, char** argv) {
     n_correct += v.correct;
     nlohmann::json line = {{"id", items[i].first->id}, {"prediction", v.prediction},
                            {"correct", v.correct}, {"status", v.status}};
+    if (!v.detail.empty()) line["detail"] = v.detail;
     std::printf("%s\n", line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   }
   const double acc = items.empty() ? 0.0 : static_cast<double>(n_correct) / static_cast<double>(items.size());

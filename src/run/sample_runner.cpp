@@ -73,7 +73,8 @@ std::vector<JobResult> SampleRunner::run(std::span<const Job> jobs, const BatchO
       r.scored = true;
       if (r.verdict.status == "error" || r.verdict.status == "not_run")
         r.status = "scorer: " + r.verdict.status +
-                   (r.verdict.prediction.empty() ? "" : " (" + r.verdict.prediction + ")");
+                   (r.verdict.prediction.empty() ? "" : " (" + r.verdict.prediction + ")") +
+                   (r.verdict.detail.empty() ? "" : ": " + r.verdict.detail);
     }
   } catch (const t2::Error& e) {
     for (size_t i : to_score) out[i].status = std::string("scorer: ") + e.what();

@@ -53,11 +53,14 @@ struct Dataset {
 
 // Outcome of scoring one completion. status: "ok" (an answer was found and compared),
 // "no_answer" (nothing extractable), "fail" (code ran and a test failed or it crashed),
-// "timeout", "error" (sandbox or harness problem), "not_run" (code execution not allowed).
+// "timeout", "error" (no verdict: a sandbox or harness problem, or with reference scoring an input
+// on which the reference scorer raises or whose verdict t2 cannot reproduce; `detail` says which),
+// "not_run" (code execution not allowed).
 struct Verdict {
   std::string prediction;
   bool correct = false;
   std::string status;
+  std::string detail;  // why the status is "error" (empty otherwise)
 };
 
 struct ScoreOptions {

@@ -55,7 +55,7 @@ if [ "$MODE" = unit ]; then
   # Known optimum through the real model: a flat expert (uniform z: W' = W exactly) and two random
   # ones; gold answers are what the base model answers, so fitness 1 is reached only near
   # α = (a, 0, 0) with a > 0. The search must find it and score 1 on the held-out sample too.
-  "$T2" mini-suite --out "$W/sg" --gsm8k-train 0 --gsm8k-test 40 --math-test 0 --mbpp 0 \
+  "$T2" mini-suite --out "$W/sg" --gsm8k-train 0 --gsm8k-test 80 --math-test 0 --mbpp 0 \
     --humaneval 0 --arc-easy-train 0 --arc-easy-test 0 --arc-challenge-test 0 2>/dev/null
   "$T2" eval --model "$W/model" --task gsm8k --data "$W/sg/gsm8k/test.jsonl" --max-new-tokens 24 \
     --batch 20 --out "$W/g.h5" >/dev/null 2>&1 || fail "base eval for the known-optimum data"

@@ -41,7 +41,13 @@ TEST(Prompts, CodePrefillsOpenAFence) {
   EXPECT_EQ(m.id, "7");
   const Prompt q = mbpp->build_prompt(m);
   EXPECT_EQ(q.prefill, "```python\n");
-  EXPECT_NE(q.user.find("assert g(1) == 2\nassert g(2) == 3"), std::string::npos) << q.user;
+  // As the reference: the model sees one test assert (the first); all of them are graded.
+  EXPECT_NE(q.user.find("Add one.\n"), std::string::npos) << q.user;
+  EXPECT_NE(q.user.find("assert g(1) == 2"), std::string::npos) << q.user;
+  EXPECT_EQ(q.user.find("assert g(2) == 3"), std::string::npos) << q.user;
+  // A prompt file can show every graded test with {tests}.
+  mbpp->set_prompt_template(parse_prompt_file("[user]\n{question}\n{tests}\n", "all.prompt", mbpp->prompt_template()));
+  EXPECT_EQ(mbpp->build_prompt(m).user, "Add one.\nassert g(1) == 2\nassert g(2) == 3");
 }
 
 TEST(PromptFile, ReplacesSectionsAndKeepsBraces) {
@@ -124,8 +130,10 @@ TEST(Classification, SetsFromTrainingSamples) {
     EXPECT_EQ(s.id.substr(0, s.gold.size() + 1), s.gold + "/");
     EXPECT_TRUE(cls->score(s, cls->gold_completion(s), {}).correct);
   }
-  EXPECT_NE(cls->build_prompt(sets.test[0]).system.find("\\boxed{code}"), std::string::npos);
-  EXPECT_NE(dispatch_prompt_template().system.find("\\boxed{other}"), std::string::npos);
+  // One classification prompt for the cls expert and pass 1: all four labels, other included.
+  const std::string system = cls->build_prompt(sets.test[0]).system;
+  for (const char* label : {"\\boxed{code}", "\\boxed{math}", "\\boxed{reasoning}", "\\boxed{other}"})
+    EXPECT_NE(system.find(label), std::string::npos) << label;
 }
 
 }  // namespace
