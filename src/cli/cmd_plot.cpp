@@ -21,12 +21,19 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+// "Evaluation report R", or "N evaluation reports side by side in DIR: a.h5, b.h5" when they share
+// a folder (else their paths).
 std::string reports_title(const std::vector<std::pair<std::string, io::ReportData>>& reports) {
   if (reports.size() == 1) return "Evaluation report " + reports[0].first;
+  const fs::path dir = fs::path(reports[0].first).parent_path();
+  bool same_dir = true;
+  for (const auto& [path, r] : reports) same_dir = same_dir && fs::path(path).parent_path() == dir;
   std::string names;
-  for (const auto& [path, r] : reports) names += (names.empty() ? "" : ", ") + path;
-  if (names.size() > 140) names = names.substr(0, 137) + "...";
-  return format("%zu evaluation reports side by side: %s", reports.size(), names.c_str());
+  for (const auto& [path, r] : reports)
+    names += (names.empty() ? "" : ", ") + (same_dir ? fs::path(path).filename().string() : path);
+  if (names.size() > 300) names = names.substr(0, 297) + "...";
+  return format("%zu evaluation reports side by side%s: %s", reports.size(),
+                same_dir && !dir.empty() ? (" in " + dir.string()).c_str() : "", names.c_str());
 }
 
 }  // namespace

@@ -103,6 +103,7 @@ History read_history_tsv(const std::string& path) {
            cols.empty() ? "" : cols[0].c_str());
   History h;
   h.source = path;
+  for (size_t c = 1; c < cols.size(); ++c) h.columns[cols[c]];  // present even without rows
   int64_t line_no = 1;
   for (std::string line; std::getline(in, line);) {
     ++line_no;
@@ -324,11 +325,12 @@ json cem_figure(const SearchHistory& s, const std::string& name, const std::stri
   std::string experts;
   for (const auto& e : s.experts) experts += (experts.empty() ? "" : ", ") + e;
   const std::string title = format(
-      "CEM search on %s: mixture of %s (%s), population %lld, %zu generations, %lld shots\n%s "
-      "- best α: accuracy %.3f on the %lld samples outside the shots",
-      s.task.c_str(), experts.c_str(), s.per_layer ? "one α per expert and matrix" : "one α per expert",
-      static_cast<long long>(s.pop), s.fitness.size(), static_cast<long long>(s.n_shots), name.c_str(),
-      s.accuracy_clean, static_cast<long long>(s.n_clean));
+      "CEM search on %s: %s\nmixture of %s (%s); population %lld, %zu generations, %lld shots\n"
+      "best α: accuracy %.3f on the %lld samples outside the shots",
+      s.task.c_str(), name.c_str(), experts.c_str(),
+      s.per_layer ? "one α per expert and matrix" : "one α per expert", static_cast<long long>(s.pop),
+      s.fitness.size(), static_cast<long long>(s.n_shots), s.accuracy_clean,
+      static_cast<long long>(s.n_clean));
   json gen = json::array(), gen_best = json::array(), elite_mean = json::array();
   for (size_t g = 0; g < s.fitness.size(); ++g) {
     gen.push_back(g + 1);
@@ -337,9 +339,10 @@ json cem_figure(const SearchHistory& s, const std::string& name, const std::stri
     for (int64_t e : s.elites[g]) sum += s.fitness[g][e];
     elite_mean.push_back(s.elites[g].empty() ? 0.0 : sum / static_cast<double>(s.elites[g].size()));
   }
-  const double height = s.per_layer ? std::max(4.8, 2.5 + 0.14 * std::min<double>(s.matrices.size(), 24)) : 4.8;
+  const double height = s.per_layer ? std::max(5.2, 2.9 + 0.14 * std::min<double>(s.matrices.size(), 24)) : 5.2;
   return {{"kind", "cem"}, {"path", out}, {"title", title}, {"size", {11, height}},
-          {"generation", gen}, {"best_fitness", s.best_fitness}, {"generation_best", gen_best},
+          {"generation", gen}, {"fitness", s.fitness}, {"best_fitness", s.best_fitness},
+          {"generation_best", gen_best},
           {"elite_mean", elite_mean}, {"experts", s.experts}, {"best_alpha", s.best},
           {"final_alpha", s.final_alpha}, {"per_layer", s.per_layer}, {"matrices", s.matrices},
           {"n_shots", s.n_shots}, {"alpha_range", {s.alpha_min, s.alpha_max}},
@@ -378,10 +381,11 @@ json reports_figure(const std::vector<std::pair<std::string, io::ReportData>>& r
     AccuracyRun run;
     run.label = report_label(r);
     if (label_count[run.label] > 1) run.label += " [" + fs::path(path).filename().string() + "]";
+    if (r.status != "complete") run.label += " (" + r.status + ")";  // e.g. still running
     for (const auto& [task, rows] : r.tasks) {
       tasks.insert(task);
-      const auto stored = r.summaries.find(task);
-      const io::TaskSummary s = stored != r.summaries.end() ? stored->second : io::summarize(rows);
+      // From the rows: stored summaries may lag them while a run is in progress.
+      const io::TaskSummary s = io::summarize(rows);
       run.cells[task] = {s.n, s.n_correct, s.pass1_s, s.pass2_s};
     }
     runs.push_back(std::move(run));

@@ -96,7 +96,8 @@ nlohmann::json accuracy_figure(const std::vector<std::pair<std::string, std::str
                                const std::string& title, const std::string& out,
                                const std::string& xlabel = "task");
 // Reports side by side: one run per report (labels from report_label, made unique with the file
-// name), one group per task, with the two-pass times.
+// name, with the status unless complete), one group per task (counts and times summarised from the
+// sample rows), with the two-pass times.
 nlohmann::json reports_figure(const std::vector<std::pair<std::string, io::ReportData>>& reports,
                               const std::string& title, const std::string& out);
 

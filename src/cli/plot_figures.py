@@ -13,6 +13,7 @@ Request: {"formats": ["png", "svg"], "dpi": 100, "figures": [FIGURE, ...]}; each
 import json
 import math
 import sys
+import textwrap
 
 try:
     import matplotlib
@@ -128,7 +129,8 @@ def draw_reinforce(fig, d):
 
 
 def draw_cem(fig, d):
-    """Data: generation[], best_fitness[] (best so far), generation_best[], elite_mean[],
+    """Data: generation[], fitness[G][pop] (every member), best_fitness[] (best so far),
+    generation_best[], elite_mean[],
     experts[K], best_alpha[G][dim] (best member so far after each generation), final_alpha[dim],
     per_layer (bool), matrices[M] (per_layer: row names of final_alpha as [M, K]), n_shots,
     alpha_range [min, max], final (accuracy_clean, n_clean) or null."""
@@ -143,10 +145,18 @@ def draw_cem(fig, d):
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if gen:
         ax.set_xlim(0.5, len(gen) + 0.5)
-        ax.plot(gen, d["generation_best"], marker="^", ls=":", color=COLORS[2], label="best of the generation")
-        ax.plot(gen, d["elite_mean"], marker="o", color=COLORS[3], label="elite mean")
-        ax.plot(gen, d["best_fitness"], marker="s", drawstyle="steps-post", color=COLORS[0],
-                label="best so far")
+        # Every member, spread a little sideways so that equal values stay countable.
+        for g, row in zip(gen, d["fitness"]):
+            xs = [g - 0.25 + 0.5 * (i + 0.5) / len(row) for i in range(len(row))]
+            ax.scatter(xs, row, s=9, color="0.6", zorder=1,
+                       label="each member" if g == gen[0] else None)
+        # Drawn so that coinciding curves stay visible: a wide pale line under two kinds of marker.
+        ax.plot(gen, d["best_fitness"], drawstyle="steps-post", color=COLORS[0], lw=5, alpha=0.35,
+                label="best so far", zorder=2)
+        ax.plot(gen, d["elite_mean"], marker="o", ls="--", color=COLORS[3], markersize=7,
+                label="elite mean", zorder=3)
+        ax.plot(gen, d["generation_best"], marker="^", ls="none", color=COLORS[2], markersize=6,
+                label="best of the generation", zorder=4)
         ax.legend(loc="best", fontsize=8)
     else:
         empty_note(ax, "no generation yet")
@@ -255,7 +265,9 @@ def main():
     setup()
     for d in req["figures"]:
         fig = plt.figure(figsize=d["size"], layout="constrained")  # inches; pixels = size * dpi
-        fig.suptitle(d["title"])
+        # Long titles (many reports, long paths) wrap to the figure's width instead of being cut.
+        width = max(40, int(d["size"][0] * 11))
+        fig.suptitle("\n".join(textwrap.fill(line, width, break_on_hyphens=False) for line in d["title"].split("\n")))
         DRAW[d["kind"]](fig, d)
         for fmt in req["formats"]:
             meta = {"Date": None} if fmt == "svg" else {"Software": None}

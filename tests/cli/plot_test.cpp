@@ -17,6 +17,7 @@
 #include <fstream>
 #include <string>
 
+#include "cli/demo_plots.h"
 #include "cli/plot_data.h"
 #include "io/file.h"
 #include "io/h5.h"
@@ -51,11 +52,14 @@ Cmd run(const std::string& cmd) {
 }
 Cmd t2_plot(const std::string& args) { return run(std::string(T2_BINARY) + " plot " + args); }
 
-// A python3 that can import matplotlib, the way t2 plot looks for one; "" if none.
+// Whether a python3 that t2 plot would try (PATH, then /usr/bin/python3) imports matplotlib.
 bool have_matplotlib() {
-  for (const char* py : {"python3", "/usr/bin/python3"})
-    if (run(std::string(py) + " -c 'import matplotlib'").status == 0) return true;
-  return false;
+  static const bool have = [] {
+    for (const char* py : {"python3", "/usr/bin/python3"})
+      if (run(std::string(py) + " -c 'import matplotlib'").status == 0) return true;
+    return false;
+  }();
+  return have;
 }
 #define REQUIRE_MATPLOTLIB()                                                                   \
   if (!have_matplotlib())                                                                      \
@@ -328,20 +332,24 @@ TEST(PlotCommand, RendersEveryKindAsPngAndSvg) {
   fs::remove_all(d);
 }
 
-TEST(PlotCommand, DemoFolderFigures) {
-  REQUIRE_MATPLOTLIB();
-  const fs::path d = temp_dir("demo");
+// A demo output folder: one expert, one unseen task with its CEM search.
+json make_demo_folder(const fs::path& d) {
   fs::create_directories(d / "experts");
   fs::create_directories(d / "cem");
   io::write_file_atomic((d / "experts/math.history.tsv").string(), kHistory);
   write_search_report(d / "cem/math.report.h5", false);
-  const json summary = {
+  return {
       {"experts", {{{"expert", "math"}, {"task", "gsm8k"}, {"n_test", 20}, {"base_test_acc", 0.1},
                     {"expert_test_acc", 0.45}, {"beats_base_beyond_noise", true}}}},
       {"unseen", {{{"task", "math"}, {"n", 7}, {"base", {{"n", 7}, {"accuracy", 1.0 / 7}, {"pass1_s", 0}, {"pass2_s", 1.5}}},
                    {"prompt", {{"n", 7}, {"accuracy", 2.0 / 7}, {"pass1_s", 0.3}, {"pass2_s", 1.2}}},
                    {"cem", {{"n", 7}, {"accuracy", 3.0 / 7}}}}}}};
-  io::write_file_atomic((d / "demo.json").string(), summary.dump());
+}
+
+TEST(PlotCommand, DemoFolderFigures) {
+  REQUIRE_MATPLOTLIB();
+  const fs::path d = temp_dir("demo");
+  io::write_file_atomic((d / "demo.json").string(), make_demo_folder(d).dump());
   const Cmd r = t2_plot(d.string() + " --format png --dpi 40 --data-out " + (d / "data.json").string());
   ASSERT_EQ(r.status, 0) << r.out;
   const json data = json::parse(io::read_file((d / "data.json").string()));
@@ -354,6 +362,27 @@ TEST(PlotCommand, DemoFolderFigures) {
   // 0.45 of 20 is 9 correct; the prompt strategy's cell carries its pass times.
   EXPECT_EQ(data["figures"][0]["runs"][1]["values"]["math"]["n_correct"], 9);
   EXPECT_TRUE(near(data["figures"][2]["runs"][1]["values"]["math"]["pass1_s"], 0.3));
+  fs::remove_all(d);
+}
+
+// What `t2 demo` calls at its end: figures drawn and named in the summary, or the reason why not,
+// never an exception.
+TEST(PlotCommand, DemoAddsItsFiguresToTheSummary) {
+  const fs::path d = temp_dir("demo_add");
+  json summary = make_demo_folder(d);
+  plot::DrawOptions no_python;
+  no_python.python = (d / "no-such-python3").string();
+  std::string line = demo::add_figures(d.string(), summary, no_python);
+  EXPECT_NE(line.find("no figures: --python"), std::string::npos) << line;
+  EXPECT_TRUE(summary["figures"].empty());
+  EXPECT_NE(summary["figures_problem"].get<std::string>().find("python3-matplotlib"), std::string::npos);
+  if (have_matplotlib()) {
+    summary.erase("figures_problem");
+    line = demo::add_figures(d.string(), summary);
+    EXPECT_EQ(summary["figures"], json({"experts.png", "training-math.png", "unseen.png", "cem-math.png"}));
+    EXPECT_EQ(line, "figures in " + d.string() + ": experts.png, training-math.png, unseen.png, cem-math.png\n");
+    for (const auto& f : summary["figures"]) EXPECT_GT(png_size(d / f.get<std::string>()).first, 0) << f;
+  }
   fs::remove_all(d);
 }
 
