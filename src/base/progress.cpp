@@ -73,6 +73,11 @@ Progress::~Progress() {
 
 void Progress::advance(int64_t n, std::string note) { update(done_ + n, std::move(note)); }
 
+void Progress::start_from(int64_t done) {
+  done_ = done;
+  window_.assign(1, {clock_(), done});
+}
+
 void Progress::update(int64_t done, std::string note) {
   done_ = done;
   note_ = std::move(note);

@@ -60,6 +60,9 @@ class Progress {
   void advance(int64_t n = 1, std::string note = "");
   // Sets the absolute done count.
   void update(int64_t done, std::string note = "");
+  // Units done before this run (a resumed run): counted in done/total, not in the rate. Call before
+  // the first update.
+  void start_from(int64_t done);
   // A permanent message line (e.g. a per-step log line): on a terminal the status line is erased
   // first and redrawn after it, so the two never mix.
   void message(std::string_view line);

@@ -3,11 +3,12 @@
 This file is compiled into the t2 binary (src/cli/CMakeLists.txt embeds it) and run by
 src/cli/plot_runner.cpp as `python3 plot_figures.py REQUEST.json`. It never reads t2's own files:
 the C++ side reads reports, search reports and training histories with t2's readers and hands over
-numbers. It needs only Debian's python3-matplotlib (matplotlib 3.6 or newer, numpy).
+numbers. It needs only Debian's python3-matplotlib (matplotlib 3.5 or newer; Debian 12 has 3.6.3).
 
 Request: {"formats": ["png", "svg"], "dpi": 100, "figures": [FIGURE, ...]}; each FIGURE has
 "kind" (reinforce | cem | accuracy), "path" (output path without extension), "title", "size"
-([width, height] in inches) and the kind's data (see the draw_* functions). Exit status: 0 drawn, 3 matplotlib missing, 1 otherwise.
+([width, height] in inches) and the kind's data (see the draw_* functions). Exit status: 0 drawn,
+3 matplotlib missing or too old, 1 otherwise.
 """
 
 import json

@@ -84,6 +84,20 @@ TEST(Progress, RateAndEtaFollowTheWindow) {
   EXPECT_DOUBLE_EQ(p.snapshot().eta_s, 0.0);
 }
 
+TEST(Progress, ResumedWorkCountsInDoneButNotInTheRate) {
+  Harness h;
+  Progress p = h.make(opts(ProgressOptions::Style::lines), 100);
+  h.now = 2;
+  p.start_from(60);  // 60 done by an earlier run
+  h.now = 12;
+  p.update(70);  // 10 in the 10 s since the resume point: 1/s, 30 left: 30 s
+  const ProgressSnapshot s = p.snapshot();
+  EXPECT_EQ(s.done, 70);
+  EXPECT_DOUBLE_EQ(s.rate, 1.0);
+  EXPECT_DOUBLE_EQ(s.eta_s, 30.0);
+  EXPECT_EQ(p.render(s), "decompose  70/100 matrices (70%)  1 matrices/s  elapsed 12s  ETA 30s");
+}
+
 TEST(Progress, UnknownRateAndTotal) {
   Harness h;
   Progress p = h.make(opts(ProgressOptions::Style::lines), 0);
