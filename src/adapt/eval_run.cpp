@@ -16,6 +16,7 @@
 #include "base/error.h"
 #include "base/hash.h"  // file_fingerprint
 #include "base/log.h"
+#include "base/progress.h"
 #include "base/timer.h"
 #include "dist/work/layout.h"
 #include "dist/work/queue.h"
@@ -220,7 +221,12 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
     return io::encode_records(run_unit(*runner, data[t], two_pass ? &pass1[t] : nullptr, idx,
                                        plan, group.rank() == 0));
   };
-  int64_t n_done = 0;
+  int64_t n_done = 0, n_generated = 0;
+  ProgressOptions po;
+  po.label = "eval";
+  po.unit = "samples";
+  po.enabled = coordinates;
+  auto progress = std::make_unique<Progress>(po, n_items - n_skipped);
   dist::ResultFn on_result = [&](const dist::WorkUnit& unit, const dist::UnitResult& res) {
     const auto& [t, idx] = unit_items[unit.id];
     std::vector<io::SampleRecord> recs;
@@ -254,9 +260,10 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
     }
     writer.commit(recs);
     n_done += static_cast<int64_t>(recs.size());
-    const int64_t total = n_items - n_skipped;
-    if (total > 0 && (n_done * 10 / total) != ((n_done - static_cast<int64_t>(recs.size())) * 10 / total))
-      T2_LOG_INFO("eval: %lld/%lld samples", static_cast<long long>(n_done), static_cast<long long>(total));
+    int64_t generated = 0;
+    for (const auto& r : recs) generated += r.generated_tokens;
+    progress->advance(static_cast<int64_t>(recs.size()),
+                      t2::format("%lld tokens", static_cast<long long>(n_generated += generated)));
   };
 
   dist::QueueOptions qo;
@@ -277,6 +284,7 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
     }
     throw;
   }
+  progress->finish();
   if (!coordinates) return st.exit_code;
 
   const bool complete = st.outcome == dist::Outcome::complete;

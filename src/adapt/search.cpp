@@ -16,6 +16,7 @@
 #include "adapt/search_report.h"
 #include "base/error.h"
 #include "base/log.h"
+#include "base/progress.h"
 #include "base/timer.h"
 #include "dist/work/layout.h"
 #include "dist/work/queue.h"
@@ -252,6 +253,7 @@ int run_search(const SearchConfig& c, const dist::Communicator& world, const Bui
   qo.silence_timeout_s = c.silence_timeout_s;
   qo.stop_requested = [] { return dist::StopSignals::requested(); };
 
+  std::unique_ptr<Progress> progress;  // rank 0: scored sequences (candidates × shots, then samples)
   // Runs units on the queue; rank 0 gets results by unit id. Every rank calls it together.
   auto run_units = [&](const std::vector<std::string>& payloads, std::vector<json>& results) {
     std::vector<dist::WorkUnit> units;
@@ -263,6 +265,11 @@ int run_search(const SearchConfig& c, const dist::Communicator& world, const Bui
                                       static_cast<unsigned long long>(unit.id), r.worker_rank,
                                       r.error.c_str());
       else results[unit.id] = json::parse(r.payload);
+      if (r.ok && progress) {
+        int64_t n = 0;
+        for (const auto& cand : results[unit.id]) n += static_cast<int64_t>(cand.at("correct").size());
+        progress->advance(n);
+      }
     };
     const auto st = dist::run_work_queue(world, layout, units, fn, on_result, qo);
     if (coordinates && !failure.empty()) {
@@ -286,6 +293,13 @@ int run_search(const SearchConfig& c, const dist::Communicator& world, const Bui
       T2_LOG_INFO("search: resuming at generation %d of %d", ss.state.generation, c.generations);
     }
   }
+  ProgressOptions po;
+  po.label = "search";
+  po.unit = "sequences";
+  po.enabled = coordinates;
+  progress = std::make_unique<Progress>(
+      po, static_cast<int64_t>(c.generations - (coordinates ? ss.state.generation : 0)) * c.pop *
+              static_cast<int64_t>(shots.size()) + static_cast<int64_t>(data.items.size()));
   Timer total;
   while (true) {
     std::string cmd = coordinates ? (ss.state.generation < c.generations ? "gen" : "final") : "";
@@ -331,12 +345,14 @@ int run_search(const SearchConfig& c, const dist::Communicator& world, const Bui
       g.best = ss.state.best;
       g.best_fitness = ss.state.best_fitness;
       g.best_tiebreak = ss.state.best_tiebreak;
-      T2_LOG_INFO("search: generation %d/%d: best of generation %.3f, best so far %.3f "
-                  "(tie-break %.4f), %.2f s%s", g.generation + 1, c.generations,
-                  g.fitness[step.ranking.front()], g.best_fitness, g.best_tiebreak, g.seconds,
-                  g.n_errors > 0 ? t2::format(", %lld failed generations or scorings",
-                                              static_cast<long long>(g.n_errors)).c_str()
-                                 : "");
+      const std::string failed =
+          g.n_errors > 0 ? t2::format(", %lld failed generations or scorings",
+                                      static_cast<long long>(g.n_errors))
+                         : "";
+      progress->message(t2::format(
+          "search: generation %d/%d: best of generation %.3f, best so far %.3f (tie-break %.4f), "
+          "%.2f s%s", g.generation + 1, c.generations, g.fitness[step.ranking.front()],
+          g.best_fitness, g.best_tiebreak, g.seconds, failed.c_str()));
       ss.history.push_back(std::move(g));
       io::write_file_atomic(search_state_path(c),
                             search_state_to_json(ss, search_config_text(c)).dump());
@@ -353,6 +369,7 @@ int run_search(const SearchConfig& c, const dist::Communicator& world, const Bui
                 fin.accuracy_clean, split.rest.size(), fin.accuracy_all, data.items.size());
     break;
   }
+  progress->finish();
   if (coordinates) T2_LOG_INFO("search: done in %.1f s", total.seconds());
   return 0;
 }

@@ -2,12 +2,8 @@
 // freshly generated mini suite. Orchestration only: every stage is one run of another t2 command
 // (this same binary, as a child process with its own log), so the demo exercises exactly what a
 // user would run by hand. Results: DIR/demo.json (stages, figures) and DIR/tables.txt (the printed
-// tables); the unseen-task figures come from demo_unseen.cpp.
-#include <spawn.h>
-#include <sys/wait.h>
+// tables, and the figures beside them); the unseen-task figures come from demo_unseen.cpp.
 #include <unistd.h>
-
-#include <fcntl.h>
 
 #include <cerrno>
 #include <chrono>
@@ -25,12 +21,12 @@
 #include <vector>
 
 #include "base/error.h"
+#include "cli/child_process.h"  // run_child
 #include "cli/commands.h"
+#include "cli/demo_plots.h"     // add_figures
 #include "cli/demo_unseen.h"
 #include "cli/options.h"
 #include "io/file.h"
-
-extern char** environ;
 
 namespace t2::cli {
 namespace {
@@ -66,32 +62,6 @@ std::string self_exe() {
   const fs::path p = fs::read_symlink("/proc/self/exe", ec);
   T2_CHECK(!ec, "cannot find the t2 binary (/proc/self/exe): %s", ec.message().c_str());
   return p.string();
-}
-
-// Runs argv with stdout+stderr appended to log; calls tick about every second while it runs.
-// Returns the exit status (128 + signal when killed).
-int run_child(const std::vector<std::string>& args, const std::string& log,
-              const std::function<void()>& tick) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  T2_CHECK(rc == 0, "cannot start %s: %s", args[0].c_str(), std::strerror(rc));
-  int status = 0;
-  while (true) {
-    const pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid) break;
-    T2_CHECK(r == 0, "waitpid: %s", std::strerror(errno));
-    tick();
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 // Last non-empty line of a file ("" when none).
@@ -138,7 +108,7 @@ bool Demo::stage(const std::string& name, std::vector<std::string> args, bool pa
   for (auto& a : args) full.push_back(std::move(a));
   std::string cmd;
   for (const auto& a : full) cmd += (cmd.empty() ? "" : " ") + a;
-  if (full[0] == "mpirun") {  // posix_spawn needs a path
+  if (full[0] == "mpirun") {  // run_child needs a path
     const char* path = std::getenv("PATH");
     std::stringstream dirs(path ? path : "/usr/bin");
     for (std::string d; std::getline(dirs, d, ':');)
@@ -147,7 +117,7 @@ bool Demo::stage(const std::string& name, std::vector<std::string> args, bool pa
   std::fprintf(stderr, "[%d/%d] %-22s ...\n", index_, total_, name.c_str());
   const auto t0 = std::chrono::steady_clock::now();
   const bool tty = isatty(2);
-  const int rc = run_child(full, log, [&] {
+  const int rc = run_child(full, log, /*append=*/true, [&] {
     if (!tty) return;
     std::string l = last_line(log).substr(0, 90);
     std::fprintf(stderr, "\r      %5.0f s  %-90s\r", std::chrono::duration<double>(
@@ -350,6 +320,7 @@ int Demo::run() {
   const json unseen = demo::unseen_figures(o_.out, {"math", "humaneval", "arc"});
   summary_["unseen"] = unseen;
   text += "\n" + demo::unseen_tables(unseen);
+  text += demo::add_figures(o_.out, summary_);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   summary_["wall_seconds"] = wall;
   text += format("\nwall time %.1f s, %d rank(s); details in %s/demo.json\n", wall, o_.ranks, o_.out.c_str());

@@ -1,11 +1,13 @@
 // `t2 score`: rescores saved completions without a model. Reads the task's data file and a JSONL
 // of {"id", "completion"} lines, prints one JSON line per scored sample and a summary line.
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
 #include "base/log.h"
+#include "base/progress.h"
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "io/jsonl.h"
@@ -96,7 +98,22 @@ int run_score(int argc, char** argv) {
                 sb->n_parallel());
     so.sandbox = sb.get();
   }
-  const auto verdicts = task->score_many(items, so);
+  // Generated code runs in the sandbox, a few programs per second: score it in chunks of a few
+  // sandbox rounds so that a progress line (programs done, rate, ETA) can follow.
+  std::vector<tasks::Verdict> verdicts;
+  ProgressOptions po;
+  po.label = "score";
+  po.unit = "programs";
+  po.enabled = task->runs_code();
+  Progress progress(po, static_cast<int64_t>(items.size()));
+  const size_t chunk = sb ? std::max<size_t>(32, 8 * static_cast<size_t>(sb->n_parallel())) : items.size();
+  for (size_t at = 0; at < items.size(); at += chunk) {
+    const std::vector<std::pair<const tasks::Sample*, std::string>> part(
+        items.begin() + at, items.begin() + std::min(items.size(), at + chunk));
+    for (auto& v : task->score_many(part, so)) verdicts.push_back(std::move(v));
+    progress.update(static_cast<int64_t>(verdicts.size()));
+  }
+  progress.finish();
   size_t n_correct = 0;
   for (size_t i = 0; i < items.size(); ++i) {
     const auto& v = verdicts[i];

@@ -26,6 +26,7 @@ constexpr Command kCommands[] = {
     {"expert", "create (init) or inspect (show) an SVF expert file", t2::cli::run_expert},
     {"mixture", "build (make) or inspect (show) a mixture of SVF experts", t2::cli::run_mixture},
     {"report", "per-task summary tables of one or several reports (text or CSV)", t2::cli::run_report},
+    {"plot", "PNG/SVG figures of training histories, searches, reports and demo folders", t2::cli::run_plot},
     {"generate", "generate text or tokens from a prompt, optionally with an expert or mixture", t2::cli::run_generate},
     {"logprobs", "teacher-forced log-probabilities of token sequences", t2::cli::run_logprobs},
     {"score", "rescore saved completions of a benchmark (no model)", t2::cli::run_score},

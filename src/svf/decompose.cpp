@@ -119,7 +119,11 @@ DecomposeSummary decompose_to_store(const std::string& store_path, const WeightS
   std::vector<std::string> todo;
   while (reader.pos < todo_bytes.size()) todo.push_back(reader.str());
   summary.n_skipped = summary.n_matrices - static_cast<int64_t>(todo.size());
-  if (comm.rank() == 0 && summary.n_skipped > 0 && options.progress) {
+  DecomposeProgress report;
+  report.n_todo = static_cast<int64_t>(todo.size());
+  report.n_skipped = summary.n_skipped;
+  if (comm.rank() == 0 && options.on_progress) options.on_progress(report);
+  if (comm.rank() == 0 && summary.n_skipped > 0 && options.progress && !options.on_progress) {
     T2_LOG_INFO("decompose: %lld of %lld matrices already in %s, %zu to do",
                 static_cast<long long>(summary.n_skipped),
                 static_cast<long long>(summary.n_matrices), store_path.c_str(), todo.size());
@@ -160,7 +164,15 @@ DecomposeSummary decompose_to_store(const std::string& store_path, const WeightS
         store->write(name, svd, dtype, options.precision, err);
         summary.svd_seconds += secs;
         ++summary.n_done;
-        if (options.progress) {
+        if (options.on_progress) {
+          report.n_done = summary.n_done;
+          report.name = name;
+          report.n_out = svd.n_out;
+          report.n_in = svd.n_in;
+          report.seconds = secs;
+          report.max_error = err;
+          options.on_progress(report);
+        } else if (options.progress) {
           const double elapsed = timer.seconds();
           const double done = static_cast<double>(summary.n_done);
           const double eta = elapsed / done * (static_cast<double>(todo.size()) - done);

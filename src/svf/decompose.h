@@ -33,9 +33,23 @@ struct WeightSource {
   std::string model_id;                                       // e.g. the model directory
 };
 
+// What rank 0 reports while it decomposes (DecomposeOptions::on_progress).
+struct DecomposeProgress {
+  int64_t n_done = 0;      // matrices written by this run so far
+  int64_t n_todo = 0;      // matrices this run decomposes (those already in the store excluded)
+  int64_t n_skipped = 0;   // already complete in the store
+  std::string name;        // the matrix just written; "" for the first call, before any work
+  int64_t n_out = 0, n_in = 0;
+  double seconds = 0;      // its SVD time (on whichever rank computed it)
+  double max_error = 0;    // its max |W - U S Vᵀ|
+};
+
 struct DecomposeOptions {
   SvdPrecision precision = SvdPrecision::f32;
-  bool progress = true;  // rank 0 logs one line per round
+  bool progress = true;  // rank 0 logs one line per matrix (unless on_progress is set)
+  // Rank 0 only: called once before the first round, then after each matrix is written; when set
+  // it replaces the log lines of `progress`.
+  std::function<void(const DecomposeProgress&)> on_progress;
 };
 
 struct DecomposeSummary {

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "base/error.h"
+#include "base/progress.h"
 #include "model/fingerprint.h"
 #include "model/llama/model.h"
 #include "run/sample_runner.h"
@@ -249,21 +250,34 @@ int run_train(TrainConfig c, const dist::Communicator& comm) {
     std::fprintf(stderr, "train: %s, %zu train / %zu valid / %zu test samples, %zu matrices, "
                  "%d rank(s)\n", c.task.c_str(), data.sets.train.size(), data.sets.valid.size(),
                  data.sets.test.size(), matrices.size(), comm.size());
+  ProgressOptions po;
+  po.label = "train";
+  po.unit = "iterations";
+  po.rate_unit = "samples";
+  po.rate_per_unit = static_cast<double>(std::min<int64_t>(c.reinforce.batch,
+                                                           static_cast<int64_t>(data.sets.train.size())));
+  po.enabled = comm.rank() == 0;
+  Progress progress(po, c.run.iters);
+  bool first_row = true;
   run_reinforce(trainer, data.sets, c.run, comm, [&](const HistoryRow& r) {
     if (comm.rank() != 0) return;
+    if (first_row) progress.start_from(r.iteration == 0 ? 0 : r.iteration - 1);
+    first_row = false;
     // other: scoring, Adam and the expert's scaling.
     const double other = r.t_total - r.t_rollout - r.t_forward - r.t_backward - r.t_allreduce;
-    std::fprintf(stderr, "iter %4lld  reward %+.3f  loss %+.4e  |g| %.3e  |p| %.3f  %.1f s "
-                 "(rollout %.1f, fwd %.1f, bwd %.1f, exch %.2f, other %.1f)",
-                 static_cast<long long>(r.iteration), r.mean_reward, r.loss, r.grad_norm,
-                 r.param_norm, r.t_total, r.t_rollout, r.t_forward, r.t_backward, r.t_allreduce,
-                 r.iteration > 0 ? other : 0.0);
+    std::string line = t2::format(
+        "iter %4lld  reward %+.3f  loss %+.4e  |g| %.3e  |p| %.3f  %.1f s (rollout %.1f, fwd %.1f, "
+        "bwd %.1f, exch %.2f, other %.1f)", static_cast<long long>(r.iteration), r.mean_reward,
+        r.loss, r.grad_norm, r.param_norm, r.t_total, r.t_rollout, r.t_forward, r.t_backward,
+        r.t_allreduce, r.iteration > 0 ? other : 0.0);
     if (r.valid_acc >= 0)
-      std::fprintf(stderr, "  acc train %.3f valid %.3f test %.3f", r.train_acc, r.valid_acc,
-                   r.test_acc);
-    if (r.n_errors > 0) std::fprintf(stderr, "  failed rollouts %.0f", r.n_errors);
-    std::fprintf(stderr, "\n");
+      line += t2::format("  acc train %.3f valid %.3f test %.3f", r.train_acc, r.valid_acc,
+                         r.test_acc);
+    if (r.n_errors > 0) line += t2::format("  failed rollouts %.0f", r.n_errors);
+    progress.message(line);
+    progress.update(r.iteration);
   });
+  progress.finish();
   if (comm.rank() == 0) {
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
