@@ -87,9 +87,11 @@ void activate(float* x, int64_t n, Activation act) {
 
 void bidirectional_attention(const float* q, const float* k, const float* v, float* out,
                              int64_t n_seq, int64_t n_tok, int64_t n_head, int64_t head_dim,
-                             float scale) {
+                             float scale, tensor::DType kv_dtype) {
   T2_CHECK(n_seq >= 0 && n_tok >= 0 && n_head > 0 && head_dim > 0,
            "bidirectional_attention: bad sizes");
+  T2_CHECK(kv_dtype == tensor::DType::f32 || kv_dtype == tensor::DType::bf16,
+           "bidirectional_attention: keys and values must be f32 or bf16");
   const int64_t row = n_head * head_dim;  // stride between tokens
   tensor::parallel_for(n_seq * n_head, [&](int64_t task) {
     const int64_t s = task / n_head, h = task % n_head;
@@ -104,7 +106,18 @@ void bidirectional_attention(const float* q, const float* k, const float* v, flo
         vt[e * n_tok + t] = v[base + t * row + e];
       }
     }
-    tensor::linear(qh.data(), kh.data(), tensor::DType::f32, scores.data(), n_tok, n_tok, head_dim);
+    const void* kw = kh.data();
+    const void* vw = vt.data();
+    std::vector<uint16_t> kb, vb;  // bf16 copies when kv_dtype is bf16
+    if (kv_dtype == tensor::DType::bf16) {
+      kb.resize(kh.size());
+      vb.resize(vt.size());
+      tensor::convert_from_f32(kh.data(), tensor::DType::bf16, kb.data(), kh.size());
+      tensor::convert_from_f32(vt.data(), tensor::DType::bf16, vb.data(), vt.size());
+      kw = kb.data();
+      vw = vb.data();
+    }
+    tensor::linear(qh.data(), kw, kv_dtype, scores.data(), n_tok, n_tok, head_dim);
     for (int64_t t = 0; t < n_tok; ++t) {
       float* sr = scores.data() + t * n_tok;
       float mx = -INFINITY;
@@ -117,7 +130,7 @@ void bidirectional_attention(const float* q, const float* k, const float* v, flo
       const float inv = static_cast<float>(1.0 / sum);
       for (int64_t j = 0; j < n_tok; ++j) sr[j] *= inv;
     }
-    tensor::linear(scores.data(), vt.data(), tensor::DType::f32, oh.data(), n_tok, head_dim, n_tok);
+    tensor::linear(scores.data(), vw, kv_dtype, oh.data(), n_tok, head_dim, n_tok);
     for (int64_t t = 0; t < n_tok; ++t)
       std::copy_n(oh.data() + t * head_dim, head_dim, out + base + t * row);
   });

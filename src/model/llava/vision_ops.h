@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "model/llava/config.h"
+#include "tensor/dtype.h"
 
 namespace t2::model::llava {
 
@@ -23,9 +24,12 @@ void activate(float* x, int64_t n, Activation act);
 
 // Attention of `n_seq` independent sequences of n_tok tokens each, every token attending to every
 // token of its own sequence: q, k, v, out [n_seq, n_tok, n_head, head_dim], scale on the scores.
-// out must not alias q, k or v. Cost: two linear() products per (sequence, head).
+// out must not alias q, k or v. Cost: two linear() products per (sequence, head), with keys and
+// values as the products' weights in `kv_dtype`: f32, or bf16 (the fast kernels' bf16 path, which
+// also rounds queries and probabilities to bf16; the vision tower uses it for bf16 checkpoints at
+// the fast kernel level, as the decoder keeps a bf16 KV cache there).
 void bidirectional_attention(const float* q, const float* k, const float* v, float* out,
                              int64_t n_seq, int64_t n_tok, int64_t n_head, int64_t head_dim,
-                             float scale);
+                             float scale, tensor::DType kv_dtype = tensor::DType::f32);
 
 }  // namespace t2::model::llava

@@ -64,6 +64,7 @@ void VisionTower::forward(const float* pixels, int64_t T, std::span<const int64_
   const int64_t D = c.n_embd, F = c.n_ff, p = c.patch_size, g = c.grid(), S = c.image_size;
   const int64_t N = c.n_positions(), R = T * N, P = c.patch_dim();
   const auto L_used = static_cast<int64_t>(layers_.size());
+  T2_CHECK(!layers.empty(), "vision tower: no hidden state selected");
   for (int64_t k : layers)
     T2_CHECK(k >= 0 && k <= L_used, "vision tower: hidden state %lld requested but only %lld "
              "layers were loaded", static_cast<long long>(k), static_cast<long long>(L_used));
@@ -110,6 +111,10 @@ void VisionTower::forward(const float* pixels, int64_t T, std::span<const int64_
   std::vector<float> h(static_cast<size_t>(R * D)), q(h.size()), k(h.size()), v(h.size()), a(h.size());
   std::vector<float> ff(static_cast<size_t>(R * F));  // [R, F]
   const float scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim()));
+  // bf16 keys/values for bf16 weights at the fast level (as the decoder's KV cache), else f32.
+  const tensor::DType kv_dtype = tensor::kernel_level() == tensor::KernelLevel::fast &&
+                                         !layers_.empty() && layers_[0].q.dtype == tensor::DType::bf16
+                                     ? tensor::DType::bf16 : tensor::DType::f32;
   auto proj = [&](const Weight& w, const std::vector<float>& b, const float* in, float* y, int64_t n_in) {
     tensor::linear(in, w.data, w.dtype, y, R, w.rows, n_in);
     add_bias(y, b.data(), R, w.rows);
@@ -121,7 +126,8 @@ void VisionTower::forward(const float* pixels, int64_t T, std::span<const int64_
     proj(Lw.q, Lw.bq, h.data(), q.data(), D);
     proj(Lw.k, Lw.bk, h.data(), k.data(), D);
     proj(Lw.v, Lw.bv, h.data(), v.data(), D);
-    bidirectional_attention(q.data(), k.data(), v.data(), a.data(), T, N, c.n_head, c.head_dim(), scale);
+    bidirectional_attention(q.data(), k.data(), v.data(), a.data(), T, N, c.n_head, c.head_dim(),
+                            scale, kv_dtype);
     proj(Lw.o, Lw.bo, a.data(), h.data(), D);
     tensor::add(x.data(), h.data(), x.data(), R * D);
     layer_norm(x.data(), Lw.ln2_w.data(), Lw.ln2_b.data(), h.data(), R, D, eps);
