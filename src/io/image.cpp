@@ -9,6 +9,7 @@
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 // clang-format off
@@ -299,6 +300,8 @@ Image decode_image(std::span<const uint8_t> bytes, const std::string& source,
 }
 
 Image read_image(const std::string& path, const ImageLimits& limits) {
+  std::error_code ec;
+  T2_CHECK(std::filesystem::is_regular_file(path, ec), "%s: no such image file", path.c_str());
   std::ifstream f(path, std::ios::binary | std::ios::ate);
   T2_CHECK(f.is_open(), "%s: cannot open image file", path.c_str());
   const std::streamoff size = f.tellg();
