@@ -4,6 +4,7 @@
 // t2::Error naming the file, never a crash; plus a mutation fuzz over real PNG and JPEG files.
 // (Decoded pixels against PIL's are checked on 23 images in tests/model/llava_preprocess_test.cpp.)
 #include <gtest/gtest.h>
+#include <unistd.h>  // getpid
 
 #include <zlib.h>
 

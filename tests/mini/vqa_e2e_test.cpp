@@ -7,6 +7,7 @@
 // per sample. (The random model answers
 // nonsense; what is tested is that the path carries images and produces verdicts.)
 #include <gtest/gtest.h>
+#include <unistd.h>  // getpid
 
 #include <filesystem>
 

@@ -4,6 +4,7 @@
 // regions and told apart by how much of their bounding box they fill) — and written files that the
 // real TextVQA / OK-VQA loaders read without a single error.
 #include <gtest/gtest.h>
+#include <unistd.h>  // getpid
 
 #include <filesystem>
 #include <map>

@@ -5,6 +5,7 @@
 // strategy's packing, placeholder mismatches, embeddings outside the prompt, broken checkpoints).
 // Runs at both kernel levels.
 #include <gtest/gtest.h>
+#include <unistd.h>  // getpid
 
 #include <barrier>
 #include <filesystem>
@@ -136,7 +137,10 @@ TEST_P(LlavaVsHf, LogitsOfPromptsWithImagesMatchTransformers) {
 
 TEST_P(LlavaVsHf, GreedyGenerationAndScoresMatchTransformers) {
   const auto& [name, level] = GetParam();
-  if (is_bf16(name) && level == tensor::KernelLevel::fast) GTEST_SKIP() << "bf16-rounded activations";
+  // With bf16-rounded activations (BF16 weights, fast kernels) greedy tokens of a random model
+  // may legitimately differ from float32 transformers; there the test holds generation to itself
+  // (chunked = unchunked) and the scores to the logit tolerance.
+  const bool exact = !(is_bf16(name) && level == tensor::KernelLevel::fast);
   const test::LlavaCase c(name);
   auto m = LlavaModel::load(test::llava_dir(name));
   const auto feats = encode_all(*m, c);
@@ -147,6 +151,7 @@ TEST_P(LlavaVsHf, GreedyGenerationAndScoresMatchTransformers) {
     prompts.push_back(prompt_of(*m, c, feats, p));
     reqs.push_back(prompts.back().request(c.meta["prompts"][p]["greedy"].size(), {}, p));
   }
+  std::vector<std::vector<int32_t>> first;
   for (int64_t chunk : {2048, 7}) {  // 7: prefill chunks cut through the image runs
     model::GenerationOptions go;
     go.use_eos = false;
@@ -154,8 +159,12 @@ TEST_P(LlavaVsHf, GreedyGenerationAndScoresMatchTransformers) {
     const auto out = model::generate(ctx, reqs, go);
     for (size_t p = 0; p < reqs.size(); ++p) {
       ASSERT_EQ(out[p].finish, model::FinishReason::max_tokens) << out[p].error;
-      EXPECT_EQ(out[p].tokens, c.meta["prompts"][p]["greedy"].get<std::vector<int32_t>>())
-          << name << " prompt " << p << " chunk " << chunk;
+      if (exact) {
+        EXPECT_EQ(out[p].tokens, c.meta["prompts"][p]["greedy"].get<std::vector<int32_t>>())
+            << name << " prompt " << p << " chunk " << chunk;
+      }
+      if (chunk == 2048) first.push_back(out[p].tokens);
+      else EXPECT_EQ(out[p].tokens, first[p]) << name << " prompt " << p << ": chunked prefill";
     }
   }
   // Teacher-forced scores of the expanded prompts = log-softmax of transformers' logits.
@@ -176,7 +185,8 @@ TEST_P(LlavaVsHf, GreedyGenerationAndScoresMatchTransformers) {
     double err = 0;
     for (size_t i = 0; i + 1 < seqs[p].size(); ++i)
       err = std::max(err, std::fabs(double(lp[p][i]) - want[i * nv + seqs[p][i + 1]]));
-    EXPECT_LT(err, 2e-4) << name << " prompt " << p;
+    // A log-prob moves by at most twice the largest logit error.
+    EXPECT_LT(err, 2 * logit_tolerance(name, level)) << name << " prompt " << p;
   }
 }
 
@@ -360,4 +370,48 @@ TEST(LlavaImages, UnreadableImagesAreErrorsNotCrashes) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("limit"), std::string::npos) << e.what();
   }
+}
+
+TEST(LlavaConfig, LlavaHfConfigsWithPartialSubConfigsGetTheClassDefaults) {
+  // The shape of llava-hf's llama3-llava-next-8b-hf config.json: text_config lists only what
+  // differs from LlamaConfig() (no layer or head count), vision_config a full CLIP-L/336.
+  const std::string llama3 = R"({
+    "architectures": ["LlavaNextForConditionalGeneration"], "model_type": "llava_next",
+    "image_token_index": 128256, "image_grid_pinpoints": [[336,672],[672,336],[672,672],[1008,336],[336,1008]],
+    "text_config": {"model_type": "llama", "hidden_size": 4096, "intermediate_size": 14336,
+                    "max_position_embeddings": 8192, "num_key_value_heads": 8, "rms_norm_eps": 1e-05,
+                    "rope_theta": 500000.0, "vocab_size": 128320, "bos_token_id": 128000,
+                    "eos_token_id": 128009},
+    "vision_config": {"model_type": "clip_vision_model", "hidden_size": 1024, "image_size": 336,
+                      "intermediate_size": 4096, "num_attention_heads": 16, "num_hidden_layers": 24,
+                      "patch_size": 14, "projection_dim": 768, "vocab_size": 32000}})";
+  const auto c = model::llava::parse_llava_config(llama3, "config.json", "", "");
+  EXPECT_EQ(c.text.n_layer, 32);
+  EXPECT_EQ(c.text.n_head, 32);
+  EXPECT_EQ(c.text.n_head_kv, 8);
+  EXPECT_EQ(c.text.n_vocab, 128320);
+  EXPECT_EQ(c.text.eos_token_ids, std::vector<int32_t>{128009});
+  EXPECT_FALSE(c.text.tie_word_embeddings);
+  EXPECT_EQ(c.image_token_id, 128256);
+  EXPECT_EQ(c.vision.n_layer, 24);
+  EXPECT_EQ(c.vision.grid(), 24);
+  EXPECT_EQ(c.feature_layers, std::vector<int64_t>{23});  // −2 of 25 hidden states
+  EXPECT_EQ(c.n_vision_layers_used(), 23);
+  EXPECT_EQ(c.vision.act, model::llava::Activation::quick_gelu);
+  EXPECT_EQ(c.image.tile(), 336);
+  EXPECT_EQ(c.image.grid_pinpoints.size(), 5u);
+  // llava-v1.6-mistral-7b-hf: a Mistral text_config with the sliding window switched off.
+  const std::string mistral = R"({"model_type": "llava_next", "image_token_index": 32000,
+    "text_config": {"architectures": ["MistralForCausalLM"], "model_type": "mistral",
+                    "intermediate_size": 14336, "max_position_embeddings": 32768,
+                    "num_key_value_heads": 8, "rms_norm_eps": 1e-05, "rope_theta": 1000000.0,
+                    "sliding_window": null, "vocab_size": 32064}})";
+  const auto m = model::llava::parse_llava_config(mistral, "config.json", "", "");
+  EXPECT_EQ(m.text.architecture, "MistralForCausalLM");
+  EXPECT_EQ(m.text.n_embd, 4096);
+  EXPECT_EQ(m.text.n_layer, 32);
+  EXPECT_EQ(m.text.sliding_window, 0);
+  EXPECT_EQ(m.vision.n_layer, 24);  // no vision_config: LLaVA-NeXT's CLIP-L/336 defaults
+  EXPECT_EQ(m.grid_pinpoints.size(), 5u);
+  EXPECT_THROW(model::llava::parse_llava_config(R"({"model_type": "llava"})", "config.json", "", ""), Error);
 }

@@ -4,6 +4,7 @@
 // normalisation's edge cases and quirks; and the TextVQA / OK-VQA loaders on files in their
 // published layouts (missing images, missing answers and unannotated questions are LoadErrors).
 #include <gtest/gtest.h>
+#include <unistd.h>  // getpid
 
 #include <filesystem>
 #include <fstream>
