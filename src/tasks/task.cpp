@@ -14,6 +14,7 @@ const char* category_name(Category c) {
     case Category::math: return "math";
     case Category::code: return "code";
     case Category::reasoning: return "reasoning";
+    case Category::vision: return "vision";
   }
   return "?";
 }

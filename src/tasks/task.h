@@ -19,8 +19,8 @@ namespace sandbox {
 class Sandbox;
 }
 
-// The expert group a task belongs to (PROTOCOL §2/§4).
-enum class Category { math, code, reasoning };
+// The expert group a task belongs to (PROTOCOL §2/§4); vision: image question answering.
+enum class Category { math, code, reasoning, vision };
 const char* category_name(Category c);
 
 // clean: our extraction and equivalence rules (default). reference: the reference implementation's
@@ -61,6 +61,9 @@ struct Verdict {
   bool correct = false;
   std::string status;
   std::string detail;  // why the status is "error" (empty otherwise)
+  // Partial credit in [0, 1] for metrics that give it (VQA accuracy); -1 for right/wrong metrics,
+  // whose credit is `correct`.
+  double credit = -1;
 };
 
 struct ScoreOptions {
@@ -78,8 +81,9 @@ class Task {
   virtual bool runs_code() const { return false; }
 
   // Reads a JSONL (or .jsonl.gz) file. Bad records become LoadErrors naming file and line.
-  // Throws t2::Error only when the file cannot be read at all.
-  Dataset load(const std::string& path) const;
+  // Throws t2::Error only when the file cannot be read at all. Tasks whose published format is
+  // not JSONL (TextVQA, OK-VQA) read it in their own override.
+  virtual Dataset load(const std::string& path) const;
   // Turns one parsed record into a sample; throws t2::Error with a message (no file/line prefix).
   virtual Sample parse_record(const nlohmann::json& record, size_t line_index) const = 0;
 
@@ -111,7 +115,9 @@ class Task {
   PromptTemplate template_;
 };
 
-// Task by name: gsm8k, math, arc, mbpp, humaneval, cls. Throws listing the valid names.
+// Task by name: gsm8k, math, arc, mbpp, humaneval, cls. Throws listing the valid names. (The
+// image tasks textvqa and okvqa come from make_vqa_task in tasks/vqa.h: their samples need a
+// vision-language model.)
 std::unique_ptr<Task> make_task(const std::string& name);
 // The names make_task accepts.
 std::vector<std::string> task_names();

@@ -53,6 +53,9 @@ LlamaConfig parse_llama_config(const std::string& json_text, const std::string& 
 // Reads DIR/config.json and, when present, DIR/generation_config.json (whose eos/bos ids, when
 // given, take precedence as in Hugging Face generate()).
 LlamaConfig load_llama_config(const std::string& dir);
+// Applies DIR/generation_config.json, when present, to c (eos/bos ids, temperature, top_p,
+// do_sample); nothing when absent.
+void apply_generation_config(const std::string& dir, LlamaConfig& c);
 
 // RoPE inverse frequencies [head_dim / 2], with llama3 scaling applied when configured. Computed
 // as Hugging Face does (float32 base powers) so angles match its cos/sin tables.

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "base/error.h"
 #include "model/run_context.h"
@@ -36,9 +37,9 @@ void project(const RunContext& ctx, const Weight& w, const float* x, float* y, i
 std::shared_ptr<const LlamaModel> LlamaModel::load(const std::string& dir, const LoadOptions& opt) {
   std::shared_ptr<LlamaModel> m(new LlamaModel());
   m->dir_ = dir;
-  m->config_ = load_llama_config(dir);
+  m->config_ = opt.config ? *opt.config : load_llama_config(dir);
   m->tp_ = opt.tp;
-  m->weights_ = std::make_unique<LlamaWeights>(dir, m->config_, opt.tp);
+  m->weights_ = std::make_unique<LlamaWeights>(dir, m->config_, opt.tp, opt.stored_name);
   m->inv_freq_ = rope_inv_freq(m->config_);
   return m;
 }
@@ -72,6 +73,11 @@ int64_t LlamaModel::forward(RunContext& ctx, std::span<const SeqChunk> batch) co
     for (int32_t t : ch.tokens)
       T2_CHECK(t >= 0 && t < c.n_vocab, "token id %d of sequence %d is outside the vocabulary "
                "[0, %lld)", t, ch.slot, static_cast<long long>(c.n_vocab));
+    for (const EmbeddingRun& e : ch.embeds)
+      T2_CHECK(e.pos >= 0 && e.n >= 0 && (e.n == 0 || e.data != nullptr),
+               "sequence %d: input embeddings for positions [%lld, %lld) are malformed (negative "
+               "position or count, or no data)", ch.slot, static_cast<long long>(e.pos),
+               static_cast<long long>(e.pos + e.n));
     n += len;
     max_chunk = std::max(max_chunk, len);
     n_out += ch.output == OutputRows::all ? len : (ch.output == OutputRows::last && len > 0);
@@ -105,6 +111,16 @@ int64_t LlamaModel::forward(RunContext& ctx, std::span<const SeqChunk> batch) co
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const Weight& embed = weights_->embed_tokens();
   if (n > 0) tensor::embedding(embed.data, embed.dtype, c.n_vocab, tokens, x, n, d);
+  // Given input vectors replace the token embeddings of the positions they cover.
+  for (size_t b = 0; b < batch.size(); ++b) {
+    const int64_t begin = pos0[b], end = begin + static_cast<int64_t>(batch[b].tokens.size());
+    for (const EmbeddingRun& e : batch[b].embeds) {
+      const int64_t lo = std::max(begin, e.pos), hi = std::min(end, e.pos + e.n);
+      if (lo < hi)
+        std::memcpy(x + (row0[b] + lo - begin) * d, e.data + (lo - e.pos) * d,
+                    static_cast<size_t>((hi - lo) * d) * sizeof(float));
+    }
+  }
 
   // Attention per sequence; many small chunks (decode) run in parallel, a long one uses the
   // kernel's own threads.

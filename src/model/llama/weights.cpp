@@ -29,7 +29,8 @@ void check_shape(const io::TensorEntry& e, int64_t rows, int64_t cols, bool two_
 
 }  // namespace
 
-LlamaWeights::LlamaWeights(const std::string& dir, const LlamaConfig& c, TpShard tp) {
+LlamaWeights::LlamaWeights(const std::string& dir, const LlamaConfig& c, TpShard tp,
+                           const StoredNameFn& stored_name) {
   T2_CHECK(tp.size >= 1 && tp.rank >= 0 && tp.rank < tp.size, "bad tensor-parallel shard %d of %d",
            tp.rank, tp.size);
   T2_CHECK(c.n_head % tp.size == 0 && c.n_head_kv % tp.size == 0 && c.n_ff % tp.size == 0,
@@ -39,17 +40,18 @@ LlamaWeights::LlamaWeights(const std::string& dir, const LlamaConfig& c, TpShard
            static_cast<long long>(c.n_ff), tp.size);
   files_ = std::make_unique<io::SafetensorsDir>(dir);
   weights_.reserve(static_cast<size_t>(c.n_layer) * kLayerTensorCount + 3);
+  auto stored = [&](const std::string& name) { return stored_name ? stored_name(name) : name; };
 
   // Full, replicated tensor in file dtype (a view).
   auto view = [&](const std::string& name, int64_t rows, int64_t cols, bool two_d,
                   const char* what) -> const Weight& {
-    const io::TensorEntry& e = files_->get(name);
+    const io::TensorEntry& e = files_->get(stored(name));
     check_shape(e, rows, cols, two_d, what);
     return add(Weight{name, e.dtype, rows, two_d ? cols : 1, e.data, -1});
   };
   // 1-D norm weight converted to f32.
   auto norm = [&](const std::string& name) -> const Weight& {
-    const io::TensorEntry& e = files_->get(name);
+    const io::TensorEntry& e = files_->get(stored(name));
     check_shape(e, c.n_embd, 1, false, "hidden_size");
     std::vector<unsigned char> buf(static_cast<size_t>(c.n_embd) * sizeof(float));
     tensor::convert_to_f32(e.data, e.dtype, reinterpret_cast<float*>(buf.data()),
@@ -60,7 +62,7 @@ LlamaWeights::LlamaWeights(const std::string& dir, const LlamaConfig& c, TpShard
   // Column-parallel: rows [rank * rows/size, ...) of a [rows, cols] matrix; a view.
   auto col_parallel = [&](const std::string& name, int64_t rows, int64_t cols,
                           const char* what) -> const Weight& {
-    const io::TensorEntry& e = files_->get(name);
+    const io::TensorEntry& e = files_->get(stored(name));
     check_shape(e, rows, cols, true, what);
     const int64_t local = rows / tp.size;
     const auto* base = static_cast<const unsigned char*>(e.data);
@@ -71,7 +73,7 @@ LlamaWeights::LlamaWeights(const std::string& dir, const LlamaConfig& c, TpShard
   auto row_parallel = [&](const std::string& name, int64_t rows, int64_t cols,
                           const char* what) -> const Weight& {
     if (tp.size == 1) return view(name, rows, cols, true, what);
-    const io::TensorEntry& e = files_->get(name);
+    const io::TensorEntry& e = files_->get(stored(name));
     check_shape(e, rows, cols, true, what);
     const int64_t local = cols / tp.size;
     const size_t es = tensor::dtype_size(e.dtype);
@@ -112,15 +114,17 @@ LlamaWeights::LlamaWeights(const std::string& dir, const LlamaConfig& c, TpShard
   if (c.tie_word_embeddings) {
     lm_head_ = embed_;
   } else {
-    T2_CHECK(files_->find(std::string(kLmHeadName)) != nullptr,
-             "%s: tensor 'lm_head.weight' is missing and config.json has tie_word_embeddings "
-             "false (set it to true if the head shares the embedding table)",
-             dir.c_str());
+    T2_CHECK(files_->find(stored(std::string(kLmHeadName))) != nullptr,
+             "%s: tensor '%s' is missing and config.json has tie_word_embeddings false (set it to "
+             "true if the head shares the embedding table)",
+             dir.c_str(), stored(std::string(kLmHeadName)).c_str());
     lm_head_ = &view(std::string(kLmHeadName), c.n_vocab, c.n_embd, true,
                      "[vocab_size, hidden_size]");
   }
+  std::map<std::string, int32_t> used;
+  for (const auto& w : weights_) used[stored(w.name)] = w.index;
   for (const auto& n : files_->names()) {
-    if (!by_name_.count(n) && n != kLmHeadName)
+    if (!used.count(n) && n != stored(std::string(kLmHeadName)))
       T2_LOG_DEBUG("%s: ignoring tensor '%s' (not used by the Llama decoder)", dir.c_str(), n.c_str());
   }
 }

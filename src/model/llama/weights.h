@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -37,6 +38,11 @@ struct Weight {
   size_t n_bytes() const { return static_cast<size_t>(rows * cols) * tensor::dtype_size(dtype); }
 };
 
+// Maps a canonical tensor name to the name it is stored under in the files (e.g.
+// "model.layers.0.mlp.up_proj.weight" → "language_model.model.layers.0.mlp.up_proj.weight" in a
+// LLaVA checkpoint). Empty: stored under the canonical name.
+using StoredNameFn = std::function<std::string(const std::string& canonical)>;
+
 struct TpShard {
   int rank = 0;
   int size = 1;
@@ -51,8 +57,10 @@ class LlamaWeights {
  public:
   // Opens the safetensors in dir and builds the table for `config`, keeping shard `tp` only.
   // Throws t2::Error naming the tensor (expected vs found shape, file) on any mismatch, and when
-  // the head counts or n_ff are not divisible by tp.size.
-  LlamaWeights(const std::string& dir, const LlamaConfig& config, TpShard tp = {});
+  // the head counts or n_ff are not divisible by tp.size. The table is keyed by canonical names
+  // whatever `stored_name` maps them to in the files.
+  LlamaWeights(const std::string& dir, const LlamaConfig& config, TpShard tp = {},
+               const StoredNameFn& stored_name = {});
 
   const Weight* find(const std::string& name) const;
   const Weight& get(const std::string& name) const;  // throws when absent
