@@ -1,8 +1,9 @@
 // The weight table of a Llama-family checkpoint: every tensor the decoder uses, keyed by its
 // canonical Hugging Face name (model/weight_names.h), checked for presence and shape against
-// config.json. Projection and embedding weights stay in their file dtype and, when unsharded, are
-// views into the memory-mapped safetensors files (no copy). Norm weights are converted to f32
-// (small). With tensor parallelism (tp_size > 1) only this rank's shard is kept: rows of the
+// the config. From a safetensors directory, projection and embedding weights stay in their file
+// dtype and, when unsharded, are views into the memory-mapped files (no copy); from a GGUF file
+// they are converted once at load to one engine dtype (model/llama/gguf_checkpoint.h) and owned
+// here. Norm weights are converted to f32 (small). With tensor parallelism (tp_size > 1) only this rank's shard is kept: rows of the
 // column-parallel q/k/v/gate/up (still views, since rows are contiguous) and columns of the
 // row-parallel o/down (copied, since columns are strided). Embeddings, norms and the head are
 // replicated. Immutable after load; safe to share between threads.
@@ -10,11 +11,13 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "io/gguf.h"
 #include "io/safetensors.h"
 #include "model/llama/config.h"
 #include "model/weight_names.h"
@@ -37,9 +40,22 @@ struct Weight {
   size_t n_bytes() const { return static_cast<size_t>(rows * cols) * tensor::dtype_size(dtype); }
 };
 
+class GgufTensors;  // model/llama/gguf_checkpoint.h
+
 struct TpShard {
   int rank = 0;
   int size = 1;
+};
+
+// One tensor of the checkpoint exactly as stored (file name, file type, file shape, raw bytes):
+// what a checkpoint fingerprint covers. GGUF tensors keep their GGUF names, ggml type names
+// ("Q4_1") and ggml-order shapes.
+struct StoredTensor {
+  std::string name;
+  std::string type;
+  std::vector<int64_t> shape;
+  const void* data = nullptr;
+  size_t n_bytes = 0;
 };
 
 struct LayerWeights {
@@ -53,6 +69,10 @@ class LlamaWeights {
   // Throws t2::Error naming the tensor (expected vs found shape, file) on any mismatch, and when
   // the head counts or n_ff are not divisible by tp.size.
   LlamaWeights(const std::string& dir, const LlamaConfig& config, TpShard tp = {});
+  // From an opened GGUF file: every used tensor converted to `dtype` (norms to f32), q/k rows in
+  // Hugging Face order. Same checks and sharding as above.
+  LlamaWeights(std::shared_ptr<const io::GgufFile> file, const LlamaConfig& config, TpShard tp,
+               DType dtype);
 
   const Weight* find(const std::string& name) const;
   const Weight& get(const std::string& name) const;  // throws when absent
@@ -64,12 +84,22 @@ class LlamaWeights {
   const Weight& lm_head() const { return *lm_head_; }
   // Bytes of weight data this rank uses (mapped or owned).
   size_t weight_bytes() const;
-  const io::SafetensorsDir& files() const { return *files_; }
+  // The safetensors files; throws t2::Error for a GGUF checkpoint (see stored_tensors()).
+  const io::SafetensorsDir& files() const;
+  // The GGUF file, or nullptr for a safetensors checkpoint.
+  const io::GgufFile* gguf() const { return gguf_.get(); }
+  // Every tensor of the checkpoint files as stored, sorted by name (both formats).
+  std::vector<StoredTensor> stored_tensors() const;
 
  private:
+  using Lookup = std::function<const io::TensorEntry*(const std::string&)>;
+  void build(const Lookup& find, const std::vector<std::string>& file_names,
+             const std::string& source, const LlamaConfig& config, TpShard tp);
   const Weight& add(Weight w);
 
   std::unique_ptr<io::SafetensorsDir> files_;
+  std::shared_ptr<const io::GgufFile> gguf_;
+  std::shared_ptr<const GgufTensors> gguf_tensors_;  // converted GGUF tensors (owned)
   std::vector<Weight> weights_;  // reserved up front: pointers into it stay valid
   std::map<std::string, int32_t> by_name_;
   std::vector<std::vector<unsigned char>> owned_;  // f32 norms, row-parallel shards
