@@ -47,6 +47,13 @@ std::string file_fingerprint(const std::string& path) {
 std::string checkpoint_fingerprint(const std::string& dir) {
   namespace fs = std::filesystem;
   Fnv f;
+  if (fs::is_regular_file(dir)) {
+    // A GGUF file: its name, size and first 64 MiB (header, metadata and tensor table).
+    f.add(fs::path(dir).filename().string());
+    f.add(std::to_string(fs::file_size(dir)));
+    add_file(f, dir, 64ull << 20);
+    return f.hex();
+  }
   add_file(f, (fs::path(dir) / "config.json").string(), SIZE_MAX);
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(dir))
