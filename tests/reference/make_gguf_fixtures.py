@@ -7,7 +7,11 @@
    Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 and BF16 blocks come from gguf.quants.quantize of random normal
    values; the K-quants (which the package can only dequantize) are random bytes with finite f16
    super-block scales, so every bit of the packed scales and quants is exercised; F16 is a cast.
-2. tiny_llama_{f32,quant}.gguf: a small random LlamaForCausalLM (GQA 4/2, tied embeddings) written
+2. tiny_tokenizer.gguf: a small byte-level BPE as GGUF metadata (pre-tokenizer smollm, specials
+   as control tokens, add_bos false, SmolLM2's chat template), and tiny_tokenizer.expected.json:
+   the ids Hugging Face `tokenizers` gives with the same vocabulary, merges and SmolLM2's
+   pre-tokenizer (Digits + ByteLevel).
+3. tiny_llama_{f32,quant}.gguf: a small random LlamaForCausalLM (GQA 4/2, tied embeddings) written
    as llama.cpp's converter writes Llama checkpoints (q/k rows permuted for its rope, tensor names
    blk.N.*), once all F32 and once with mixed types (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, F16, BF16), plus
    tiny_llama_*.expected.json: float32 log-probs of every position of a few sequences from
@@ -166,12 +170,74 @@ def expected(gguf_path):
             "sequences": out}
 
 
+# ---- tiny tokenizer -----------------------------------------------------------------------------
+
+TOKENIZER_TEXTS = ["Hello world", "a  1", "x\t\t22 y   333", "the cat sat on the mat 2024",
+                   "<|im_start|>user\nhi 42<|im_end|>\n", "caf\u00e9 \u0663\u0664 \u00bd \U0001f642",
+                   "I'm  \n\n ok", ""]
+SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+SMOLLM2_TEMPLATE = (
+    "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}"
+    "{{ '<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face"
+    "<|im_end|>\n' }}{% endif %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + "
+    "'<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}"
+    "{% endif %}")
+
+
+def tiny_tokenizer(path):
+    """A byte-level BPE written as GGUF metadata (pre-tokenizer smollm, add_bos false, SmolLM2's
+    chat template) and the ids Hugging Face tokenizers gives with the same vocabulary and merges."""
+    from tokenizers import Tokenizer, decoders, pre_tokenizers, AddedToken
+    from tokenizers.models import BPE
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
+    cs, n = bs[:], 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    byte_char = {b: chr(c) for b, c in zip(bs, cs)}
+    tokens = SPECIALS + [byte_char[b] for b in range(256)]
+    merges = []
+    for word in ["the", "cat", "at", "Hello", "world", "\u0120the", "\u0120c", "\u0120s", "on",
+                 "\u0120\u0120"]:
+        # merge left to right: ((a b) c) ...
+        cur = word[0]
+        for ch in word[1:]:
+            merges.append((cur, ch))
+            if cur + ch not in tokens:
+                tokens.append(cur + ch)
+            cur = cur + ch
+    merges = list(dict.fromkeys(merges))
+    types = [3] * len(SPECIALS) + [1] * (len(tokens) - len(SPECIALS))
+    w = gguf.GGUFWriter(path, "llama")
+    w.add_tokenizer_model("gpt2")
+    w.add_tokenizer_pre("smollm")
+    w.add_token_list(tokens)
+    w.add_token_types(types)
+    w.add_token_merges([f"{a} {b}" for a, b in merges])
+    w.add_bos_token_id(1)
+    w.add_eos_token_id(2)
+    w.add_add_bos_token(False)
+    w.add_chat_template(SMOLLM2_TEMPLATE)
+    write(w)
+    tok = Tokenizer(BPE(vocab={t: i for i, t in enumerate(tokens)}, merges=merges))
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Digits(individual_digits=True),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)])
+    tok.decoder = decoders.ByteLevel()
+    tok.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in SPECIALS])
+    return [{"text": t, "ids": tok.encode(t, add_special_tokens=False).ids} for t in TOKENIZER_TEXTS]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="tests/reference/gguf")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     quant_blocks(os.path.join(args.out, "quant_blocks.gguf"))
+    with open(os.path.join(args.out, "tiny_tokenizer.expected.json"), "w") as fh:
+        json.dump(tiny_tokenizer(os.path.join(args.out, "tiny_tokenizer.gguf")), fh)
     tensors = gguf_tensors(tiny_model())
     for tag, mixed in [("f32", False), ("quant", True)]:
         path = os.path.join(args.out, f"tiny_llama_{tag}.gguf")
