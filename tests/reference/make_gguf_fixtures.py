@@ -221,13 +221,29 @@ def tiny_tokenizer(path):
     w.add_add_bos_token(False)
     w.add_chat_template(SMOLLM2_TEMPLATE)
     write(w)
-    tok = Tokenizer(BPE(vocab={t: i for i, t in enumerate(tokens)}, merges=merges))
-    tok.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Digits(individual_digits=True),
-        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)])
-    tok.decoder = decoders.ByteLevel()
-    tok.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in SPECIALS])
-    return [{"text": t, "ids": tok.encode(t, add_special_tokens=False).ids} for t in TOKENIZER_TEXTS]
+    # smollm as written; "llama3" is what the tests patch the pre-tokenizer name to (same length):
+    # the Llama-3 split with ignore_merges, as tokenizers runs Llama 3's tokenizer.json.
+    llama3_split = pre_tokenizers.Split(gguf_llama3_regex(), behavior="isolated", invert=False)
+    out = []
+    for pre, ignore_merges, pt in [
+            ("smollm", False, pre_tokenizers.Sequence([
+                pre_tokenizers.Digits(individual_digits=True),
+                pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)])),
+            ("llama3", True, pre_tokenizers.Sequence([
+                llama3_split, pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]))]:
+        tok = Tokenizer(BPE(vocab={t: i for i, t in enumerate(tokens)}, merges=merges,
+                            ignore_merges=ignore_merges))
+        tok.pre_tokenizer = pt
+        tok.decoder = decoders.ByteLevel()
+        tok.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in SPECIALS])
+        out += [{"pre": pre, "text": t, "ids": tok.encode(t, add_special_tokens=False).ids}
+                for t in TOKENIZER_TEXTS]
+    return out
+
+
+def gguf_llama3_regex():
+    from tokenizers import Regex
+    return Regex(r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
 
 
 def main():

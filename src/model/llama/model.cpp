@@ -41,7 +41,7 @@ std::shared_ptr<const LlamaModel> LlamaModel::load(const std::string& path, cons
   m->tp_ = opt.tp;
   std::error_code ec;
   T2_CHECK(std::filesystem::exists(path, ec), "model path %s does not exist (expected a Hugging "
-           "Face model directory or a .gguf file)", path.c_str());
+           "Face model directory with config.json, or a .gguf file)", path.c_str());
   if (std::filesystem::is_regular_file(path, ec)) {
     auto file = std::make_shared<const io::GgufFile>(path);  // throws when it is not GGUF
     m->config_ = llama_config_from_gguf(*file);
