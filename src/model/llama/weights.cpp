@@ -175,8 +175,9 @@ const Weight& LlamaWeights::get(const std::string& name) const {
 }
 
 const io::SafetensorsDir& LlamaWeights::files() const {
-  T2_CHECK(files_ != nullptr, "%s is a GGUF checkpoint, not a safetensors directory (this step "
-           "reads safetensors files; use stored_tensors() or convert the model)",
+  T2_CHECK(files_ != nullptr, "%s is a GGUF checkpoint, not a Hugging Face safetensors directory; "
+           "SVF decomposition, experts and training do not take GGUF files yet: use the model's "
+           "Hugging Face directory for them",
            gguf_ ? gguf_->path().c_str() : "?");
   return *files_;
 }
