@@ -17,8 +17,9 @@ namespace fs = std::filesystem;
 std::vector<std::string> validate(const EvalConfig& c) {
   std::vector<std::string> p;
   auto add = [&](std::string s) { p.push_back(std::move(s)); };
-  if (c.model_dir.empty()) add("--model is required (a Hugging Face checkpoint folder)");
-  else if (!fs::is_directory(c.model_dir)) add(t2::format("--model %s: no such folder", c.model_dir.c_str()));
+  if (c.model_dir.empty()) add("--model is required (a Hugging Face checkpoint folder or .gguf file)");
+  else if (fs::is_regular_file(c.model_dir)) {  // a GGUF file: LlamaModel::load validates it
+  } else if (!fs::is_directory(c.model_dir)) add(t2::format("--model %s: no such folder or file", c.model_dir.c_str()));
   else if (!fs::exists(fs::path(c.model_dir) / "config.json"))
     add(t2::format("--model %s: no config.json in that folder", c.model_dir.c_str()));
   const std::string tok = c.tokenizer.empty() ? c.model_dir : c.tokenizer;

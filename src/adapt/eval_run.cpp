@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -167,8 +168,12 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
       run.version = build.version;
       run.git_revision = build.git_revision;
       run.fingerprints["model"] = model::checkpoint_fingerprint(cfg.model_dir);
-      run.fingerprints["tokenizer"] = file_fingerprint(
-          cfg.tokenizer.empty() ? cfg.model_dir + "/tokenizer.json" : cfg.tokenizer);
+      const bool gguf_tokenizer =
+          cfg.tokenizer.empty() && std::filesystem::is_regular_file(cfg.model_dir);
+      run.fingerprints["tokenizer"] =
+          gguf_tokenizer ? run.fingerprints["model"]  // the tokenizer is in the GGUF file
+                         : file_fingerprint(cfg.tokenizer.empty() ? cfg.model_dir + "/tokenizer.json"
+                                                                  : cfg.tokenizer);
       for (const TaskSpec& t : cfg.tasks) run.fingerprints["data/" + t.name] = file_fingerprint(t.data);
       if (!cfg.svd.empty()) run.fingerprints["svd"] = file_fingerprint(cfg.svd);
       if (!cfg.expert.empty()) run.fingerprints["expert"] = file_fingerprint(cfg.expert);

@@ -87,7 +87,8 @@ std::string encode_unit(const std::vector<int64_t>& items, const std::vector<std
 std::vector<std::string> search_problems(const SearchConfig& c) {
   std::vector<std::string> p;
   if (c.model_dir.empty()) p.push_back("--model DIR is required");
-  else if (!fs::is_directory(c.model_dir)) p.push_back("--model " + c.model_dir + ": no such folder");
+  else if (!fs::is_directory(c.model_dir) && !fs::is_regular_file(c.model_dir))
+    p.push_back("--model " + c.model_dir + ": no such folder or .gguf file");
   if (c.svd.empty()) p.push_back("--svd FILE is required");
   else if (!fs::is_regular_file(c.svd)) p.push_back("--svd " + c.svd + ": no such file");
   if (c.experts.empty()) p.push_back("--experts LABEL=FILE,... is required");

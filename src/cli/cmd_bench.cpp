@@ -48,7 +48,9 @@ size_t peak_rss_bytes() {
 int run_bench(int argc, char** argv) {
   po::options_description desc("t2 bench: prefill, batched decode and scoring throughput");
   desc.add_options()
-      ("model", po::value<std::string>()->required(), "Hugging Face model directory")
+      ("model", po::value<std::string>()->required(), "Hugging Face model directory or .gguf file")
+      ("gguf-dtype", po::value<std::string>()->default_value("bf16"),
+       "dtype GGUF matrices are converted to at load: bf16, f16 or f32")
       ("prompt-tokens", po::value<int64_t>()->default_value(512), "prompt length (prefill, and the "
        "context every decode sequence starts from)")
       ("gen-tokens", po::value<int64_t>()->default_value(128), "decode steps per batch size")
@@ -60,7 +62,7 @@ int run_bench(int argc, char** argv) {
       ("seed", po::value<uint64_t>()->default_value(0), "seed of the random prompt ids")
       ("json", po::bool_switch(), "print one JSON object instead of text");
   const auto parsed = parse_options(
-      "t2 bench --model DIR [--prompt-tokens 512] [--gen-tokens 128] [--batch 1,16] [--threads N] "
+      "t2 bench --model DIR|FILE.gguf [--gguf-dtype bf16] [--prompt-tokens 512] [--gen-tokens 128] [--batch 1,16] [--threads N] "
       "[--json]", desc, argc, argv);
   if (parsed.help) return 0;
   const auto& vm = parsed.vm;
@@ -84,7 +86,13 @@ int run_bench(int argc, char** argv) {
     batches.push_back(b);
   }
   const Timer load_timer;
-  auto m = model::LlamaModel::load(vm["model"].as<std::string>());
+  model::LoadOptions load_opt;
+  const std::string gguf_dtype = vm["gguf-dtype"].as<std::string>();
+  if (gguf_dtype == "f32") load_opt.gguf_dtype = tensor::DType::f32;
+  else if (gguf_dtype == "f16") load_opt.gguf_dtype = tensor::DType::f16;
+  else T2_CHECK(gguf_dtype == "bf16", "--gguf-dtype must be bf16, f16 or f32, got '%s'",
+                gguf_dtype.c_str());
+  auto m = model::LlamaModel::load(vm["model"].as<std::string>(), load_opt);
   const auto& c = m->config();
   T2_CHECK(n_prompt + n_gen <= c.n_ctx_max, "--prompt-tokens + --gen-tokens (%lld) exceed the "
            "model's context limit %lld", static_cast<long long>(n_prompt + n_gen),

@@ -24,10 +24,10 @@ int run_eval(int argc, char** argv) {
   std::string scoring;
   po::options_description io_opts("Inputs and output");
   io_opts.add_options()
-      ("model", po::value(&c.model_dir), "Hugging Face checkpoint folder (config.json, *.safetensors)")
+      ("model", po::value(&c.model_dir), "Hugging Face checkpoint folder (config.json, *.safetensors) or .gguf file")
       ("tokenizer", po::value(&c.tokenizer), "tokenizer.json or its folder (default: the model folder)")
       ("chat-template", po::value(&c.chat_template),
-       "built-in chat template (llama3, mistral-v0.1, mistral-v0.2) for a checkpoint without one")
+       "built-in chat template (llama3, mistral-v0.1, mistral-v0.2, chatml, smollm2) for a checkpoint without one or with one t2 does not know")
       ("task", po::value(&task_names)->composing(),
        "task name (gsm8k, math, arc, mbpp, humaneval, cls); repeat --task/--data pairs for several")
       ("data", po::value(&data_files)->composing(), "data file of the --task at the same position")

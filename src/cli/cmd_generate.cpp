@@ -20,9 +20,10 @@ namespace t2::cli {
 int run_generate(int argc, char** argv) {
   po::options_description desc("t2 generate: generate tokens from a prompt");
   desc.add_options()
-      ("model", po::value<std::string>()->required(), "Hugging Face model directory")
+      ("model", po::value<std::string>()->required(), "Hugging Face model directory or .gguf file")
       ("ids", po::value<std::string>(), "prompt token ids, comma-separated (e.g. 128000,9906)")
-      ("prompt", po::value<std::string>(), "prompt text, encoded with DIR/tokenizer.json (BOS added)")
+      ("prompt", po::value<std::string>(),
+       "prompt text, encoded with the model's tokenizer (BOS added when the tokenizer adds one)")
       ("chat", po::bool_switch(), "send --prompt as one user turn of the checkpoint's chat template")
       ("stop", po::value<std::vector<std::string>>()->composing(),
        "stop string (repeatable; needs the tokenizer); the text is cut before it")

@@ -17,7 +17,7 @@ namespace t2::cli {
 int run_logprobs(int argc, char** argv) {
   po::options_description desc("t2 logprobs: teacher-forced log-probabilities");
   desc.add_options()
-      ("model", po::value<std::string>()->required(), "Hugging Face model directory")
+      ("model", po::value<std::string>()->required(), "Hugging Face model directory or .gguf file")
       ("input", po::value<std::string>()->required(), "JSON lines {\"ids\": [...]} ('-' = stdin)")
       ("batch-tokens", po::value<int64_t>()->default_value(1024),
        "tokens per forward pass (sequences are batched and chunked to this budget)");

@@ -76,7 +76,8 @@ int run_tokenize(int argc, char** argv) {
   po::options_description desc(kDescription);
   desc.add_options()
       ("tokenizer", po::value<std::string>()->required(),
-       "tokenizer.json, or a checkpoint directory holding tokenizer.json (+ tokenizer_config.json)")
+       "tokenizer.json, a checkpoint directory holding tokenizer.json (+ tokenizer_config.json), "
+       "or a .gguf file (tokenizer from its metadata)")
       ("input", po::value<std::string>()->required(), "JSONL input file ('-' reads stdin)")
       ("no-special", po::bool_switch(),
        "treat special-token strings in the text as plain text (default: parse them as tokens)")

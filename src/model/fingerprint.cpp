@@ -2,9 +2,12 @@
 #include "model/fingerprint.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <string_view>
 
 #include "base/hash.h"
+#include "io/gguf.h"
+#include "model/llama/weights.h"
 
 namespace t2::model {
 
@@ -42,7 +45,15 @@ std::string checkpoint_fingerprint(const io::SafetensorsDir& files) {
 }
 
 std::string checkpoint_fingerprint(const std::string& path) {
-  return checkpoint_fingerprint(io::SafetensorsDir(path));
+  if (!std::filesystem::is_regular_file(path)) return checkpoint_fingerprint(io::SafetensorsDir(path));
+  const io::GgufFile file(path);  // throws, naming the path, when it is not GGUF
+  std::vector<TensorDesc> t;
+  for (const auto& g : file.tensors()) t.push_back({g.name, g.type_name(), g.shape, g.data, g.n_bytes});
+  return fingerprint_tensors(std::move(t));
+}
+
+std::string checkpoint_fingerprint(const LlamaWeights& weights) {
+  return fingerprint_tensors(weights.stored_tensors());
 }
 
 }  // namespace t2::model

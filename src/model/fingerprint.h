@@ -26,9 +26,13 @@ struct TensorDesc {
 // Fingerprint of a list of tensors (any order).
 std::string fingerprint_tensors(std::vector<TensorDesc> tensors);
 
-// Fingerprint of every tensor of a checkpoint's files (already mapped) / of the checkpoint at
-// `path` (maps its files; throws t2::Error naming the path when it is not a checkpoint).
+// Fingerprint of every tensor of a checkpoint's files as stored (already mapped) / of the
+// checkpoint at `path`, a Hugging Face directory or a GGUF file (maps its files; throws t2::Error
+// naming the path when it is not a checkpoint). A loaded model's is
+// fingerprint_tensors(weights.stored_tensors()) (checkpoint_fingerprint(LlamaWeights)).
 std::string checkpoint_fingerprint(const io::SafetensorsDir& files);
 std::string checkpoint_fingerprint(const std::string& path);
+class LlamaWeights;
+std::string checkpoint_fingerprint(const LlamaWeights& weights);
 
 }  // namespace t2::model

@@ -1,10 +1,12 @@
 // Adapted-matrix selection and the safetensors-backed WeightSource.
 #include "svf/checkpoint.h"
 
+#include <filesystem>
 #include <memory>
 
 #include "base/error.h"
 #include "model/llama/config.h"
+#include "model/llama/model.h"
 #include "model/weight_names.h"
 #include "model/fingerprint.h"
 #include "tensor/dtype.h"
@@ -45,6 +47,22 @@ std::vector<std::string> adapted_matrix_names(int64_t n_layer, MatrixSet set) {
 }
 
 WeightSource weight_source_from_dir(const std::string& dir, MatrixSet set) {
+  if (std::filesystem::is_regular_file(dir)) {
+    // A GGUF file: its matrices dequantized to f32 by the model loader.
+    model::LoadOptions lo;
+    lo.gguf_dtype = tensor::DType::f32;
+    std::shared_ptr<const model::LlamaModel> m = model::LlamaModel::load(dir, lo);
+    WeightSource src;
+    src.names = adapted_matrix_names(m->config().n_layer, set);
+    src.fingerprint = model::checkpoint_fingerprint(m->weights());
+    src.model_id = dir;
+    src.load = [m](const std::string& name) {
+      const model::Weight& w = m->weights().get(name);
+      const auto* p = static_cast<const float*>(w.data);
+      return WeightMatrix{std::vector<float>(p, p + w.rows * w.cols), w.rows, w.cols, "F32"};
+    };
+    return src;
+  }
   const model::LlamaConfig config = model::load_llama_config(dir);
   auto files = std::make_shared<io::SafetensorsDir>(dir);
   WeightSource src;

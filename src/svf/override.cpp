@@ -25,7 +25,7 @@ std::vector<std::string> FactorSet::names() const {
 
 FactorSet FactorSet::load(const SvdStore& store, const model::LlamaModel& model,
                           const std::vector<std::string>& names_in) {
-  store.check_fingerprint(model::checkpoint_fingerprint(model.weights().files()),
+  store.check_fingerprint(model::checkpoint_fingerprint(model.weights()),
                           "model '" + model.dir() + "'");
   const std::vector<std::string> names = names_in.empty() ? store.names() : names_in;
   const model::TpShard tp = model.tp();

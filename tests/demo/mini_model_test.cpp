@@ -65,7 +65,7 @@ TEST(MiniModel, ChatTemplateKeyNamesABuiltIn) {
       "<|start_header_id|>assistant<|end_header_id|>\n\n";
   EXPECT_EQ(mini().chat_template().render({{"user", " hi\n"}}, true), expected);
   // Unknown name or wrong type: load fails naming the config file and the key.
-  for (const json& bad : {json("chatml"), json(3)}) {
+  for (const json& bad : {json("vicuna"), json(3)}) {
     config["t2_chat_template"] = bad;
     try {
       tokenizer::Tokenizer::from_json(tj, config.dump(), "m/tokenizer.json", "m/tokenizer_config.json");

@@ -171,6 +171,12 @@ std::vector<float> rope_inv_freq(const LlamaConfig& c) {
     const float expo = static_cast<float>(2 * i) / static_cast<float>(c.head_dim);
     inv[i] = 1.0f / std::pow(static_cast<float>(c.rope_theta), expo);
   }
+  if (!c.rope_freq_factors.empty()) {
+    T2_CHECK(static_cast<int64_t>(c.rope_freq_factors.size()) == half,
+             "rope frequency factors: %zu values for head_dim %lld (expected head_dim / 2)",
+             c.rope_freq_factors.size(), static_cast<long long>(c.head_dim));
+    for (int64_t i = 0; i < half; ++i) inv[i] /= c.rope_freq_factors[i];
+  }
   if (c.rope_type != RopeType::llama3) return inv;
   const double old_ctx = static_cast<double>(c.rope_original_ctx);
   const double low_wavelen = old_ctx / c.rope_low_freq_factor;

@@ -32,6 +32,8 @@ struct LlamaConfig {
   double rope_low_freq_factor = 1.0;
   double rope_high_freq_factor = 4.0;
   int64_t rope_original_ctx = 8192;
+  // Per-frequency divisors [head_dim / 2] (GGUF rope_freqs.weight); empty = none.
+  std::vector<float> rope_freq_factors;
   int64_t sliding_window = 0;  // 0 = none (Mistral v0.1 sets 4096)
   bool tie_word_embeddings = false;
   std::vector<int32_t> bos_token_ids;  // usually one
@@ -57,7 +59,8 @@ LlamaConfig load_llama_config(const std::string& dir);
 // do_sample); nothing when absent.
 void apply_generation_config(const std::string& dir, LlamaConfig& c);
 
-// RoPE inverse frequencies [head_dim / 2], with llama3 scaling applied when configured. Computed
+// RoPE inverse frequencies [head_dim / 2], with llama3 scaling applied when configured and divided
+// by rope_freq_factors when given. Computed
 // as Hugging Face does (float32 base powers) so angles match its cos/sin tables.
 std::vector<float> rope_inv_freq(const LlamaConfig& config);
 

@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 
 #include "base/error.h"
+#include "model/llama/gguf_checkpoint.h"  // llama_config_from_gguf
 #include "model/run_context.h"
 #include "tensor/ops.h"  // linear, rms_norm, rope, kv_store, attention_cached, silu_mul, ...
 
@@ -34,12 +36,21 @@ void project(const RunContext& ctx, const Weight& w, const float* x, float* y, i
 
 }  // namespace
 
-std::shared_ptr<const LlamaModel> LlamaModel::load(const std::string& dir, const LoadOptions& opt) {
+std::shared_ptr<const LlamaModel> LlamaModel::load(const std::string& path, const LoadOptions& opt) {
   std::shared_ptr<LlamaModel> m(new LlamaModel());
-  m->dir_ = dir;
-  m->config_ = opt.config ? *opt.config : load_llama_config(dir);
+  m->dir_ = path;
   m->tp_ = opt.tp;
-  m->weights_ = std::make_unique<LlamaWeights>(dir, m->config_, opt.tp, opt.stored_name);
+  std::error_code ec;
+  T2_CHECK(std::filesystem::exists(path, ec), "model path %s does not exist (expected a Hugging "
+           "Face model directory with config.json, or a .gguf file)", path.c_str());
+  if (std::filesystem::is_regular_file(path, ec)) {
+    auto file = std::make_shared<const io::GgufFile>(path);  // throws when it is not GGUF
+    m->config_ = llama_config_from_gguf(*file);
+    m->weights_ = std::make_unique<LlamaWeights>(file, m->config_, opt.tp, opt.gguf_dtype);
+  } else {
+    m->config_ = opt.config ? *opt.config : load_llama_config(path);
+    m->weights_ = std::make_unique<LlamaWeights>(path, m->config_, opt.tp, opt.stored_name);
+  }
   m->inv_freq_ = rope_inv_freq(m->config_);
   return m;
 }

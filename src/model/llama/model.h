@@ -30,6 +30,10 @@ struct LoadOptions {
   // directory is a plain Llama-family checkpoint.
   std::optional<LlamaConfig> config{};
   StoredNameFn stored_name{};
+  // GGUF checkpoints: the dtype their matrices are converted to at load. bf16 halves the bytes a
+  // decode step reads (and takes the fast kernels' bf16 path); f32 keeps the dequantized values
+  // exactly. Safetensors checkpoints keep their file dtype regardless.
+  DType gguf_dtype = DType::bf16;
 };
 
 // Which rows of a chunk produce a final hidden state (and so logits).
@@ -58,12 +62,14 @@ struct SeqChunk {
 
 class LlamaModel {
  public:
-  // Reads config.json (+ generation_config.json) and the safetensors of dir. Throws t2::Error.
-  static std::shared_ptr<const LlamaModel> load(const std::string& dir, const LoadOptions& opt = {});
+  // path: a Hugging Face model directory (config.json + generation_config.json + safetensors) or
+  // a GGUF file (config from its metadata, see llama/gguf_checkpoint.h). Throws t2::Error.
+  static std::shared_ptr<const LlamaModel> load(const std::string& path, const LoadOptions& opt = {});
 
   const LlamaConfig& config() const { return config_; }
   const LlamaWeights& weights() const { return *weights_; }
   const std::vector<float>& inv_freq() const { return inv_freq_; }
+  // The path the model was loaded from (a directory or a .gguf file).
   const std::string& dir() const { return dir_; }
   TpShard tp() const { return tp_; }
   // This rank's share of heads and FFN columns.
