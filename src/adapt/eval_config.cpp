@@ -8,6 +8,7 @@
 
 #include "adapt/dispatch.h"
 #include "base/error.h"
+#include "io/file_kind.h"  // file_problem
 #include "tasks/task.h"
 
 namespace t2::adapt {
@@ -44,7 +45,8 @@ std::vector<std::string> validate(const EvalConfig& c) {
       add(t2::format("--task %s given twice (one data file per task per run)", t.name.c_str()));
     if (t.data.empty()) add(t2::format("--task %s has no --data file", t.name.c_str()));
     else if (!fs::is_regular_file(t.data))
-      add(t2::format("--data %s (task %s): no such file", t.data.c_str(), t.name.c_str()));
+      add(t2::format("--data %s (task %s): %s", t.data.c_str(), t.name.c_str(),
+                     io::file_problem(t.data).c_str()));
     if ((t.name == "mbpp" || t.name == "humaneval") && !c.task_options.allow_code_execution)
       add(t2::format("task %s runs generated code: pass --allow-code-execution to run it in the sandbox",
                      t.name.c_str()));
@@ -71,7 +73,8 @@ std::vector<std::string> validate(const EvalConfig& c) {
   if (!two_pass && !c.svd.empty() && c.expert.empty() && c.mixture.empty())
     add("--svd given without --expert or --mixture");
   for (const std::string* f : {&c.svd, &c.expert, &c.mixture})
-    if (!f->empty() && !fs::is_regular_file(*f)) add(t2::format("%s: no such file", f->c_str()));
+    if (!f->empty() && !fs::is_regular_file(*f))
+      add(t2::format("%s: %s", f->c_str(), io::file_problem(*f).c_str()));
   for (auto& s : strategy_problems(c)) add(std::move(s));
 
   if (c.out.empty()) add("--out REPORT.h5 is required");
@@ -89,7 +92,7 @@ void check_valid(const EvalConfig& c) {
   if (p.empty()) return;
   std::string msg = t2::format("invalid configuration (%zu problem%s):", p.size(), p.size() == 1 ? "" : "s");
   for (const auto& s : p) msg += "\n  - " + s;
-  throw t2::Error(msg);
+  throw t2::CollectiveError(msg);  // every rank checks the same configuration
 }
 
 std::string config_text(const EvalConfig& c) {

@@ -43,7 +43,7 @@ void agree_on_errors(const dist::Communicator& world, const std::string& mine) {
     msg += (msg.empty() ? "" : "\n") +
            (world.size() > 1 ? t2::format("rank %zu: ", r) : std::string()) + all[r];
   }
-  if (!msg.empty()) throw t2::Error(msg);
+  if (!msg.empty()) throw t2::CollectiveError(msg);
 }
 
 std::string host_name() {
@@ -185,6 +185,10 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
       run.start_time = io::utc_now_iso8601();
       io::ReportOptions ro;
       ro.overwrite = cfg.overwrite;
+      ro.inputs = {{"model", cfg.model_dir}, {"svd", cfg.svd}, {"expert", cfg.expert},
+                   {"mixture", cfg.mixture},
+                   {"tokenizer", cfg.tokenizer.empty() ? cfg.model_dir : cfg.tokenizer}};
+      for (const TaskSpec& t : cfg.tasks) ro.inputs["data/" + t.name] = t.data;
       writer = cfg.resume ? io::ReportWriter::resume(cfg.out, run, ro)
                           : io::ReportWriter::create(cfg.out, run, ro);
     } catch (const std::exception& e) {

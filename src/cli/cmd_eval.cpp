@@ -34,7 +34,8 @@ int run_eval(int argc, char** argv) {
       ("limit", po::value(&c.limit)->default_value(0), "evaluate only the first N records of each task (0 = all)")
       ("out", po::value(&c.out), "report file (HDF5) to write")
       ("resume", po::bool_switch(&c.resume), "continue an interrupted run of the same configuration in --out")
-      ("overwrite", po::bool_switch(&c.overwrite), "replace an existing report (and its journal)");
+      ("overwrite", po::bool_switch(&c.overwrite),
+       "replace an existing t2 report (and its journal); any other file at --out is refused");
   std::string experts;
   po::options_description strat("Strategy (default: base model)");
   strat.add_options()

@@ -1,5 +1,6 @@
 // `t2 score`: rescores saved completions without a model. Reads the task's data file and a JSONL
-// of {"id", "completion"} lines, prints one JSON line per scored sample and a summary line.
+// of {"id", "completion"} lines, prints one JSON line per scored sample and a summary line. An
+// empty data or completions file, or one without a single usable line, is an error.
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -39,6 +40,8 @@ int run_score(int argc, char** argv) {
        "address-space limit per program, MiB")
       ("code-parallel", po::value(&to.code_parallel)->default_value(0),
        "programs run at once (0 = number of cores)");
+  size_t max_line_bytes = io::kDefaultMaxLineBytes;
+  add_max_line_bytes_option(desc, max_line_bytes);
   const auto parsed = parse_options(usage, desc, argc, argv);
   if (parsed.help) return 0;
   const auto problems = tasks::validate_task_options(to);
@@ -46,7 +49,7 @@ int run_score(int argc, char** argv) {
 
   auto task = tasks::make_task(task_name);
   tasks::require_code_execution_allowed(*task, to);
-  const tasks::Dataset ds = task->load(data);
+  const tasks::Dataset ds = task->load(data, max_line_bytes);
   for (const auto& e : ds.errors) T2_LOG_WARN("%s", e.message.c_str());
   T2_CHECK(!ds.samples.empty(), "'%s' holds no usable %s records (%zu bad lines)", data.c_str(),
            task_name.c_str(), ds.errors.size());
@@ -56,7 +59,9 @@ int run_score(int argc, char** argv) {
   size_t errors = ds.errors.size();
   std::vector<std::pair<const tasks::Sample*, std::string>> items;
   std::map<std::string, size_t> seen;
-  for (const auto& rec : io::read_jsonl(completions)) {
+  const auto lines = io::read_jsonl(completions, max_line_bytes);
+  io::require_records(lines, completions);
+  for (const auto& rec : lines) {
     if (!rec.ok()) {
       T2_LOG_WARN("%s", rec.error.c_str());
       ++errors;
@@ -89,6 +94,8 @@ int run_score(int argc, char** argv) {
     items.emplace_back(it->second, c_it->get<std::string>());
   }
 
+  T2_CHECK(!items.empty(), "'%s': none of its %zu lines is a usable completion of %s (see the "
+           "warnings above); nothing to score", completions.c_str(), lines.size(), data.c_str());
   tasks::ScoreOptions so;
   so.mode = tasks::parse_scoring_mode(to.scoring);
   std::unique_ptr<tasks::sandbox::Sandbox> sb;
@@ -123,7 +130,7 @@ int run_score(int argc, char** argv) {
     if (!v.detail.empty()) line["detail"] = v.detail;
     std::printf("%s\n", line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   }
-  const double acc = items.empty() ? 0.0 : static_cast<double>(n_correct) / static_cast<double>(items.size());
+  const double acc = static_cast<double>(n_correct) / static_cast<double>(items.size());
   nlohmann::json summary = {{"summary", {{"n", items.size()}, {"correct", n_correct},
                                          {"accuracy", acc}, {"errors", errors}}}};
   std::printf("%s\n", summary.dump().c_str());

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "base/error.h"
+#include "io/file_kind.h"    // require_regular_file
+#include "io/line_reader.h"  // kDefaultMaxLineBytes
 
 namespace t2::cli {
 
@@ -88,6 +90,7 @@ ParseResult parse_options(const std::string& usage, const po::options_descriptio
     }
     if (result.vm.count("config")) {
       const std::string path = result.vm["config"].as<std::string>();
+      io::require_regular_file(path, "--config job file");
       std::ifstream file(path);
       T2_CHECK(file.good(), "cannot open job file '%s'", path.c_str());
       std::istringstream in(canonical_ini(file, all));
@@ -96,9 +99,17 @@ ParseResult parse_options(const std::string& usage, const po::options_descriptio
     }
     po::notify(result.vm);
   } catch (const po::error& e) {
-    T2_FAIL("%s\nusage: %s (see --help)", e.what(), usage.c_str());
+    throw CollectiveError(format("%s\nusage: %s (see --help)", e.what(), usage.c_str()));
+  } catch (const Error& e) {  // the same command line and job file fail alike on every rank
+    throw CollectiveError(e.what());
   }
   return result;
+}
+
+void add_max_line_bytes_option(po::options_description& desc, size_t& value) {
+  desc.add_options()("max-line-bytes", po::value(&value)->default_value(io::kDefaultMaxLineBytes),
+                     "longest input line accepted, in bytes; a longer one stops the command with "
+                     "its line number (a file without newlines, /dev/zero, ...)");
 }
 
 std::vector<std::string> split_list(const std::string& text, char sep) {

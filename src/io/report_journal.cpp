@@ -120,6 +120,15 @@ JournalContents read_journal(const std::string& path) {
   return c;
 }
 
+bool is_journal(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char head[kMagicLen];
+  const ssize_t n = ::read(fd, head, kMagicLen);
+  ::close(fd);
+  return n == static_cast<ssize_t>(kMagicLen) && std::memcmp(head, kMagic, kMagicLen) == 0;
+}
+
 void sync_parent_dir(const std::string& path) {
   const std::size_t slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));

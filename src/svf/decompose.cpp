@@ -83,6 +83,29 @@ std::string root_step(const dist::Communicator& comm, const std::function<std::s
   return verdict;
 }
 
+// A write to the store failed (a full disk): close it and see whether it still reads. A store that
+// reads keeps its complete matrices (a rerun resumes, dropping the one cut short); one that does
+// not is moved to STORE.damaged, so that nothing takes it for a result.
+[[noreturn]] void write_failed(std::optional<SvdStore>& store, const std::string& path,
+                               const std::string& why) {
+  store.reset();
+  std::string fate;
+  try {
+    const SvdStore check = SvdStore::open(path);
+    fate = format("it keeps the %zu matrices written before; when there is space, rerun t2 "
+                  "decompose: it resumes", check.names().size());
+  } catch (const Error&) {
+    std::error_code ec;
+    std::filesystem::rename(path, path + ".damaged", ec);
+    fate = ec ? format("it cannot be read back; remove it (%s) and rerun t2 decompose",
+                       ec.message().c_str())
+              : format("it could not be read back and was moved to %s.damaged; remove that and "
+                       "rerun t2 decompose when there is space", path.c_str());
+  }
+  T2_FAIL("decompose: cannot write SVD store '%s' (%s); %s", path.c_str(), why.c_str(),
+          fate.c_str());
+}
+
 }  // namespace
 
 DecomposeSummary decompose_to_store(const std::string& store_path, const WeightSource& source,
@@ -96,7 +119,13 @@ DecomposeSummary decompose_to_store(const std::string& store_path, const WeightS
   // Setup on rank 0: open or create, drop incomplete groups, list what is left ("T" + names).
   const std::string todo_msg = root_step(comm, [&]() -> std::string {
     if (std::filesystem::exists(store_path)) {
-      store.emplace(SvdStore::open(store_path, io::h5::Mode::read_write));
+      try {
+        store.emplace(SvdStore::open(store_path, io::h5::Mode::read_write));
+      } catch (const Error& e) {
+        T2_FAIL("SVD store '%s' exists but cannot be read (%s). If it was cut short (a full disk, "
+                "a crash while writing), move it away or remove it and run t2 decompose again",
+                store_path.c_str(), e.what());
+      }
       store->check_fingerprint(source.fingerprint, "model '" + source.model_id + "'");
       for (const auto& n : store->drop_incomplete()) {
         T2_LOG_WARN("decompose: dropping incomplete matrix '%s' from %s", n.c_str(),
@@ -112,7 +141,7 @@ DecomposeSummary decompose_to_store(const std::string& store_path, const WeightS
     }
     return "T" + w.out;
   });
-  T2_CHECK(!todo_msg.empty() && todo_msg[0] == 'T', "%s", todo_msg.substr(1).c_str());
+  if (todo_msg.empty() || todo_msg[0] != 'T') throw CollectiveError(todo_msg.substr(todo_msg.empty() ? 0 : 1));
   const std::string todo_bytes = todo_msg.substr(1);
   Reader reader{todo_bytes};
   reader.i64();
@@ -161,7 +190,11 @@ DecomposeSummary decompose_to_store(const std::string& store_path, const WeightS
         svd.u = r.floats();
         svd.s = r.floats();
         svd.v = r.floats();
-        store->write(name, svd, dtype, options.precision, err);
+        try {
+          store->write(name, svd, dtype, options.precision, err);
+        } catch (const Error& e) {
+          write_failed(store, store_path, e.what());
+        }
         summary.svd_seconds += secs;
         ++summary.n_done;
         if (options.on_progress) {
@@ -183,10 +216,14 @@ DecomposeSummary decompose_to_store(const std::string& store_path, const WeightS
                       err, eta);
         }
       }
-      store->flush();
+      try {
+        store->flush();
+      } catch (const Error& e) {
+        write_failed(store, store_path, e.what());
+      }
       return "";
     });
-    T2_CHECK(verdict.empty(), "%s", verdict.substr(1).c_str());
+    if (!verdict.empty()) throw CollectiveError(verdict.substr(1));  // rank 0's verdict, on every rank
   }
 
   // Final summary from rank 0 to everyone.
@@ -197,7 +234,7 @@ DecomposeSummary decompose_to_store(const std::string& store_path, const WeightS
     w.f64(summary.svd_seconds);
     return "S" + w.out;
   });
-  T2_CHECK(!fin.empty() && fin[0] == 'S', "%s", fin.substr(1).c_str());
+  if (fin.empty() || fin[0] != 'S') throw CollectiveError(fin.substr(fin.empty() ? 0 : 1));
   const std::string fin_bytes = fin.substr(1);
   Reader fr{fin_bytes};
   summary.n_done = fr.i64();

@@ -62,6 +62,16 @@ void validate_mixture(const Mixture& mix, const std::string& what) {
   }
 }
 
+void check_mixture_matrices(const Mixture& mix, const std::vector<std::string>& adapted,
+                            const std::string& what) {
+  const std::set<std::string> known(adapted.begin(), adapted.end());
+  for (const auto& m : mix.matrix_names) {
+    T2_CHECK(known.count(m), "mixture '%s': per-matrix weights for '%s', which its experts do not "
+             "adapt (they adapt %zu matrices, e.g. '%s'); check the name", what.c_str(), m.c_str(),
+             known.size(), known.empty() ? "" : known.begin()->c_str());
+  }
+}
+
 void save_mixture(const Mixture& mix, const std::string& path) {
   validate_mixture(mix, path);
   io::h5::create_atomic(path, [&](io::h5::File& f) {
@@ -152,6 +162,9 @@ std::vector<Expert> load_mixture_experts(const Mixture& mix, const std::string& 
     }
     out.push_back(std::move(e));
   }
+  std::vector<std::string> adapted;
+  for (const auto& [name, _] : out.front().params) adapted.push_back(name);
+  check_mixture_matrices(mix, adapted, mixture_path);
   return out;
 }
 

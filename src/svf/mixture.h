@@ -42,6 +42,11 @@ struct Mixture {
 // Throws unless K ≥ 1, sizes agree, labels are unique and every weight is finite and ≥ 0.
 void validate_mixture(const Mixture& mix, const std::string& what);
 
+// Throws unless every matrix with its own weights (matrix_names) is one the experts adapt:
+// a misspelt name would otherwise be stored and silently never apply.
+void check_mixture_matrices(const Mixture& mix, const std::vector<std::string>& adapted,
+                            const std::string& what);
+
 void save_mixture(const Mixture& mix, const std::string& path);  // temp + rename
 Mixture load_mixture(const std::string& path);
 

@@ -68,7 +68,7 @@ class MbppTask final : public CodeTask {
   sandbox::Job make_job(const Sample& sample, const std::string& code) const override {
     std::string tests = sample.extra.at("test_setup_code").get<std::string>() + "\n";
     for (const auto& t : sample.extra.at("test_list")) tests += t.get<std::string>() + "\n";
-    return {code, tests};
+    return {code, tests, top_level_definitions(sample.gold)};  // the functions the task asks for
   }
 
   std::string gold_completion(const Sample& sample) const override { return sample.gold + "\n```\n"; }

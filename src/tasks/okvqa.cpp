@@ -47,7 +47,8 @@ class OkVqaTask final : public VqaTask {
  public:
   std::string_view name() const override { return "okvqa"; }
 
-  Dataset load(const std::string& path) const override {
+  // One JSON document, not lines: the line bound does not apply.
+  Dataset load(const std::string& path, size_t /*max_line_bytes*/) const override {
     std::string qpath = path, apath;
     if (fs::is_directory(path)) {
       qpath = only_file_with(path, "questions");

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "io/line_reader.h"  // kDefaultMaxLineBytes
 #include "tasks/prompt.h"
 
 namespace t2::tasks {
@@ -81,9 +82,11 @@ class Task {
   virtual bool runs_code() const { return false; }
 
   // Reads a JSONL (or .jsonl.gz) file. Bad records become LoadErrors naming file and line.
-  // Throws t2::Error only when the file cannot be read at all. Tasks whose published format is
-  // not JSONL (TextVQA, OK-VQA) read it in their own override.
-  virtual Dataset load(const std::string& path) const;
+  // Throws t2::Error when the file cannot be read at all, is not a file (a directory, a device),
+  // holds no records (empty or only blank lines), or has a line longer than max_line_bytes. Tasks
+  // whose published format is not JSONL (TextVQA, OK-VQA) read it in their own override.
+  virtual Dataset load(const std::string& path,
+                       size_t max_line_bytes = io::kDefaultMaxLineBytes) const;
   // Turns one parsed record into a sample; throws t2::Error with a message (no file/line prefix).
   virtual Sample parse_record(const nlohmann::json& record, size_t line_index) const = 0;
 

@@ -15,7 +15,8 @@ class TextVqaTask final : public VqaTask {
  public:
   std::string_view name() const override { return "textvqa"; }
 
-  Dataset load(const std::string& path) const override {
+  // One JSON document, not lines: the line bound does not apply.
+  Dataset load(const std::string& path, size_t /*max_line_bytes*/) const override {
     Dataset ds;
     ds.path = path;
     nlohmann::json j;

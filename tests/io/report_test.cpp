@@ -1,7 +1,8 @@
 // Report schema and writer: the record codec, a round trip that pins the file layout (attribute,
 // group and column names and types, see docs/report.md), exactly-once commits, resume after a
 // simulated crash (torn journal tail, damaged .h5), resume from a closed report without journal,
-// refusal of a changed configuration, and readability by h5dump.
+// refusal of a changed configuration or input, --overwrite of reports only, and readability by
+// h5dump. Write failures (a full disk) are tested on a real tmpfs by tests/cli/disk_full_test.sh.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -340,6 +341,60 @@ TEST_F(ReportTest, ResumeRefusesAChangedConfiguration) {
         << e.what();
   }
   EXPECT_THROW(ReportWriter::resume(path("missing.h5"), make_run()), Error);
+}
+
+// An input that changed since the run started (an edited data file) cannot be resumed: the
+// committed samples came from the old one. The message names the input, its file and both
+// fingerprints; the unchanged input resumes.
+TEST_F(ReportTest, ResumeRefusesAChangedInput) {
+  const std::string p = path("input.h5");
+  RunInfo run = make_run();
+  run.fingerprints["data/gsm8k"] = "aaaa";
+  { ReportWriter::create(p, run).commit({make_record("gsm8k", 0)}); }
+  RunInfo edited = run;
+  edited.fingerprints["data/gsm8k"] = "bbbb";
+  ReportOptions o;
+  o.inputs["data/gsm8k"] = "suite/gsm8k.jsonl";
+  try {
+    ReportWriter::resume(p, edited, o);
+    FAIL() << "a changed input was resumed";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("input 'data/gsm8k' (suite/gsm8k.jsonl) changed since the "
+                                         "run started (fingerprint aaaa then, bbbb now)"),
+              std::string::npos)
+        << e.what();
+  }
+  RunInfo dropped = run;
+  dropped.fingerprints.erase("expert");
+  EXPECT_THROW(ReportWriter::resume(p, dropped), Error);
+  ReportWriter w = ReportWriter::resume(p, run, o);
+  EXPECT_EQ(w.n_committed(), 1);
+}
+
+// --overwrite replaces a report, never an expert, an SVD store, another HDF5 file or a folder.
+TEST_F(ReportTest, OverwriteReplacesOnlyReports) {
+  const ReportOptions overwrite{.overwrite = true};
+  { h5::File::create(path("expert.h5")).set_attr("format", "t2-svf-expert"); }
+  { h5::File::create(path("foreign.h5")).set_attr("x", "y"); }
+  fs::create_directories(path("folder.h5"));
+  for (const auto& [name, what] : {std::pair{"expert.h5", "is an SVF expert, not a t2 report"},
+                                   std::pair{"foreign.h5", "is an HDF5 file not written by t2"},
+                                   std::pair{"folder.h5", "expected a file, found a directory"}}) {
+    try {
+      ReportWriter::create(path(name), make_run(), overwrite);
+      FAIL() << name << " was overwritten";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(h5::File::open(path("expert.h5")).attr_string("format"), "t2-svf-expert");
+  EXPECT_FALSE(file_exists(journal_path(path("expert.h5"))));
+  { ReportWriter::create(path("r.h5"), make_run()).finish(RunStatus::complete); }
+  EXPECT_NO_THROW(ReportWriter::create(path("r.h5"), make_run(), overwrite).finish(RunStatus::complete));
+  // A report damaged mid-write, next to its journal, is ours to replace too.
+  { ReportWriter::create(path("torn.h5"), make_run()).commit({make_record("t", 0)}); }
+  fs::resize_file(path("torn.h5"), 100);
+  EXPECT_NO_THROW(ReportWriter::create(path("torn.h5"), make_run(), overwrite).finish(RunStatus::complete));
 }
 
 TEST_F(ReportTest, ReadableByH5dump) {
