@@ -67,17 +67,6 @@ void fill_answer(io::SampleRecord& rec, const run::JobResult& r, const Shares& s
 
 }  // namespace
 
-const char* strategy_kind_name(StrategyKind k) {
-  switch (k) {
-    case StrategyKind::base: return "base";
-    case StrategyKind::expert: return "expert";
-    case StrategyKind::mixture: return "mixture";
-    case StrategyKind::prompt: return "prompt";
-    case StrategyKind::classifier: return "classifier";
-  }
-  return "?";
-}
-
 TaskData make_dispatch_data(const TaskData& target) {
   TaskData d;
   d.name = target.name;

@@ -36,7 +36,6 @@ enum class LogprobTokens {
   generated,    // the generated ids as they came, a final stop id included
 };
 LogprobTokens parse_logprob_tokens(const std::string& text);  // "retokenized" | "generated"
-const char* logprob_tokens_name(LogprobTokens m);
 
 // Rollouts of jobs[id] (their scaling is replaced by the trainer's) through the runner, greedy,
 // scored by the task. Samples whose prompt cannot run come back with error = true.
