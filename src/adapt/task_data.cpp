@@ -3,13 +3,23 @@
 
 #include <algorithm>
 
+#include "base/error.h"
+#include "tasks/vqa.h"  // VqaTask::set_image_dir
+
 namespace t2::adapt {
 
-TaskData load_task_data(const std::string& name, const std::string& path, int64_t limit) {
+TaskData load_task_data(const std::string& name, const std::string& path, int64_t limit,
+                        const std::string& image_dir) {
   TaskData d;
   d.name = name;
   d.path = path;
   d.task = tasks::make_task(name);
+  if (!image_dir.empty()) {
+    auto* vqa = dynamic_cast<tasks::VqaTask*>(d.task.get());
+    T2_CHECK(vqa != nullptr, "an image folder was given for task %s, which has no images (image "
+             "tasks: textvqa, okvqa)", name.c_str());
+    vqa->set_image_dir(image_dir);
+  }
   d.dataset = d.task->load(path);
   // Merge samples and load errors by line: the position among the file's records is the index.
   struct Entry {

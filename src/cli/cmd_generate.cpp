@@ -10,6 +10,7 @@
 
 #include "base/error.h"
 #include "cli/commands.h"
+#include "model/llava/checkpoint.h"  // load_model
 #include "cli/options.h"
 #include "model/generate.h"
 #include "run/prompt_encoder.h"  // PromptEncoder, StopStrings
@@ -73,7 +74,7 @@ int run_generate(int argc, char** argv) {
       req.prompt.push_back(static_cast<int32_t>(v));
     }
   }
-  auto m = model::LlamaModel::load(dir);
+  auto m = model::llava::load_model(dir).language;
   std::optional<run::PromptEncoder> enc;
   if (text_mode) {
     enc.emplace(tokenizer::Tokenizer::load(dir), m->config());

@@ -6,6 +6,7 @@
 
 #include "base/error.h"
 #include "cli/commands.h"
+#include "model/llava/checkpoint.h"  // load_model
 #include "cli/options.h"
 #include "io/line_reader.h"
 #include "model/generate.h"
@@ -53,7 +54,7 @@ int run_logprobs(int argc, char** argv) {
     }
     seqs.push_back(std::move(ids));
   }
-  auto m = model::LlamaModel::load(vm["model"].as<std::string>());
+  auto m = model::llava::load_model(vm["model"].as<std::string>()).language;
   const svf::Adaptation adaptation = svf::load_adaptation(adapt, *m);
   model::RunContext ctx(m);
   svf::Adapter adapter = svf::make_adapter(*m, adaptation);

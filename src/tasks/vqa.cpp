@@ -146,4 +146,6 @@ std::unique_ptr<VqaTask> make_vqa_task(const std::string& name) {
 
 std::vector<std::string> vqa_task_names() { return {"textvqa", "okvqa"}; }
 
+bool is_image_task(const std::string& name) { return name == "textvqa" || name == "okvqa"; }
+
 }  // namespace t2::tasks

@@ -61,8 +61,10 @@ class VqaTask : public Task {
   std::string image_dir_;
 };
 
-// textvqa | okvqa; throws listing the names.
+// textvqa | okvqa as a VqaTask (make_task gives the same tasks as a Task); throws listing the names.
 std::unique_ptr<VqaTask> make_vqa_task(const std::string& name);
 std::vector<std::string> vqa_task_names();
+// True for the names of image tasks (textvqa, okvqa).
+bool is_image_task(const std::string& name);
 
 }  // namespace t2::tasks
