@@ -3,8 +3,7 @@
 
 #include <algorithm>
 
-#include "base/error.h"
-#include "tasks/vqa.h"  // VqaTask::set_image_dir
+#include "tasks/vqa.h"  // set_image_dir
 
 namespace t2::adapt {
 
@@ -14,12 +13,7 @@ TaskData load_task_data(const std::string& name, const std::string& path, int64_
   d.name = name;
   d.path = path;
   d.task = tasks::make_task(name);
-  if (!image_dir.empty()) {
-    auto* vqa = dynamic_cast<tasks::VqaTask*>(d.task.get());
-    T2_CHECK(vqa != nullptr, "an image folder was given for task %s, which has no images (image "
-             "tasks: textvqa, okvqa)", name.c_str());
-    vqa->set_image_dir(image_dir);
-  }
+  if (!image_dir.empty()) tasks::set_image_dir(*d.task, image_dir);
   d.dataset = d.task->load(path);
   // Merge samples and load errors by line: the position among the file's records is the index.
   struct Entry {

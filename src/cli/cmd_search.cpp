@@ -29,6 +29,8 @@ int run_search(int argc, char** argv) {
       ("experts", po::value(&experts), "experts to mix: LABEL=FILE[,LABEL=FILE...] (K experts)")
       ("task", po::value(&c.task), "target task (arc, humaneval, math, or any task with --seed)")
       ("data", po::value(&c.data), "the target task's test file; shots are drawn from it")
+      ("images", po::value(&c.images), "image tasks (textvqa, okvqa, with a LLaVA-NeXT --model): "
+       "folder of the pictures (default: the task's folders beside --data)")
       ("out", po::value(&c.out), "mixture file (HDF5) to write with the best weights; the resumable "
        "state goes to OUT.search.json")
       ("report", po::value(&c.report), "search report (HDF5): history per generation, final accuracy")
