@@ -4,7 +4,8 @@
 #   errors     an image task on a text-only checkpoint and --images with a text task are refused
 #              before any model is loaded; a missing picture and an unreadable one become error
 #              rows naming the file and the image folder while the other samples run
-#   eval       textvqa + okvqa base run: every sample ok, vision_s > 0 in the summary
+#   eval       textvqa + okvqa base run: every sample ok, vision_s > 0 in the summary; gsm8k on
+#              the same checkpoint runs on its language model (vision_s 0)
 #   svf        decompose / expert init see only the language model's matrices (14 with --matrices
 #              all: 2 layers x 7; the vision tower's 32-wide projections are not among them); the
 #              identity expert (p = 0.1 everywhere) reproduces the base report
@@ -56,6 +57,15 @@ col=$(head -1 "$W/table.csv" | tr ',' '\n' | grep -n '^vision_s$' | cut -d: -f1)
 awk -F, -v c="$col" 'NR > 1 && !($c > 0) { bad = 1 } END { exit bad }' "$W/table.csv" \
   || fail "vision_s is not positive: $(cat "$W/table.csv")"
 echo "ok: eval (12 image questions, vision_s in the report)"
+
+# A text task on the LLaVA checkpoint runs on its language model alone (no vision pass).
+"$T2" eval --model "$W/llava" --task gsm8k --data "$W/suite/gsm8k/test.jsonl" --max-new-tokens 4 \
+  --out "$W/text.h5" > /dev/null 2>&1 || fail "gsm8k on the LLaVA checkpoint failed"
+[ "$(samples "$W/text.h5" | awk -F'\t' '$7 == "\"ok\""' | wc -l)" -eq 3 ] \
+  || fail "gsm8k on the LLaVA checkpoint: not every sample ran: $(samples "$W/text.h5")"
+"$T2" report --csv "$W/text.h5" | awk -F, -v c="$col" 'NR > 1 && $c != "0.000" { bad = 1 } END { exit bad }' \
+  || fail "a text task reports vision time: $("$T2" report --csv "$W/text.h5")"
+echo "ok: text task on the LLaVA checkpoint (language model only)"
 
 # svf: only language-model matrices; the identity expert is the base model.
 "$T2" decompose --model "$W/llava" --out "$W/svd_all.h5" --matrices all --quiet > /dev/null 2>&1
