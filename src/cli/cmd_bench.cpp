@@ -13,8 +13,8 @@
 #include "base/rng.h"
 #include "base/timer.h"
 #include "cli/commands.h"
-#include "model/llava/checkpoint.h"  // load_model
 #include "cli/options.h"
+#include "model/llava/checkpoint.h"  // load_model
 #include "tensor/linalg.h"  // set_threads, blas_description
 #include "model/generate.h"
 #include "model/sampling.h"
@@ -49,7 +49,7 @@ size_t peak_rss_bytes() {
 int run_bench(int argc, char** argv) {
   po::options_description desc("t2 bench: prefill, batched decode and scoring throughput");
   desc.add_options()
-      ("model", po::value<std::string>()->required(), "Hugging Face model directory or .gguf file")
+      ("model", po::value<std::string>()->required(), "Hugging Face model directory or .gguf file (a LLaVA-NeXT directory: its language model)")
       ("gguf-dtype", po::value<std::string>()->default_value("bf16"),
        "dtype GGUF matrices are converted to at load: bf16, f16 or f32")
       ("prompt-tokens", po::value<int64_t>()->default_value(512), "prompt length (prefill, and the "

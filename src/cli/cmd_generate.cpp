@@ -10,9 +10,9 @@
 
 #include "base/error.h"
 #include "cli/commands.h"
-#include "model/llava/checkpoint.h"  // load_model
 #include "cli/options.h"
 #include "model/generate.h"
+#include "model/llava/checkpoint.h"  // load_model
 #include "run/prompt_encoder.h"  // PromptEncoder, StopStrings
 #include "svf/adaptation.h"      // --svd/--expert/--mixture
 
@@ -21,7 +21,7 @@ namespace t2::cli {
 int run_generate(int argc, char** argv) {
   po::options_description desc("t2 generate: generate tokens from a prompt");
   desc.add_options()
-      ("model", po::value<std::string>()->required(), "Hugging Face model directory or .gguf file")
+      ("model", po::value<std::string>()->required(), "Hugging Face model directory or .gguf file (a LLaVA-NeXT directory: its language model)")
       ("ids", po::value<std::string>(), "prompt token ids, comma-separated (e.g. 128000,9906)")
       ("prompt", po::value<std::string>(),
        "prompt text, encoded with the model's tokenizer (BOS added when the tokenizer adds one)")

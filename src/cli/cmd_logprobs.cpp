@@ -6,10 +6,10 @@
 
 #include "base/error.h"
 #include "cli/commands.h"
-#include "model/llava/checkpoint.h"  // load_model
 #include "cli/options.h"
 #include "io/line_reader.h"
 #include "model/generate.h"
+#include "model/llava/checkpoint.h"  // load_model
 #include "svf/adaptation.h"  // --svd/--expert/--mixture
 
 namespace t2::cli {
@@ -17,7 +17,7 @@ namespace t2::cli {
 int run_logprobs(int argc, char** argv) {
   po::options_description desc("t2 logprobs: teacher-forced log-probabilities");
   desc.add_options()
-      ("model", po::value<std::string>()->required(), "Hugging Face model directory or .gguf file")
+      ("model", po::value<std::string>()->required(), "Hugging Face model directory or .gguf file (a LLaVA-NeXT directory: its language model)")
       ("input", po::value<std::string>()->required(), "JSON lines {\"ids\": [...]} ('-' = stdin)")
       ("batch-tokens", po::value<int64_t>()->default_value(1024),
        "tokens per forward pass (sequences are batched and chunked to this budget)");

@@ -22,7 +22,7 @@ int run_search(int argc, char** argv) {
   int64_t svf_cache_mb = 0;
   po::options_description io_opts("Inputs and outputs");
   io_opts.add_options()
-      ("model", po::value(&c.model_dir), "Hugging Face checkpoint folder or .gguf file")
+      ("model", po::value(&c.model_dir), "Hugging Face checkpoint folder (a LLaVA-NeXT one for image tasks) or .gguf file")
       ("tokenizer", po::value(&c.tokenizer), "tokenizer.json or its folder (default: the model folder)")
       ("chat-template", po::value(&c.chat_template), "built-in chat template for a checkpoint without one")
       ("svd", po::value(&c.svd), "SVD store of the model")
