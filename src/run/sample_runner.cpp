@@ -97,16 +97,12 @@ std::vector<JobResult> SampleRunner::run(std::span<const Job> jobs, const BatchO
       out[i].status = what.rfind("image: ", 0) == 0 ? what : "prompt: " + what;
     }
   }
-  std::map<const void*, int> users;  // jobs per encoded image
-  for (const Generation& g : gens)
-    if (g.embeds_owner) ++users[g.embeds_owner.get()];
+  std::map<std::string, int> users;  // generations per encoded image
+  for (size_t i : gen_job) ++users[image_of(*jobs[i].sample)];
   std::vector<JobResult> res = generate(gens, options, stats);
   for (size_t g = 0; g < res.size(); ++g) {
-    if (gens[g].embeds_owner) {
-      const auto& f = *static_cast<const std::vector<model::llava::ImageFeatures>*>(
-          gens[g].embeds_owner.get());
-      res[g].vision_s = f.front().seconds / users[gens[g].embeds_owner.get()];
-    }
+    const std::string path = image_of(*jobs[gen_job[g]].sample);
+    if (!path.empty()) res[g].vision_s = images.at(path)->front().seconds / users[path];
     out[gen_job[g]] = std::move(res[g]);
   }
   if (!options.score) return out;
