@@ -11,7 +11,7 @@
 #              identity expert (p = 0.1 everywhere) reproduces the base report
 #   train      3 REINFORCE iterations on textvqa (large learning rate) give an expert whose
 #              answers differ from the base model's
-#   search     CEM over two experts on okvqa runs to its mixture file
+#   search     CEM over two experts on okvqa runs to its mixture file, which then evaluates
 # Usage: vqa_eval_test.sh T2 MAKE_TINY_MODEL   (run from the repository root)
 source "$(dirname "$0")/vqa_common.sh"
 
@@ -100,4 +100,8 @@ echo "ok: train (3 iterations; $changed of 12 answers changed)"
   --task okvqa --data "$OKVQA_VAL" --seed 1 --shots 3 --pop 10 --generations 2 --max-new-tokens 4 \
   --out "$W/mix.h5" > "$W/search.log" 2>&1 || { cat "$W/search.log"; fail "search on okvqa failed"; }
 [ -s "$W/mix.h5" ] || fail "search wrote no mixture"
-echo "ok: search (CEM on okvqa)"
+"$T2" eval "${VQA_ARGS[@]}" --svd "$W/svd.h5" --mixture "$W/mix.h5" --out "$W/mix_run.h5" \
+  > /dev/null 2>&1 || fail "eval of the searched mixture failed"
+[ "$(samples "$W/mix_run.h5" | awk -F'\t' '$7 == "\"ok\"" && $5 == "mixture:mix"' | wc -l)" -eq 12 ] \
+  || fail "mixture eval: not every sample ran under the mixture: $(samples "$W/mix_run.h5")"
+echo "ok: search (CEM on okvqa; its mixture evaluated)"
