@@ -58,6 +58,7 @@ void fill_answer(io::SampleRecord& rec, const run::JobResult& r, const Shares& s
   rec.text = r.text;
   rec.prediction = r.verdict.prediction;
   rec.correct = r.scored && r.verdict.correct;
+  rec.vision_s = r.vision_s;
   if (r.ran) {
     rec.pass2_s = r.seconds;
     rec.pass2_wall_s = sh.wall;

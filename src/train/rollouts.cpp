@@ -31,6 +31,8 @@ RolloutFn task_rollouts(run::SampleRunner& runner, const std::vector<run::Job>& 
       const run::JobResult& r = res[i];
       Rollout& o = out[i];
       o.prompt = r.prompt;
+      o.embeds = r.embeds;
+      o.embeds_owner = r.embeds_owner;
       o.generated_tokens = static_cast<int64_t>(r.tokens.size());
       o.error = !r.ok();
       o.correct = r.ok() && r.scored && r.verdict.correct;
