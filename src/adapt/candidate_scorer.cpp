@@ -55,7 +55,8 @@ std::vector<std::vector<PairResult>> CandidateScorer::score(
       if (!p.correct || !tiebreak_) continue;
       std::vector<int32_t> output = res[j].tokens;
       if (res[j].finish == model::FinishReason::stop_token && !output.empty()) output.pop_back();
-      rescore.push_back({res[j].prompt, std::move(output), &*mixed[batch[j].c]});
+      // res (alive until after the re-score) owns the image features of an image task's prompt.
+      rescore.push_back({res[j].prompt, std::move(output), &*mixed[batch[j].c], res[j].embeds});
       rescored.push_back(j);
     }
     const auto lp = runner_.mean_logprobs(rescore);

@@ -4,6 +4,7 @@
 // a full disk, /dev/full — fails the command instead of leaving an empty file and exit 0), and an
 // error is printed by one rank only when every rank of the job has it (CollectiveError).
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -11,6 +12,7 @@
 #include <initializer_list>
 #include <iostream>
 #include <string_view>
+#include <thread>
 
 #include "base/error.h"
 #include "cli/commands.h"
@@ -82,7 +84,13 @@ LaunchRank launch_rank() {
 // rank named when the job has several.
 void print_error(const char* command, const char* kind, const char* what, bool collective) {
   const LaunchRank r = launch_rank();
-  if (collective && r.rank != 0) return;
+  if (collective && r.rank != 0) {
+    // The launcher aborts the whole job when the first rank exits non-zero: an early exit here
+    // could kill rank 0 before its message is out. Rank 0 exits right after printing, which ends
+    // this wait (the launcher kills the rest); the bound covers a rank 0 that cannot print.
+    std::this_thread::sleep_for(std::chrono::seconds(10));
+    return;
+  }
   if (r.size > 1 && !collective) std::fprintf(stderr, "[rank %d] ", r.rank);
   std::fprintf(stderr, "t2 %s: %s: %s\n", command, kind, what);
 }

@@ -154,7 +154,7 @@ TEST_F(AdaptSvfTest, TieBreakIsATeacherForcedRescore) {
     ASSERT_TRUE(r.ok()) << r.status;
     std::vector<int32_t> out = r.tokens;
     if (r.finish == model::FinishReason::stop_token) out.pop_back();
-    items.push_back({r.prompt, out, &math});
+    items.push_back({r.prompt, out, &math, {}});
   }
   const auto mean = runner.mean_logprobs(items);
   for (size_t k = 0; k < items.size(); ++k) {

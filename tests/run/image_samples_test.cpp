@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>  // getpid
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -88,6 +89,35 @@ TEST_F(ImageSamplesTest, PicturesAreSplicedAndSharedAndDoNotDependOnTheBatch) {
   model::GenerationRequest blind = p.request(6);
   blind.embeds.clear();
   EXPECT_NE(model::generate(ctx, std::vector{blind}, go)[0].tokens, res[0].tokens);
+}
+
+// The teacher-forced re-score of CEM's tie-break sees the picture as the generation did: its
+// mean log-probability equals the mean of the log-probabilities collected while generating, and a
+// re-score without the features (placeholder embeddings) gives another value.
+TEST_F(ImageSamplesTest, RescoreWithThePictureMatchesTheGeneration) {
+  const auto m = model::llava::load_model(dir_ + "/llava");
+  const adapt::TaskData d = val();
+  auto r = runner(m, true);
+  BatchOptions bo;
+  bo.logprobs = true;
+  const auto res = r->run(jobs(d, {&d.dataset.samples[0], &d.dataset.samples[1]}), bo);
+  std::vector<SampleRunner::Rescore> with, without;
+  for (const auto& x : res) {
+    ASSERT_TRUE(x.ok()) << x.status;
+    std::vector<int32_t> out = x.tokens;
+    if (x.finish == model::FinishReason::stop_token) out.pop_back();
+    ASSERT_FALSE(out.empty());
+    with.push_back({x.prompt, out, nullptr, x.embeds});
+    without.push_back({x.prompt, out, nullptr, {}});
+  }
+  const auto lp = r->mean_logprobs(with);
+  const auto blind = r->mean_logprobs(without);
+  for (size_t k = 0; k < res.size(); ++k) {
+    double sum = 0;
+    for (size_t t = 0; t < with[k].completion.size(); ++t) sum += res[k].logprobs[t];
+    EXPECT_NEAR(lp[k], sum / static_cast<double>(with[k].completion.size()), 2e-3) << k;
+    EXPECT_GT(std::abs(blind[k] - lp[k]), 1e-3) << k;
+  }
 }
 
 TEST_F(ImageSamplesTest, RuntimeFailuresAreErrorResultsNamingTheProblem) {
