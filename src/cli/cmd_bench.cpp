@@ -3,6 +3,8 @@
 // sequences whose caches hold that prompt (prefilled once and copied), then --gen-tokens greedy
 // steps of B tokens each; aggregate tokens/s = B · gen / time. Optionally teacher-forced scoring
 // (logits for every token). Peak RSS from getrusage. Each figure is the median of --repeats runs.
+// The CPU model and the kernel level used (--cpu-kernels, else T2_CPU_KERNELS, else the best the
+// CPU has) are part of the output, so that figures from different machines or levels stay apart.
 #include <omp.h>
 #include <sys/resource.h>
 
@@ -17,6 +19,7 @@
 #include "cli/options.h"
 #include "model/generate.h"
 #include "model/sampling.h"
+#include "tensor/cpu/isa.h"
 
 namespace t2::cli {
 
@@ -58,15 +61,21 @@ int run_bench(int argc, char** argv) {
       ("repeats", po::value<int>()->default_value(1), "runs per figure (the median is reported)")
       ("threads", po::value<int>()->default_value(0), "OpenMP threads (0 = OpenMP default)")
       ("seed", po::value<uint64_t>()->default_value(0), "seed of the random prompt ids")
+      ("cpu-kernels", po::value<std::string>(), "CPU kernel level: generic, avx2, avx512, "
+       "avx512bf16, amx or best (default: T2_CPU_KERNELS, else best); a level the CPU lacks is an "
+       "error")
       ("json", po::bool_switch(), "print one JSON object instead of text");
   const auto parsed = parse_options(
       "t2 bench --model DIR [--prompt-tokens 512] [--gen-tokens 128] [--batch 1,16] [--threads N] "
-      "[--json]", desc, argc, argv);
+      "[--cpu-kernels LEVEL] [--json]", desc, argc, argv);
   if (parsed.help) return 0;
   const auto& vm = parsed.vm;
   const int threads = vm["threads"].as<int>();
   T2_CHECK(threads >= 0, "--threads must be >= 0");
   if (threads > 0) omp_set_num_threads(threads);
+  if (vm.count("cpu-kernels"))
+    tensor::set_cpu_isa(tensor::parse_cpu_isa(vm["cpu-kernels"].as<std::string>()));
+  const tensor::CpuIsa isa = tensor::cpu_isa();  // a bad T2_CPU_KERNELS stops here, before loading
   const int64_t n_prompt = vm["prompt-tokens"].as<int64_t>();
   const int64_t n_gen = vm["gen-tokens"].as<int64_t>();
   const int64_t n_score = vm["score-tokens"].as<int64_t>();
@@ -171,13 +180,18 @@ int run_bench(int argc, char** argv) {
                           {"kv_cache_bytes", kv_bytes},
                           {"prompt_tokens", n_prompt},
                           {"gen_tokens", n_gen},
-                          {"threads", omp_get_max_threads()}};
+                          {"threads", omp_get_max_threads()},
+                          {"cpu_model", tensor::cpu_features().model},
+                          {"cpu_kernels", tensor::cpu_isa_name(isa)},
+                          {"cpu_kernels_supported", tensor::cpu_isa_name(tensor::cpu_isa_supported())}};
     if (n_score > 1) out["score_tokens_per_s"] = score_tps;
     std::printf("%s\n", out.dump().c_str());
   } else {
     std::printf("model        %s (%lld layers, hidden %lld, vocab %lld), %d threads, load %.1f s\n",
                 m->dir().c_str(), static_cast<long long>(c.n_layer), static_cast<long long>(c.n_embd),
                 static_cast<long long>(c.n_vocab), omp_get_max_threads(), load_seconds);
+    std::printf("cpu          %s, kernels %s (best here: %s)\n", tensor::cpu_features().model.c_str(),
+                tensor::cpu_isa_name(isa), tensor::cpu_isa_name(tensor::cpu_isa_supported()));
     std::printf("prefill      %8.1f tokens/s  (%lld-token prompt, last logits only; %.2f cpu s)\n",
                 median(prefill_tps), static_cast<long long>(n_prompt), median(prefill_cpu));
     for (size_t i = 0; i < decode_tps.size(); ++i) {
