@@ -284,4 +284,11 @@ void add(const float* a, const float* b, float* y, int64_t n) {
     fast::add(a, b, y, n);
 }
 
+uint64_t read_sum(const void* data, int64_t bytes) {
+  check_sizes("read_sum", {{"bytes", bytes}});
+  T2_CHECK(bytes % 8 == 0, "read_sum: bytes = %lld is not a multiple of 8", static_cast<long long>(bytes));
+  check_ptr("read_sum", "data", data, bytes);
+  return bytes == 0 ? 0 : fast::read_sum(data, bytes);
+}
+
 }  // namespace t2::tensor

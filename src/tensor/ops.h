@@ -107,4 +107,10 @@ void embedding(const void* table, DType dtype, int64_t n_vocab, const int32_t* i
 // y = a + b over n elements (y may alias a or b)
 void add(const float* a, const float* b, float* y, int64_t n);
 
+// Σ of the 64-bit words of data[bytes] (mod 2^64; bytes a multiple of 8), read with vector loads and
+// independent accumulators on the kernels' worker pool: the memory-read probe that `t2 bench` times
+// over the model's weights to state the memory bound of decode. (A scalar summation loop measures
+// its add chain, not the memory.) Any kernel level; the result does not depend on it.
+uint64_t read_sum(const void* data, int64_t bytes);
+
 }  // namespace t2::tensor

@@ -1,9 +1,11 @@
 // linear at Llama-3.2-1B shapes: decode (n = 1, 16) and prefill (n = 128, 512), bf16 and f32
 // weights, at every CPU instruction-set level the machine has (forced with set_cpu_isa; levels it
 // lacks are skipped) and at the reference level. Reports GFLOP/s (2·n·m·k per call) and weight GB/s
-// (bytes of W per call; the decode kernels read W once, so this is the achieved memory bandwidth);
+// (bytes of W per call; the decode kernels read W once, so this is the achieved memory bandwidth)
+// and GFLOP per CPU-second of all threads (the per-core efficiency, robust to a loaded machine);
 // the label names the shape, dtype, level and the kernel that ran (linear_kernel_name).
 #include <benchmark/benchmark.h>
+#include <sys/resource.h>  // getrusage
 
 #include <random>
 #include <string>
@@ -22,6 +24,12 @@ struct Shape {
 
 constexpr Shape kShapes[] = {{"gate_up", 8192, 2048}, {"down", 2048, 8192}, {"q_o", 2048, 2048},
                              {"k_v", 512, 2048},      {"head", 128256, 2048}};
+
+double process_cpu_seconds() {
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + 1e-6 * double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
 
 std::vector<float> random_vector(size_t n, uint32_t seed) {
   std::mt19937 gen(seed);
@@ -70,16 +78,21 @@ void BM_linear(benchmark::State& state) {
   else
     set_cpu_isa(CpuIsa(level));
   const std::string kernel = linear_kernel_name(dt, n, s.m, s.k);
+  const double cpu0 = process_cpu_seconds();
   for (auto _ : state) {
     linear(x.data(), w.data(), dt, y.data(), n, s.m, s.k);
     benchmark::DoNotOptimize(y.data());
   }
+  const double cpu = process_cpu_seconds() - cpu0;
   set_kernel_level(saved);
   set_cpu_isa(saved_isa);
   const double flops = 2.0 * double(n) * double(s.m) * double(s.k);
   const double bytes = double(s.m) * double(s.k) * double(dtype_size(dt));
   state.counters["GFLOP/s"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["GB/s"] = benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  // Per second of CPU time of all threads: what a core does while it runs, whatever else shares
+  // the machine (compare kernels and levels by this on a loaded machine).
+  state.counters["GFLOP/cpu-s"] = flops * 1e-9 * double(state.iterations()) / cpu;
   state.SetLabel(std::string(s.name) + " " + dtype_name(dt) + " " +
                  (level == kReference ? "reference" : cpu_isa_name(CpuIsa(level))) + ": " + kernel);
 }

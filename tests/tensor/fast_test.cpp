@@ -9,10 +9,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
+#include "base/error.h"
 #include "tensor/ops.h"
 #include "test_util.h"
 
@@ -273,6 +276,29 @@ TEST_P(FastKernels, ElementwiseMatchesReference) {
       rms_norm(x.data(), w.data(), yo.data(), n, d, 1e-5f);
       EXPECT_EQ(xa, yo);
     }
+}
+
+// The memory-read probe sums 64-bit words exactly (mod 2^64): sizes below one vector step, odd
+// word counts, several 1 MiB chunks, an unaligned start.
+TEST_P(FastKernels, ReadSumIsTheSumOfWords) {
+  std::mt19937_64 gen(5);
+  std::vector<uint64_t> w(400007);
+  for (auto& v : w) v = gen();
+  for (int64_t n : {int64_t(0), int64_t(1), int64_t(31), int64_t(33), int64_t(131073), int64_t(400006)}) {
+    uint64_t expect = 0;
+    for (int64_t i = 0; i < n; ++i) expect += w[size_t(1 + i)];
+    EXPECT_EQ(read_sum(w.data() + 1, n * 8), expect) << "words " << n;
+  }
+  std::vector<unsigned char> bytes(8 * 1001 + 3);
+  for (auto& b : bytes) b = static_cast<unsigned char>(gen());
+  uint64_t expect = 0;
+  for (int i = 0; i < 1001; ++i) {
+    uint64_t v;
+    std::memcpy(&v, bytes.data() + 3 + 8 * i, 8);
+    expect += v;
+  }
+  EXPECT_EQ(read_sum(bytes.data() + 3, 8 * 1001), expect);
+  EXPECT_THROW(read_sum(bytes.data(), 12), Error);
 }
 
 TEST_P(FastKernels, RopeMatchesReference) {

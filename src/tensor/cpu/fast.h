@@ -35,5 +35,6 @@ void attention_cached(const float* q, const void* kt, const void* v, bool bf16, 
 void log_softmax(const float* x, float* y, int64_t n, int64_t d);
 void embedding(const void* table, DType dtype, const int32_t* ids, float* out, int64_t n, int64_t d);
 void add(const float* a, const float* b, float* y, int64_t n);
+uint64_t read_sum(const void* data, int64_t bytes);
 
 }  // namespace t2::tensor::fast

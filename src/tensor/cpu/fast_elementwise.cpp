@@ -1,4 +1,5 @@
-// Fast row-wise and element-wise kernels: RMSNorm, RoPE, SiLU·up, log-softmax, embedding, add.
+// Fast row-wise and element-wise kernels: RMSNorm, RoPE, SiLU·up, log-softmax, embedding, add, and
+// the memory-read probe (a sum of 64-bit words at the bandwidth the kernels' threads reach).
 // These are memory-light; SiLU and log-softmax use the vector exp of the current level
 // (cpu/elementwise_vec.inc; their exps dominate prefill and vocabulary-wide scoring otherwise),
 // with plain loops at the generic level; the rest are loops the compiler vectorises for its
@@ -7,9 +8,35 @@
 #include <cmath>
 #include <vector>
 
+#include <immintrin.h>
+
 #include "tensor/cpu/fast.h"
+#include "tensor/cpu/target.h"
 #include "tensor/cpu/thread_pool.h"
 #include "tensor/cpu/vec_kernels.h"
+
+T2_TARGET_BEGIN(T2_TARGET_AVX2)
+namespace t2::tensor::fast::avx2 {
+
+// Σ w[i] (mod 2^64) over n words with 8 independent 256-bit accumulators: 256 bytes per step, so
+// the loop waits on memory, not on an add chain.
+uint64_t sum_words(const uint64_t* w, int64_t n) {
+  __m256i acc[8];
+  for (auto& a : acc) a = _mm256_setzero_si256();
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32)
+    for (int u = 0; u < 8; ++u)
+      acc[u] = _mm256_add_epi64(acc[u], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + i + 4 * u)));
+  for (int u = 1; u < 8; ++u) acc[0] = _mm256_add_epi64(acc[0], acc[u]);
+  alignas(32) uint64_t lanes[4];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), acc[0]);
+  uint64_t s = lanes[0] + lanes[1] + lanes[2] + lanes[3];
+  for (; i < n; ++i) s += w[i];
+  return s;
+}
+
+}  // namespace t2::tensor::fast::avx2
+T2_TARGET_END
 
 namespace t2::tensor::fast {
 
@@ -122,6 +149,31 @@ void embedding(const void* table, DType dtype, const int32_t* ids, float* out, i
   for (int64_t i = 0; i < n; ++i)
     convert_to_f32(static_cast<const char*>(table) + static_cast<size_t>(ids[i]) * row_bytes, dtype,
                    out + i * d, static_cast<size_t>(d));
+}
+
+uint64_t read_sum(const void* data, int64_t bytes) {
+  const uint64_t* w = static_cast<const uint64_t*>(data);
+  const int64_t n = bytes / 8, per = int64_t(1) << 17;  // 1 MiB chunks over the worker pool
+  const bool avx2 = cpu_isa() >= CpuIsa::avx2;
+  std::vector<uint64_t> part(size_t((n + per - 1) / per));
+  uint64_t* parts = part.data();  // workers write through the plain pointer
+  auto chunk = [&](int64_t c) {
+    const int64_t i0 = c * per, len = std::min(per, n - i0);
+    uint64_t s[4] = {0, 0, 0, 0};  // generic level: four independent chains
+    int64_t i = 0;
+    if (avx2) {
+      s[0] = avx2::sum_words(w + i0, len);
+      i = len;
+    }
+    for (; i + 4 <= len; i += 4)
+      for (int u = 0; u < 4; ++u) s[u] += w[i0 + i + u];
+    for (; i < len; ++i) s[0] += w[i0 + i];
+    parts[c] = s[0] + s[1] + s[2] + s[3];
+  };
+  parallel_chunks(int64_t(part.size()), chunk);
+  uint64_t total = 0;
+  for (uint64_t v : part) total += v;
+  return total;
 }
 
 void add(const float* a, const float* b, float* y, int64_t n) {
