@@ -225,9 +225,13 @@ TEST_P(FastKernels, LinearKernelFollowsTheLevel) {
       EXPECT_EQ(name(DType::f32, 64), "generic dot");
       break;
     case CpuIsa::avx2:
+      EXPECT_EQ(name(DType::bf16, 1), "avx2 dot");
+      EXPECT_EQ(name(DType::bf16, 31), "avx2 dot");
+      EXPECT_EQ(name(DType::bf16, 32), "avx2 gemm");
+      break;
     case CpuIsa::avx512:
-      EXPECT_EQ(name(DType::bf16, 1), vec + " dot");
-      EXPECT_EQ(name(DType::bf16, 64), vec + " gemm");
+      EXPECT_EQ(name(DType::bf16, 1), "avx512 dot");
+      EXPECT_EQ(name(DType::bf16, 512), "avx512 dot");
       break;
     case CpuIsa::avx512bf16:
       EXPECT_EQ(name(DType::bf16, 1), "avx512bf16 dot");
@@ -241,7 +245,7 @@ TEST_P(FastKernels, LinearKernelFollowsTheLevel) {
   }
   if (isa >= CpuIsa::avx2) {
     EXPECT_EQ(name(DType::f32, 7), vec + " dot");
-    EXPECT_EQ(name(DType::f16, 8), vec + " gemm");
+    EXPECT_EQ(name(DType::f16, 64), vec + " gemm");
   }
   LevelGuard g(KernelLevel::reference);
   EXPECT_EQ(name(DType::bf16, 64), "reference");

@@ -4,14 +4,15 @@
 // thread.
 //   bf16, amx level, n >= kAmxMinRows, k % 32 == 0 → AMX tiles (batched decode, prefill)
 //   bf16, avx512bf16 level and up                  → vdpbf16ps dot kernel (any n)
-//   any dtype, avx2 / avx512, n >= kGemmMinRows    → packed-panel GEMM with f32 FMAs
-//   any dtype, avx2 / avx512, n < kGemmMinRows     → dot kernel with f32 FMAs
+//   any dtype, avx2 / avx512, n >= gemm_min_rows() → packed-panel GEMM with f32 FMAs
+//   any dtype, avx2 / avx512, smaller n            → dot kernel with f32 FMAs
 //   any dtype, generic level                       → plain loops
 // For bf16 weights every level multiplies the bf16-rounded x (so they differ only in the order of
 // f32 sums); f32 and f16 weights use x as is.
 // OpenBLAS sgemm was measured and not used: on this VM it detects the CPU as "Prescott" and runs
 // SSE3 kernels (~25 GFLOP/s per core), far below the GEMM kernel here.
 #include <algorithm>
+#include <cstdint>  // INT64_MAX
 #include <cstring>
 #include <vector>
 
@@ -28,7 +29,16 @@ namespace {
 // Measured on Sapphire Rapids: from n = 2 AMX streams W at least as fast as the dot kernel, and
 // 2-3x faster from n = 8 (the dot kernel turns compute-bound); at n = 1 the dot kernel wins.
 constexpr int64_t kAmxMinRows = 2;
-constexpr int64_t kGemmMinRows = 8;
+
+// Batch size from which the f32-product GEMM beats the dot kernel (docs/tensor.md, measured per
+// CPU-second on one Sapphire Rapids core, 4096 × 2048 weights): with AVX-512 the dot kernel won
+// at every n for bf16 weights (85-96 against 49-91 GFLOP/s: widening bf16 on load is cheaper than
+// transposing the panels) and up to n ≈ 64 for f32 weights (at 512: 67 against 94); with AVX2 the
+// GEMM wins from n ≈ 32 (at 48: 63 against 49).
+int64_t gemm_min_rows(CpuIsa isa, DType dt) {
+  if (isa >= CpuIsa::avx512) return dt == DType::bf16 ? INT64_MAX : 64;
+  return 32;
+}
 
 int64_t round_up(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
 
@@ -104,7 +114,7 @@ Kernel choose(DType dt, int64_t n, int64_t m, int64_t k, CpuIsa isa) {
     return Kernel::amx;
   if (dt == DType::bf16 && isa >= CpuIsa::avx512bf16) return Kernel::dot_bf16;
   if (isa < CpuIsa::avx2) return Kernel::generic;
-  return n >= kGemmMinRows ? Kernel::gemm : Kernel::dot;
+  return n >= gemm_min_rows(isa, dt) ? Kernel::gemm : Kernel::dot;
 }
 
 // bf16 weights with the bf16 kernels: x rounded to bf16 for vdpbf16ps / AMX.
