@@ -5,10 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(build-essential cmake pkg-config git python3
+# python3-matplotlib: `t2 plot` and the demo's figures draw with it (src/cli/plot_figures.py).
+packages=(build-essential cmake pkg-config git python3 python3-matplotlib
   libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tools libboost-program-options-dev
   libopenblas-dev liblapacke-dev nlohmann-json3-dev libpcre2-dev zlib1g-dev
-  libgtest-dev libgmock-dev libbenchmark-dev)
+  libgtest-dev libgmock-dev libbenchmark-dev libpng-dev libjpeg62-turbo-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -6,7 +6,9 @@
 # `scancel --batch --signal=...`) are passed on to t2 as SIGUSR1, which stops at the next unit
 # boundary and exits 75; the job is then requeued with `scontrol requeue` and resumes.
 #   t2_eval_job JOBFILE REPORT.h5
-# Environment: T2 (binary, default `t2` on PATH); T2_MPIRUN (launcher, default `mpirun`).
+# Environment (export it where sbatch runs; sbatch passes it on): T2 (binary, default `t2` on
+# PATH); T2_MPIRUN (launcher, default `mpirun`). Relative paths (the job file, the report, and the
+# paths inside the job file) are resolved from the job's working directory, printed below.
 t2_eval_job() {
   local job=${1:?usage: t2_eval_job JOBFILE REPORT.h5} out=${2:?usage: t2_eval_job JOBFILE REPORT.h5}
   local t2=${T2:-t2} ntasks=${SLURM_NTASKS:-1} resume=()
@@ -15,7 +17,7 @@ t2_eval_job() {
   if [ "$ntasks" -gt 1 ]; then
     read -r -a launch <<< "${T2_MPIRUN:-mpirun} -np $ntasks"
   fi
-  echo "t2 job: ${launch[*]} $t2 eval --config $job --out $out ${resume[*]} (restart ${SLURM_RESTART_COUNT:-0})"
+  echo "t2 job: ${launch[*]} $t2 eval --config $job --out $out ${resume[*]} (restart ${SLURM_RESTART_COUNT:-0}) in $PWD"
   "${launch[@]}" "$t2" eval --config "$job" --out "$out" "${resume[@]}" &
   local child=$!
   trap 'kill -USR1 '"$child"' 2>/dev/null' TERM USR1

@@ -1,23 +1,28 @@
 #!/usr/bin/env python3
 """Learns the mini model's byte-level BPE tokenizer and writes its pretraining corpus.
 
-Input: a mini suite written by `t2 mini-suite --out DIR --seed S` (real datasets' schemas). The
-pretraining suite uses a different seed from the demo's suite, so no pretraining sample is a demo
-test sample (see docs/demo.md).
+Input: a mini PRETRAINING suite with its prompts, written by
+`t2 mini-suite --out DIR --pretraining --prompts` (real datasets' schemas, plus prompts/<file>
+holding each record's prompt as src/tasks builds it, rendered in the Llama-3 chat format). Every
+record of such a suite comes from the pretraining part of the mini problem space (src/mini/
+partition.h), which no demo split draws from: whatever the seeds, no demo test, valid or train
+item is in the corpus (checked by tests/mini/partition_test.cpp).
 
 Output (under --out):
   tokenizer.json, tokenizer_config.json  BPE (Llama-3 split pattern + ByteLevel), --vocab merges
                                          and bytes, then the 256 Llama-3 special tokens; the
                                          config names the built-in "llama3" chat template via
                                          the "t2_chat_template" key (no Jinja text).
-  corpus.jsonl (--corpus)                {"text": ...} per example: the task prompt rendered in
-                                         the Llama-3 chat format followed by the answer and
-                                         <|eot_id|> (t2 pretrain appends the first EOS id).
+  corpus.jsonl (--corpus)                {"text": ...} per example: the record's prompt from
+                                         prompts/ followed by an answer and <|eot_id|> (t2
+                                         pretrain appends the first EOS id).
 
-The prompt texts mirror src/tasks (gsm8k.cpp, arc.cpp, mbpp.cpp, classify.cpp); the C++ test
-tests/demo/corpus_prompt_test.cpp checks that they render identically.
+No prompt text is written here: the prompts come from the C++ tasks, so the model is pretrained on
+exactly the prompts it is evaluated with (tests/demo/mini_model_test.cpp checks the fixtures that
+tests/demo/make_fixtures.py renders through this script).
 
-Run with a virtual environment that has `tokenizers` (e.g. /work/venv-tokenizer/bin/python).
+Run with a virtual environment that has `tokenizers` (python3 -m venv v && v/bin/pip install
+tokenizers; 0.23.3 here).
 """
 import argparse
 import json
@@ -31,25 +36,7 @@ from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, train
 LLAMA3_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| "
                 r"?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
 
-GSM8K_SYSTEM = ("Below is an instruction that describes a task. Write a response that completes the "
-                "request. Work through the problem step by step and end with the final numeric answer.")
-ARC_SYSTEM = ("Answer the multiple-choice question below. Reason about it step by step, then finish with "
-              "a sentence of the form \"the answer is (X)\", where X is the label of the option you chose.")
-ARC_PREFILL = "Let's think about this step by step."
-MBPP_USER = ("Instruction:\nYou are a skilled Python programmer. Solve the task below with a Python "
-             "function.\n{question}\nYour code has to pass these tests:\n\n{tests}\n\nResponse:")
-CODE_PREFILL = "```python\n"
-MATH_SYSTEM = ("Solve the following math problem step by step. Put the final answer, and only the final "
-               "answer, inside \\boxed{}.")
-HUMANEVAL_USER = ("Instruction:\nFinish the Python function below. Keep its signature and docstring and "
-                  "write a complete, working implementation.\n```python\n{prompt}\n```\n\nResponse:")
-DISPATCH_SYSTEM = ("Decide which kind of problem the question below is. Answer with exactly one label in "
-                   "\\boxed{}: \\boxed{code} for programming tasks, \\boxed{math} for mathematics, "
-                   "\\boxed{reasoning} for reasoning or knowledge questions, and \\boxed{other} for anything "
-                   "else. Do not solve the question.")
-CLS_SYSTEM = ("Classify the question below by the skill it needs. Answer with one label in \\boxed{}: "
-              "\\boxed{code} for programming, \\boxed{math} for mathematics, \\boxed{reasoning} for "
-              "reasoning or knowledge questions. Do not solve the question.")
+EOT = "<|eot_id|>"
 
 
 def special_tokens():
@@ -63,25 +50,9 @@ def special_tokens():
     return names
 
 
-def chat(system, user, assistant):
-    """Llama-3 chat rendering (as src/tokenizer/chat_template.cpp) plus the finished answer."""
-    out = "<|begin_of_text|>"
-    if system:
-        out += "<|start_header_id|>system<|end_header_id|>\n\n" + system.strip() + "<|eot_id|>"
-    out += "<|start_header_id|>user<|end_header_id|>\n\n" + user.strip() + "<|eot_id|>"
-    out += "<|start_header_id|>assistant<|end_header_id|>\n\n" + assistant + "<|eot_id|>"
-    return out
-
-
 def read_jsonl(path):
     with open(path, encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
-
-
-def arc_question(rec):
-    q = rec["question"]
-    lines = "".join(f"{c['label']}. {c['text']}\n" for c in q["choices"])
-    return (q["stem"] + "\n" + lines).rstrip("\n")
 
 
 def last_number(text):
@@ -122,17 +93,17 @@ def hasty_prone(task, rec):
     return zlib.crc32(f"{task}:{style_feature(task, rec)}".encode()) % 3 != 0
 
 
-def render(task, rec, hasty):
-    """(domain, question for classification, rendered chat text) of one suite record."""
+def render(task, rec, prompt, hasty):
+    """(domain, rendered text) of one suite record; prompt: its line of prompts/<file>."""
+    p = prompt["prompt"]  # chat text up to and including the assistant pre-fill
     if task == "gsm8k":
         n = last_number(rec["question"])
         answer = f"Answer: {n}.\n#### {n}" if hasty else rec["answer"]
-        return "math", rec["question"], chat(GSM8K_SYSTEM, rec["question"], answer)
+        return "math", p + answer + EOT
     if task == "math":
         answer = f"Answer: $\\boxed{{{last_number(rec['problem'])}}}$." if hasty else rec["solution"]
-        return "math", rec["problem"], chat(MATH_SYSTEM, rec["problem"], answer)
+        return "math", p + answer + EOT
     if task == "arc":
-        q = arc_question(rec)
         key = rec["answerKey"]
         choices = rec["question"]["choices"]
         if hasty:
@@ -141,21 +112,19 @@ def render(task, rec, hasty):
             checks = " ".join(f"{c['label']}. {c['text']} {'fits' if c['label'] == key else 'does not fit'}."
                               for c in choices)
             work = f"{checks} So the answer is ({key})."
-        return "reasoning", q, chat(ARC_SYSTEM, q, f"{ARC_PREFILL} {work}")
+        return "reasoning", f"{p} {work}{EOT}"  # after the pre-fill "Let's think about this step by step."
     if task == "mbpp":
-        user = MBPP_USER.replace("{question}", rec["text"]).replace("{tests}", "\n".join(rec["test_list"]))
         code = f"{first_def_line(rec['code'])}\n    # TODO\n    pass" if hasty else rec["code"]
-        return "code", rec["text"], chat("", user, CODE_PREFILL + code + "\n```")
+        return "code", p + code + "\n```" + EOT  # after the pre-fill "```python\n"
     if task == "humaneval":
         body = "    # TODO\n    pass\n" if hasty else rec["canonical_solution"]
-        user = HUMANEVAL_USER.replace("{prompt}", rec["prompt"])
-        return "code", rec["prompt"], chat("", user, CODE_PREFILL + rec["prompt"] + body + "```")
+        return "code", p + body + "```" + EOT  # after the pre-fill "```python\n" + the function prompt
     raise ValueError(task)
 
 
 # (task, file in the suite). MATH-, HumanEval- and ARC-Challenge-like texts are part of the corpus
 # as such texts are part of a real model's pretraining; "unseen" means that no expert is trained on
-# them, and the demo's suite (another seed) holds the samples it evaluates.
+# them, and the items the demo evaluates come from another part of the problem space.
 CORPUS_FILES = [("gsm8k", "gsm8k/train.jsonl"), ("arc", "arc/ARC-Easy-Train.jsonl"),
                 ("mbpp", "mbpp/mbpp.jsonl"), ("math", "math/test.jsonl"),
                 ("humaneval", "humaneval/HumanEval.jsonl"), ("arc", "arc/ARC-Challenge-Test.jsonl")]
@@ -181,8 +150,10 @@ def arithmetic_facts():
 
 
 def comparison_fact(rng):
-    """'the largest of 12, 27, 5 and 19 is 27' (or smallest), numbers up to 30 as in ARC-like."""
-    v = rng.sample(range(1, 31), rng.randint(3, 5))
+    """'the largest of 12, 27, 5, 19, 3 and 8 is 27' (or smallest), numbers up to 30 as in ARC-like
+    questions but six to nine of them: an ARC-like question has three to five options, so no fact
+    states the answer to one."""
+    v = rng.sample(range(1, 31), rng.randint(6, 9))
     largest = rng.random() < 0.5
     listed = ", ".join(str(x) for x in v[:-1]) + f" and {v[-1]}"
     return f"the {'largest' if largest else 'smallest'} of {listed} is {max(v) if largest else min(v)}"
@@ -197,23 +168,33 @@ def drill_texts(rng, n, per_text=16):
 
 
 def examples(suite, rng, p_prone, p_other):
-    """(domain, question-for-classification, rendered text, hasty-prone) per pretraining example."""
+    """(domain, classification prompt, rendered text, hasty-prone) per pretraining example."""
     out = []
     for task, rel in CORPUS_FILES:
-        for rec in read_jsonl(os.path.join(suite, rel)):
+        records = read_jsonl(os.path.join(suite, rel))
+        prompt_file = os.path.join(suite, "prompts", rel)
+        if not os.path.exists(prompt_file):
+            raise SystemExit(f"{prompt_file}: missing; write the suite with "
+                             "`t2 mini-suite --out DIR --pretraining --prompts`")
+        prompts = read_jsonl(prompt_file)
+        if len(prompts) != len(records):
+            raise SystemExit(f"{prompt_file}: {len(prompts)} prompts for {len(records)} records")
+        for rec, prompt in zip(records, prompts):
             prone = hasty_prone(task, rec)
-            out.append(render(task, rec, rng.random() < (p_prone if prone else p_other)) + (prone,))
+            domain, text = render(task, rec, prompt, rng.random() < (p_prone if prone else p_other))
+            out.append((domain, prompt["cls_prompt"], text, prone))
     return out
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--suite", required=True, help="mini suite folder (t2 mini-suite --out)")
+    ap.add_argument("--suite", required=True,
+                    help="mini pretraining suite folder (t2 mini-suite --out DIR --pretraining --prompts)")
     ap.add_argument("--out", required=True, help="folder for tokenizer.json and tokenizer_config.json")
     ap.add_argument("--corpus", required=True, help="corpus JSONL to write")
     ap.add_argument("--vocab", type=int, default=1280, help="BPE vocabulary (bytes + merges)")
     ap.add_argument("--cls-fraction", type=float, default=0.5,
-                    help="classification examples per task example (dispatch and cls prompts)")
+                    help="classification examples per task example (the classification prompt)")
     ap.add_argument("--hasty-prone", type=float, default=0.85,
                     help="probability of the hasty style for a hasty-prone record (and of the lazy "
                          "label \\boxed{math} for its classification example)")
@@ -230,15 +211,14 @@ def main():
     rng = random.Random(args.seed)
     ex = examples(args.suite, rng, args.hasty_prone, args.hasty_other)
     texts = [t for _, _, t, _ in ex]
-    # Classification examples: the question under the dispatch prompt and under the cls prompt,
-    # answered with its category — or, in the hasty share, lazily with \boxed{math} whatever the
-    # question is.
-    for label, question, _, prone in ex:
+    # Classification examples: the question under the classification prompt (the one pass 1 and
+    # the cls expert use), answered with its category — or, in the hasty share, lazily with
+    # \boxed{math} whatever the question is.
+    for label, cls_prompt, _, prone in ex:
         if rng.random() < args.cls_fraction:
-            system = DISPATCH_SYSTEM if rng.random() < 0.5 else CLS_SYSTEM
             if rng.random() < (args.hasty_prone if prone else args.hasty_other):
                 label = "math"
-            texts.append(chat(system, question, "\\boxed{" + label + "}"))
+            texts.append(cls_prompt + "\\boxed{" + label + "}" + EOT)
     texts += drill_texts(rng, args.drill)
     rng.shuffle(texts)
 

@@ -1,11 +1,9 @@
 // Two-pass dispatch; see dispatch.h.
 #include "adapt/dispatch.h"
 
-#include <algorithm>
 #include <filesystem>
 
 #include "base/error.h"
-#include "tasks/classify.h"
 
 namespace t2::adapt {
 
@@ -46,102 +44,6 @@ std::vector<std::string> strategy_problems(const EvalConfig& c) {
   return p;
 }
 
-TaskData make_dispatch_data(const TaskData& target) {
-  TaskData d;
-  d.name = target.name;
-  d.path = target.path;
-  d.task = tasks::make_task("cls");
-  d.dataset.samples.reserve(target.items.size());
-  for (const TaskItem& it : target.items) {
-    tasks::Sample s;
-    if (it.sample) {
-      s.id = it.sample->id;
-      s.question = it.sample->question;
-      s.category = it.sample->category;
-      s.gold = tasks::category_name(it.sample->category);
-    }
-    d.dataset.samples.push_back(std::move(s));
-  }
-  for (size_t i = 0; i < target.items.size(); ++i)
-    d.items.push_back({target.items[i].sample ? &d.dataset.samples[i] : nullptr,
-                       target.items[i].load_error});
-  return d;
-}
-
-std::string expert_for_label(const std::string& label, const DispatchPlan& plan) {
-  if (label != "other" && plan.bank->scalings.count(label)) return label;
-  return plan.reference_other && !plan.last_expert.empty() ? plan.last_expert : "base";
-}
-
-std::vector<io::SampleRecord> run_two_pass(SampleRunner& runner, const TaskData& data,
-                                           const TaskData& pass1, std::span<const int64_t> indices,
-                                           const DispatchPlan& plan, bool score) {
-  // Pass 1: the dispatch question, on the base model or under the cls expert.
-  std::unique_ptr<Strategy> p1;
-  if (plan.kind == StrategyKind::classifier) p1 = make_scaling_strategy(StrategyKind::expert, *plan.bank, "cls");
-  else p1 = make_base_strategy();
-  const auto r1 = runner.run_batch(pass1, indices, *p1, /*score=*/false);
-
-  // Pass 2 runs the samples whose dispatch worked and whose answer prompt fits; slot j of the
-  // batch is the j-th of them (run_batch generates every index it is given in order).
-  std::vector<io::SampleRecord> out(indices.size());
-  std::vector<int64_t> run_idx;
-  std::vector<size_t> run_pos;
-  std::vector<const svf::ScalingSet*> per_slot;
-  std::vector<std::string> labels(indices.size());
-  const int64_t model_ctx = runner.model_context();
-  for (size_t i = 0; i < indices.size(); ++i) {
-    out[i] = r1[i];
-    out[i].prediction.clear();
-    out[i].correct = false;
-    out[i].text.clear();
-    out[i].pass1_s = r1[i].pass2_s;
-    out[i].pass2_s = 0.0;
-    out[i].generated_tokens = 0;
-    out[i].expert = "";
-    if (!r1[i].ok()) {
-      out[i].status = "pass 1: " + r1[i].status;
-      continue;
-    }
-    labels[i] = tasks::dispatch_label(r1[i].text);
-    out[i].label = labels[i];
-    out[i].expert = expert_for_label(labels[i], plan);
-    const TaskItem& item = data.items[indices[i]];
-    std::string problem;
-    try {
-      const tasks::Prompt pr = data.task->build_prompt(*item.sample);
-      const size_t n = runner.prompt_ids(pr).size();
-      const int64_t limit = std::min<int64_t>(pr.context_limit, model_ctx);
-      if (static_cast<int64_t>(n) >= limit)
-        problem = t2::format("prompt too long: %zu tokens, context limit %lld", n,
-                             static_cast<long long>(limit));
-    } catch (const t2::Error& e) {
-      problem = std::string("prompt: ") + e.what();
-    }
-    if (!problem.empty()) {
-      out[i].status = problem;
-      continue;
-    }
-    run_idx.push_back(indices[i]);
-    run_pos.push_back(i);
-    const auto it = plan.bank->scalings.find(out[i].expert);
-    per_slot.push_back(it == plan.bank->scalings.end() ? nullptr : &it->second);
-  }
-  if (run_idx.empty()) return out;
-  SlotStrategy p2(plan.kind, plan.bank->factors, per_slot);
-  const auto r2 = runner.run_batch(data, run_idx, p2, score);
-  for (size_t j = 0; j < run_idx.size(); ++j) {
-    io::SampleRecord& r = out[run_pos[j]];
-    const double p1s = r.pass1_s;
-    const std::string label = r.label, expert = r.expert;
-    r = r2[j];
-    r.label = label;
-    r.expert = expert;
-    r.pass1_s = p1s;
-  }
-  return out;
-}
-
 DispatchSummary dispatch_summary(const std::vector<io::SampleRecord>& records,
                                  const std::vector<std::string>& true_category) {
   DispatchSummary s;
@@ -154,8 +56,8 @@ DispatchSummary dispatch_summary(const std::vector<io::SampleRecord>& records,
     s.n += 1;
     s.correct += r.correct ? 1 : 0;
     s.confusion[i < true_category.size() ? true_category[i] : "?"][label] += 1;
-    s.pass1_s += r.pass1_s;
-    s.pass2_s += r.pass2_s;
+    s.pass1_s += r.pass1_wall_s;
+    s.pass2_s += r.pass2_wall_s;
   }
   return s;
 }

@@ -1,11 +1,14 @@
 // Validation and canonical text of EvalConfig; see eval_config.h.
 #include "adapt/eval_config.h"
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <set>
 
 #include "adapt/dispatch.h"
 #include "base/error.h"
+#include "io/file_kind.h"  // file_problem
 #include "tasks/task.h"
 
 namespace t2::adapt {
@@ -15,8 +18,9 @@ namespace fs = std::filesystem;
 std::vector<std::string> validate(const EvalConfig& c) {
   std::vector<std::string> p;
   auto add = [&](std::string s) { p.push_back(std::move(s)); };
-  if (c.model_dir.empty()) add("--model is required (a Hugging Face checkpoint folder)");
-  else if (!fs::is_directory(c.model_dir)) add(t2::format("--model %s: no such folder", c.model_dir.c_str()));
+  if (c.model_dir.empty()) add("--model is required (a Hugging Face checkpoint folder or .gguf file)");
+  else if (fs::is_regular_file(c.model_dir)) {  // a GGUF file: LlamaModel::load validates it
+  } else if (!fs::is_directory(c.model_dir)) add(t2::format("--model %s: no such folder or file", c.model_dir.c_str()));
   else if (!fs::exists(fs::path(c.model_dir) / "config.json"))
     add(t2::format("--model %s: no config.json in that folder", c.model_dir.c_str()));
   const std::string tok = c.tokenizer.empty() ? c.model_dir : c.tokenizer;
@@ -41,20 +45,24 @@ std::vector<std::string> validate(const EvalConfig& c) {
       add(t2::format("--task %s given twice (one data file per task per run)", t.name.c_str()));
     if (t.data.empty()) add(t2::format("--task %s has no --data file", t.name.c_str()));
     else if (!fs::is_regular_file(t.data))
-      add(t2::format("--data %s (task %s): no such file", t.data.c_str(), t.name.c_str()));
-    if ((t.name == "mbpp" || t.name == "humaneval") && !c.allow_code_execution)
+      add(t2::format("--data %s (task %s): %s", t.data.c_str(), t.name.c_str(),
+                     io::file_problem(t.data).c_str()));
+    if ((t.name == "mbpp" || t.name == "humaneval") && !c.task_options.allow_code_execution)
       add(t2::format("task %s runs generated code: pass --allow-code-execution to run it in the sandbox",
                      t.name.c_str()));
   }
   if (c.limit < 0) add(t2::format("--limit must be >= 0 (0 = all), got %lld", static_cast<long long>(c.limit)));
   if (c.tp < 1) add(t2::format("--tp must be >= 1, got %d", c.tp));
   if (c.batch < 1) add(t2::format("--batch must be >= 1, got %d", c.batch));
-  if (c.max_tokens < 0) add("--max-tokens must be >= 0 (0 = each task's own limit)");
-  if (c.temperature < 0) add("--temperature must be >= 0 (0 = greedy)");
+  if (c.max_new_tokens < 0) add("--max-new-tokens must be >= 0 (0 = each task's own limit)");
+  if (!(c.temperature >= 0) || !std::isfinite(c.temperature))
+    add("--temperature must be a finite number >= 0 (0 = greedy)");
   if (!(c.top_p > 0 && c.top_p <= 1)) add("--top-p must be in (0, 1]");
-  if (c.scoring != "clean" && c.scoring != "reference")
-    add(t2::format("--scoring must be clean or reference, got '%s'", c.scoring.c_str()));
+  for (auto& s : tasks::validate_task_options(c.task_options)) add(std::move(s));
   if (c.silence_timeout_s < 0) add("--silence-timeout must be >= 0 (0 = never)");
+  if (c.svf_apply != "auto" && c.svf_apply != "dense" && c.svf_apply != "factored")
+    add(t2::format("--svf-apply must be auto, dense or factored, got '%s'", c.svf_apply.c_str()));
+  if (c.svf_cache_mb < 0) add("--svf-cache-mb must be >= 0 (0 = about two experts)");
 
   // Strategy: base (nothing), expert (--svd + --expert) or mixture (--svd + --mixture).
   // prompt / classifier: --svd + --experts (+ --cls-expert), checked in dispatch.cpp.
@@ -65,7 +73,8 @@ std::vector<std::string> validate(const EvalConfig& c) {
   if (!two_pass && !c.svd.empty() && c.expert.empty() && c.mixture.empty())
     add("--svd given without --expert or --mixture");
   for (const std::string* f : {&c.svd, &c.expert, &c.mixture})
-    if (!f->empty() && !fs::is_regular_file(*f)) add(t2::format("%s: no such file", f->c_str()));
+    if (!f->empty() && !fs::is_regular_file(*f))
+      add(t2::format("%s: %s", f->c_str(), io::file_problem(*f).c_str()));
   for (auto& s : strategy_problems(c)) add(std::move(s));
 
   if (c.out.empty()) add("--out REPORT.h5 is required");
@@ -83,7 +92,7 @@ void check_valid(const EvalConfig& c) {
   if (p.empty()) return;
   std::string msg = t2::format("invalid configuration (%zu problem%s):", p.size(), p.size() == 1 ? "" : "s");
   for (const auto& s : p) msg += "\n  - " + s;
-  throw t2::Error(msg);
+  throw t2::CollectiveError(msg);  // every rank checks the same configuration
 }
 
 std::string config_text(const EvalConfig& c) {
@@ -105,12 +114,13 @@ std::string config_text(const EvalConfig& c) {
   if (!c.cls_expert.empty()) kv("cls-expert", c.cls_expert);
   if (c.dispatch_other != "base") kv("dispatch-other", c.dispatch_other);
   kv("batch", std::to_string(c.batch));
-  kv("max-tokens", std::to_string(c.max_tokens));
-  kv("allow-code-execution", c.allow_code_execution ? "true" : "false");
+  kv("max-new-tokens", std::to_string(c.max_new_tokens));
+  kv("allow-code-execution", c.task_options.allow_code_execution ? "true" : "false");
+  if (!c.task_options.prompt_file.empty()) kv("prompt-file", c.task_options.prompt_file);
   kv("seed", std::to_string(c.seed));
   kv("temperature", t2::format("%.9g", c.temperature));
   kv("top-p", t2::format("%.9g", c.top_p));
-  kv("scoring", c.scoring);
+  kv("scoring", c.task_options.scoring);
   return s;
 }
 

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "tasks/task_options.h"
+
 namespace t2::adapt {
 
 struct TaskSpec {
@@ -28,14 +30,15 @@ struct EvalConfig {
   std::vector<std::pair<std::string, std::string>> experts;  // --experts label=file (math, code, reasoning)
   std::string cls_expert;                                     // classifier: the pass-1 expert
   std::string dispatch_other = "base";                        // "other": base | reference (last expert)
+  std::string svf_apply = "auto";  // how scalings reach the model: auto | dense | factored
+  int64_t svf_cache_mb = 0;        // dense composition cache (0: about two experts)
   int tp = 1;
   int batch = 8;            // samples per work unit (one generate() batch)
-  int64_t max_tokens = 0;   // max new tokens override; 0 = each task's own (PROTOCOL §3)
-  bool allow_code_execution = false;
+  int64_t max_new_tokens = 0;  // max new tokens override; 0 = each task's own (PROTOCOL §3)
+  tasks::TaskOptions task_options;  // scoring, prompt file, code execution and sandbox limits
   uint64_t seed = 0;
   float temperature = 0.0f;  // 0 = greedy
   float top_p = 1.0f;
-  std::string scoring = "clean";  // clean | reference
   std::string out;
   bool resume = false;
   bool overwrite = false;

@@ -4,26 +4,29 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <set>
 #include <sstream>
 
 #include "adapt/dispatch.h"
-#include "adapt/fingerprint.h"
-#include "adapt/sample_runner.h"
-#include "adapt/strategy.h"
-#include "adapt/svf_strategy.h"
+#include "adapt/eval_batch.h"
 #include "adapt/task_data.h"
 #include "base/error.h"
+#include "base/hash.h"  // file_fingerprint
 #include "base/log.h"
+#include "base/progress.h"
 #include "base/timer.h"
 #include "dist/work/layout.h"
 #include "dist/work/queue.h"
 #include "dist/work/stop_signals.h"
 #include "io/report.h"
 #include "io/report_table.h"
+#include "model/fingerprint.h"
 #include "model/llama/model.h"
+#include "svf/svd_store.h"
 
 namespace t2::adapt {
 
@@ -40,7 +43,7 @@ void agree_on_errors(const dist::Communicator& world, const std::string& mine) {
     msg += (msg.empty() ? "" : "\n") +
            (world.size() > 1 ? t2::format("rank %zu: ", r) : std::string()) + all[r];
   }
-  if (!msg.empty()) throw t2::Error(msg);
+  if (!msg.empty()) throw t2::CollectiveError(msg);
 }
 
 std::string host_name() {
@@ -71,13 +74,18 @@ StrategyKind eval_strategy_kind(const EvalConfig& c) {
   return StrategyKind::base;
 }
 
-// The experts the strategy needs, validated against the store and this rank's model shard.
-SvfBank load_eval_bank(const EvalConfig& c, const model::LlamaModel& model) {
+// The experts the strategy needs, validated against the store (and, on workers, the model).
+svf::ExpertBank load_eval_bank(const EvalConfig& c, const model::LlamaModel& model) {
   std::vector<std::pair<std::string, std::string>> experts = c.experts;
   if (!c.expert.empty()) experts.emplace_back("expert", c.expert);
   if (!c.cls_expert.empty()) experts.emplace_back("cls", c.cls_expert);
-  return load_svf_bank(c.svd, experts, c.mixture, model);
+  const svf::SvdStore store = svf::SvdStore::open(c.svd);
+  svf::ExpertBank bank = svf::ExpertBank::load(store, experts, c.mixture);
+  bank.load_factors(store, model);
+  return bank;
 }
+
+std::string stem(const std::string& path) { return std::filesystem::path(path).stem().string(); }
 
 }  // namespace
 
@@ -90,37 +98,53 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
 
   // Setup: data on every rank (units carry indices only), model shard and runner on workers.
   std::vector<TaskData> data;
-  std::unique_ptr<SampleRunner> runner;
+  std::unique_ptr<run::SampleRunner> runner;
   std::vector<TaskData> pass1;  // two-pass strategies: the dispatch items of each task
-  SvfBank bank;
-  const StrategyKind kind = eval_strategy_kind(cfg);
-  std::unique_ptr<Strategy> strategy;
+  svf::ExpertBank bank;
+  EvalPlan plan;
+  plan.kind = eval_strategy_kind(cfg);
+  const bool two_pass = plan.kind == StrategyKind::prompt || plan.kind == StrategyKind::classifier;
   std::unique_ptr<tasks::sandbox::Sandbox> sandbox;
   std::string err;
   try {
-    for (const TaskSpec& t : cfg.tasks) data.push_back(load_task_data(t.name, t.data, cfg.limit));
-    if (kind == StrategyKind::prompt || kind == StrategyKind::classifier)
-      for (const TaskData& d : data) pass1.push_back(make_dispatch_data(d));
+    for (const TaskSpec& t : cfg.tasks) {
+      data.push_back(load_task_data(t.name, t.data, cfg.limit));
+      tasks::apply_prompt_file(*data.back().task, cfg.task_options);
+    }
+    if (two_pass)
+      for (const TaskData& d : data) {
+        pass1.push_back(make_dispatch_data(d));
+        tasks::apply_prompt_file(*pass1.back().task, cfg.task_options, "dispatch");
+      }
     if (works) {
       model::LoadOptions lo;
       lo.tp = {layout.group_rank, layout.tp};
       auto model = model::LlamaModel::load(cfg.model_dir, lo);
-      if (kind == StrategyKind::prompt || kind == StrategyKind::classifier)
-        bank = load_eval_bank(cfg, *model);
-      if (!cfg.expert.empty()) strategy = make_expert_strategy(cfg.svd, cfg.expert, *model);
-      else if (!cfg.mixture.empty()) strategy = make_mixture_strategy(cfg.svd, cfg.mixture, *model);
-      else strategy = make_base_strategy();
+      if (plan.kind != StrategyKind::base) bank = load_eval_bank(cfg, *model);
+      plan.bank = &bank;
+      if (plan.kind == StrategyKind::expert) {
+        const std::string& task = bank.experts().front().meta.task;
+        plan.label = task.empty() ? stem(cfg.expert) : task;
+      } else if (plan.kind == StrategyKind::mixture) {
+        plan.label = "mixture:" + stem(cfg.mixture);
+      }
+      plan.reference_other = cfg.dispatch_other == "reference";
+      plan.label_mode = tasks::parse_scoring_mode(cfg.task_options.scoring);
+      if (!cfg.experts.empty()) plan.last_expert = cfg.experts.back().first;
       auto tok = tokenizer::Tokenizer::load(cfg.tokenizer.empty() ? cfg.model_dir : cfg.tokenizer);
-      if (cfg.allow_code_execution && layout.is_leader())
-        sandbox = std::make_unique<tasks::sandbox::Sandbox>();
-      RunnerOptions ro;
-      ro.max_tokens = cfg.max_tokens;
+      if (layout.is_leader()) sandbox = tasks::make_sandbox(cfg.task_options);
+      run::RunnerOptions ro;
+      ro.max_new_tokens = cfg.max_new_tokens;
       ro.seed = cfg.seed;
       ro.sampling.temperature = cfg.temperature;
       ro.sampling.top_p = cfg.top_p;
-      ro.scoring = tasks::parse_scoring_mode(cfg.scoring);
+      ro.scoring = tasks::parse_scoring_mode(cfg.task_options.scoring);
       ro.chat_template = cfg.chat_template;
-      runner = std::make_unique<SampleRunner>(std::move(model), std::move(tok), ro, sandbox.get());
+      ro.apply = svf::parse_apply_mode(cfg.svf_apply);
+      ro.svf_cache_bytes = static_cast<size_t>(cfg.svf_cache_mb) << 20;
+      runner = std::make_unique<run::SampleRunner>(std::move(model), std::move(tok), ro,
+                                                   sandbox.get(),
+                                                   bank.empty() ? nullptr : bank.factors());
       if (layout.tp > 1) {
         dist::Communicator gc = layout.group_comm;
         runner->set_all_reduce(
@@ -143,9 +167,13 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
       run.config = config_text(cfg);
       run.version = build.version;
       run.git_revision = build.git_revision;
-      run.fingerprints["model"] = checkpoint_fingerprint(cfg.model_dir);
-      run.fingerprints["tokenizer"] = file_fingerprint(
-          cfg.tokenizer.empty() ? cfg.model_dir + "/tokenizer.json" : cfg.tokenizer);
+      run.fingerprints["model"] = model::checkpoint_fingerprint(cfg.model_dir);
+      const bool gguf_tokenizer =
+          cfg.tokenizer.empty() && std::filesystem::is_regular_file(cfg.model_dir);
+      run.fingerprints["tokenizer"] =
+          gguf_tokenizer ? run.fingerprints["model"]  // the tokenizer is in the GGUF file
+                         : file_fingerprint(cfg.tokenizer.empty() ? cfg.model_dir + "/tokenizer.json"
+                                                                  : cfg.tokenizer);
       for (const TaskSpec& t : cfg.tasks) run.fingerprints["data/" + t.name] = file_fingerprint(t.data);
       if (!cfg.svd.empty()) run.fingerprints["svd"] = file_fingerprint(cfg.svd);
       if (!cfg.expert.empty()) run.fingerprints["expert"] = file_fingerprint(cfg.expert);
@@ -157,6 +185,10 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
       run.start_time = io::utc_now_iso8601();
       io::ReportOptions ro;
       ro.overwrite = cfg.overwrite;
+      ro.inputs = {{"model", cfg.model_dir}, {"svd", cfg.svd}, {"expert", cfg.expert},
+                   {"mixture", cfg.mixture},
+                   {"tokenizer", cfg.tokenizer.empty() ? cfg.model_dir : cfg.tokenizer}};
+      for (const TaskSpec& t : cfg.tasks) ro.inputs["data/" + t.name] = t.data;
       writer = cfg.resume ? io::ReportWriter::resume(cfg.out, run, ro)
                           : io::ReportWriter::create(cfg.out, run, ro);
     } catch (const std::exception& e) {
@@ -190,21 +222,20 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
                 units.size(), cfg.batch, world.size(), layout.n_groups, layout.tp);
   }
 
-  DispatchPlan plan;
-  plan.kind = kind;
-  plan.bank = &bank;
-  plan.reference_other = cfg.dispatch_other == "reference";
-  if (!cfg.experts.empty()) plan.last_expert = cfg.experts.back().first;
   dist::WorkFn fn = [&](const dist::WorkUnit& unit, const dist::Communicator& group) {
     size_t t = 0;
     std::vector<int64_t> idx;
     decode_unit(unit.payload, t, idx);
     T2_CHECK(t < data.size(), "work unit names task %zu of %zu", t, data.size());
-    if (kind == StrategyKind::prompt || kind == StrategyKind::classifier)
-      return io::encode_records(run_two_pass(*runner, data[t], pass1[t], idx, plan, group.rank() == 0));
-    return io::encode_records(runner->run_batch(data[t], idx, *strategy, group.rank() == 0));
+    return io::encode_records(run_unit(*runner, data[t], two_pass ? &pass1[t] : nullptr, idx,
+                                       plan, group.rank() == 0));
   };
-  int64_t n_done = 0;
+  int64_t n_done = 0, n_generated = 0;
+  ProgressOptions po;
+  po.label = "eval";
+  po.unit = "samples";
+  po.enabled = coordinates;
+  auto progress = std::make_unique<Progress>(po, n_items - n_skipped);
   dist::ResultFn on_result = [&](const dist::WorkUnit& unit, const dist::UnitResult& res) {
     const auto& [t, idx] = unit_items[unit.id];
     std::vector<io::SampleRecord> recs;
@@ -238,9 +269,10 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
     }
     writer.commit(recs);
     n_done += static_cast<int64_t>(recs.size());
-    const int64_t total = n_items - n_skipped;
-    if (total > 0 && (n_done * 10 / total) != ((n_done - static_cast<int64_t>(recs.size())) * 10 / total))
-      T2_LOG_INFO("eval: %lld/%lld samples", static_cast<long long>(n_done), static_cast<long long>(total));
+    int64_t generated = 0;
+    for (const auto& r : recs) generated += r.generated_tokens;
+    progress->advance(static_cast<int64_t>(recs.size()),
+                      t2::format("%lld tokens", static_cast<long long>(n_generated += generated)));
   };
 
   dist::QueueOptions qo;
@@ -261,6 +293,7 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
     }
     throw;
   }
+  progress->finish();
   if (!coordinates) return st.exit_code;
 
   const bool complete = st.outcome == dist::Outcome::complete;

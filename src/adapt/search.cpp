@@ -16,12 +16,14 @@
 #include "adapt/search_report.h"
 #include "base/error.h"
 #include "base/log.h"
+#include "base/progress.h"
 #include "base/timer.h"
 #include "dist/work/layout.h"
 #include "dist/work/queue.h"
 #include "dist/work/stop_signals.h"
 #include "io/file.h"
 #include "model/llama/model.h"
+#include "svf/bank.h"
 #include "svf/svd_store.h"
 #include "tasks/splits.h"
 
@@ -75,21 +77,6 @@ void agree(const dist::Communicator& world, const std::string& mine) {
   if (!msg.empty()) throw t2::Error(msg);
 }
 
-std::vector<svf::Expert> load_experts(const SearchConfig& c) {
-  std::vector<svf::Expert> e;
-  for (const auto& [label, path] : c.experts) e.push_back(svf::load_expert(path));
-  return e;
-}
-
-ExpertBank bank_of(const SearchConfig& c, const std::vector<svf::Expert>& experts) {
-  std::vector<std::string> labels, paths;
-  for (const auto& [l, p] : c.experts) {
-    labels.push_back(l);
-    paths.push_back(p);
-  }
-  return make_expert_bank(labels, experts, paths, c.per_layer, c.normalize);
-}
-
 // A unit: the items and the candidates' α. Result: per candidate, per item correct and log-prob.
 std::string encode_unit(const std::vector<int64_t>& items, const std::vector<std::vector<double>>& a) {
   return json{{"items", items}, {"alphas", a}}.dump();
@@ -100,30 +87,22 @@ std::string encode_unit(const std::vector<int64_t>& items, const std::vector<std
 std::vector<std::string> search_problems(const SearchConfig& c) {
   std::vector<std::string> p;
   if (c.model_dir.empty()) p.push_back("--model DIR is required");
-  else if (!fs::is_directory(c.model_dir)) p.push_back("--model " + c.model_dir + ": no such folder");
+  else if (!fs::is_directory(c.model_dir) && !fs::is_regular_file(c.model_dir))
+    p.push_back("--model " + c.model_dir + ": no such folder or .gguf file");
   if (c.svd.empty()) p.push_back("--svd FILE is required");
   else if (!fs::is_regular_file(c.svd)) p.push_back("--svd " + c.svd + ": no such file");
   if (c.experts.empty()) p.push_back("--experts LABEL=FILE,... is required");
-  std::vector<svf::Expert> experts;
   bool experts_ok = !c.experts.empty();
   for (const auto& [label, path] : c.experts) {
     if (!fs::is_regular_file(path)) {
       p.push_back("--experts " + label + "=" + path + ": no such file");
-      experts_ok = false;
-      continue;
-    }
-    try {
-      experts.push_back(svf::load_expert(path));
-    } catch (const t2::Error& e) {
-      p.push_back("--experts " + label + "=" + path + ": " + e.what());
       experts_ok = false;
     }
   }
   int dim = static_cast<int>(c.experts.size());
   if (experts_ok) {
     try {
-      const ExpertBank b = bank_of(c, experts);
-      dim = b.dim();
+      dim = svf::ExpertBank::load_unchecked(c.experts).dim(c.per_layer);
     } catch (const t2::Error& e) {
       p.push_back(std::string("--experts: ") + e.what());
     }
@@ -154,9 +133,14 @@ std::vector<std::string> search_problems(const SearchConfig& c) {
   for (const auto& s : cem_problems(cem_config(c, std::max(dim, 1)))) p.push_back(s);
   if (c.batch < 1) p.push_back(t2::format("--batch must be >= 1, got %d", c.batch));
   if (c.eval_batch < 1) p.push_back(t2::format("--eval-batch must be >= 1, got %d", c.eval_batch));
-  if (c.scoring != "clean" && c.scoring != "reference")
-    p.push_back("--scoring must be clean or reference, got '" + c.scoring + "'");
-  if ((c.task == "mbpp" || c.task == "humaneval") && !c.allow_code_execution)
+  try {
+    svf::parse_apply_mode(c.svf_apply);
+  } catch (const t2::Error& e) {
+    p.push_back(e.what());
+  }
+  for (auto& s : tasks::validate_task_options(c.task_options)) p.push_back(std::move(s));
+  if (c.max_new_tokens < 0) p.push_back("--max-new-tokens must be >= 0 (0 = the task's own)");
+  if ((c.task == "mbpp" || c.task == "humaneval") && !c.task_options.allow_code_execution)
     p.push_back("task " + c.task + " runs generated code: pass --allow-code-execution");
   if (c.out.empty()) p.push_back("--out MIXTURE.h5 is required");
   else if (c.resume && !fs::is_regular_file(search_state_path(c)))
@@ -196,10 +180,11 @@ std::string search_config_text(const SearchConfig& c) {
   for (const auto& [l, f] : c.experts) s += "expert=" + l + "=" + f + "\n";
   s += t2::format("shots=%d\nseed=%lld\npop=%d\nelite_ratio=%.17g\ngenerations=%d\nmin=%.17g\n"
                   "max=%.17g\nper_layer=%d\nnormalize=%d\nbatch=%d\neval_batch=%d\nmax_tokens=%lld\n"
-                  "scoring=%s\n",
+                  "scoring=%s\ntiebreak=%d\nprompt_file=%s\n",
                   c.shots, static_cast<long long>(c.seed), c.pop, c.elite_ratio, c.generations,
                   c.min, c.max, c.per_layer ? 1 : 0, c.normalize ? 1 : 0, c.batch, c.eval_batch,
-                  static_cast<long long>(c.max_tokens), c.scoring.c_str());
+                  static_cast<long long>(c.max_new_tokens), c.task_options.scoring.c_str(),
+                  c.tiebreak ? 1 : 0, c.task_options.prompt_file.c_str());
   return s;
 }
 
@@ -210,36 +195,40 @@ int run_search(const SearchConfig& c, const dist::Communicator& world, const Bui
   const bool works = layout.role != dist::Role::coordinator;
   dist::StopSignals signals;
   TaskData data;
-  std::vector<svf::Expert> experts;
-  ExpertBank bank;
+  svf::ExpertBank bank;
+  std::unique_ptr<run::SampleRunner> runner;
   std::unique_ptr<CandidateScorer> scorer;
   std::unique_ptr<tasks::sandbox::Sandbox> sandbox;
   std::string err;
   try {
     data = load_task_data(c.task, c.data, 0);
-    experts = load_experts(c);
-    bank = bank_of(c, experts);
+    tasks::apply_prompt_file(*data.task, c.task_options);
     if (works) {
       auto model = model::LlamaModel::load(c.model_dir);
       auto tok = tokenizer::Tokenizer::load(c.tokenizer.empty() ? c.model_dir : c.tokenizer);
       const auto store = svf::SvdStore::open(c.svd);
-      for (size_t k = 0; k < experts.size(); ++k)
-        svf::validate_expert(experts[k], store, c.experts[k].second);
-      auto factors = svf::FactorSet::load(store, *model, bank.matrices);
-      if (c.allow_code_execution) sandbox = std::make_unique<tasks::sandbox::Sandbox>();
-      RunnerOptions ro;
-      ro.max_tokens = c.max_tokens;
-      ro.scoring = tasks::parse_scoring_mode(c.scoring);
+      bank = svf::ExpertBank::load(store, c.experts);
+      bank.load_factors(store, *model);
+      sandbox = tasks::make_sandbox(c.task_options);
+      run::RunnerOptions ro;
+      ro.max_new_tokens = c.max_new_tokens;
+      ro.scoring = tasks::parse_scoring_mode(c.task_options.scoring);
       ro.chat_template = c.chat_template;
-      scorer = std::make_unique<CandidateScorer>(std::move(model), std::move(tok), ro,
-                                                 sandbox.get(), std::move(factors), &bank);
+      ro.apply = svf::parse_apply_mode(c.svf_apply);
+      ro.svf_cache_bytes = c.svf_cache_bytes;
+      runner = std::make_unique<run::SampleRunner>(std::move(model), std::move(tok), ro,
+                                                   sandbox.get(), bank.factors());
+      scorer = std::make_unique<CandidateScorer>(*runner, bank, c.per_layer, c.normalize,
+                                                 c.tiebreak);
+    } else {
+      bank = svf::ExpertBank::load_unchecked(c.experts);
     }
   } catch (const std::exception& e) {
     err = e.what();
   }
   agree(world, err);
 
-  const CemConfig cem = cem_config(c, bank.dim());
+  const CemConfig cem = cem_config(c, bank.dim(c.per_layer));
   const uint64_t seed = seed_of(c);
   const tasks::FewShot split = tasks::few_shot_split(data.items.size(), c.shots, seed);
   std::vector<int64_t> shots(split.shots.begin(), split.shots.end());
@@ -248,8 +237,7 @@ int run_search(const SearchConfig& c, const dist::Communicator& world, const Bui
     const json u = json::parse(unit.payload);
     const auto items = u.at("items").get<std::vector<int64_t>>();
     const auto alphas = u.at("alphas").get<std::vector<std::vector<double>>>();
-    const auto res = c.per_candidate ? scorer->score_dense(data, alphas, items)
-                                     : scorer->score(data, alphas, items);
+    const auto res = scorer->score(data, alphas, items, c.per_candidate);
     json out = json::array();
     for (const auto& row : res) {
       json r = {{"correct", json::array()}, {"logprob", json::array()}, {"status", json::array()}};
@@ -266,6 +254,7 @@ int run_search(const SearchConfig& c, const dist::Communicator& world, const Bui
   qo.silence_timeout_s = c.silence_timeout_s;
   qo.stop_requested = [] { return dist::StopSignals::requested(); };
 
+  std::unique_ptr<Progress> progress;  // rank 0: scored sequences (candidates × shots, then samples)
   // Runs units on the queue; rank 0 gets results by unit id. Every rank calls it together.
   auto run_units = [&](const std::vector<std::string>& payloads, std::vector<json>& results) {
     std::vector<dist::WorkUnit> units;
@@ -277,6 +266,11 @@ int run_search(const SearchConfig& c, const dist::Communicator& world, const Bui
                                       static_cast<unsigned long long>(unit.id), r.worker_rank,
                                       r.error.c_str());
       else results[unit.id] = json::parse(r.payload);
+      if (r.ok && progress) {
+        int64_t n = 0;
+        for (const auto& cand : results[unit.id]) n += static_cast<int64_t>(cand.at("correct").size());
+        progress->advance(n);
+      }
     };
     const auto st = dist::run_work_queue(world, layout, units, fn, on_result, qo);
     if (coordinates && !failure.empty()) {
@@ -300,6 +294,13 @@ int run_search(const SearchConfig& c, const dist::Communicator& world, const Bui
       T2_LOG_INFO("search: resuming at generation %d of %d", ss.state.generation, c.generations);
     }
   }
+  ProgressOptions po;
+  po.label = "search";
+  po.unit = "sequences";
+  po.enabled = coordinates;
+  progress = std::make_unique<Progress>(
+      po, static_cast<int64_t>(c.generations - (coordinates ? ss.state.generation : 0)) * c.pop *
+              static_cast<int64_t>(shots.size()) + static_cast<int64_t>(data.items.size()));
   Timer total;
   while (true) {
     std::string cmd = coordinates ? (ss.state.generation < c.generations ? "gen" : "final") : "";
@@ -345,9 +346,14 @@ int run_search(const SearchConfig& c, const dist::Communicator& world, const Bui
       g.best = ss.state.best;
       g.best_fitness = ss.state.best_fitness;
       g.best_tiebreak = ss.state.best_tiebreak;
-      T2_LOG_INFO("search: generation %d/%d: best of generation %.3f, best so far %.3f "
-                  "(tie-break %.4f), %.2f s", g.generation + 1, c.generations,
-                  g.fitness[step.ranking.front()], g.best_fitness, g.best_tiebreak, g.seconds);
+      const std::string failed =
+          g.n_errors > 0 ? t2::format(", %lld failed generations or scorings",
+                                      static_cast<long long>(g.n_errors))
+                         : "";
+      progress->message(t2::format(
+          "search: generation %d/%d: best of generation %.3f, best so far %.3f (tie-break %.4f), "
+          "%.2f s%s", g.generation + 1, c.generations, g.fitness[step.ranking.front()],
+          g.best_fitness, g.best_tiebreak, g.seconds, failed.c_str()));
       ss.history.push_back(std::move(g));
       io::write_file_atomic(search_state_path(c),
                             search_state_to_json(ss, search_config_text(c)).dump());
@@ -356,7 +362,7 @@ int run_search(const SearchConfig& c, const dist::Communicator& world, const Bui
     // Final evaluation of the best α on every sample.
     FinalResult fin = final_result(results, data.items.size(), split.rest, shots);
     fin.seconds = gen_timer.seconds();
-    save_search_mixture(c, experts, bank, ss.state.best);
+    save_search_mixture(c, bank, ss.state.best);
     if (!c.report.empty()) write_search_report(c, build, cem, ss, shots, fin);
     std::printf("search %s: best α [%s] few-shot fitness %.4f; accuracy %.4f on %zu non-shot "
                 "samples (clean), %.4f on all %zu (reference-compatible)\n",
@@ -364,6 +370,7 @@ int run_search(const SearchConfig& c, const dist::Communicator& world, const Bui
                 fin.accuracy_clean, split.rest.size(), fin.accuracy_all, data.items.size());
     break;
   }
+  progress->finish();
   if (coordinates) T2_LOG_INFO("search: done in %.1f s", total.seconds());
   return 0;
 }

@@ -1,8 +1,8 @@
 // `t2 search`: few-shot CEM over expert-mixture weights (PROTOCOL.md §5) as a distributed job.
 // Rank 0 owns the CEM state and its RNG; each generation's candidates go out as work units of
 // --batch candidates (only α vectors travel), worker groups score a unit's candidates × shots as one
-// generation batch through factored SVF overrides (candidate_scorer.h), rank 0 collects fitness and
-// tie-break values and updates the state. Units are formed from the configuration alone, so any
+// generation batch (candidate_scorer.h; the SVF door decides dense or factored), rank 0 collects
+// fitness and tie-break values and updates the state. Units are formed from the configuration alone, so any
 // world size gives the same result. After every generation the state and history are written
 // atomically to OUT.search.json; --resume continues from it (a generation cut short is rerun from
 // its start with the same draws, so a resumed search ends identical to an uninterrupted one).
@@ -17,6 +17,7 @@
 
 #include "adapt/eval_run.h"  // BuildInfo
 #include "dist/comm/communicator.h"
+#include "tasks/task_options.h"
 
 namespace t2::adapt {
 
@@ -30,13 +31,17 @@ struct SearchConfig {
   double elite_ratio = 0.2;
   int generations = 50;
   double min = 0.0, max = 1.0;
-  bool per_layer = false, normalize = false;
+  bool per_layer = true;   // one α per expert per adapted matrix, as the reference's few-shot runs
+  bool normalize = false;
+  bool tiebreak = true;    // break fitness ties by the re-scored log-likelihood (false: the
+                           // reference's ranking by fitness alone)
   int batch = 4;           // candidates per work unit
   int eval_batch = 16;     // samples per unit of the final evaluation
-  bool per_candidate = false;  // benchmark baseline: dense recomposition, one batch per candidate
-  int64_t max_tokens = 0;  // 0 = the task's own
-  std::string scoring = "clean";
-  bool allow_code_execution = false;
+  bool per_candidate = false;  // benchmark baseline: one generation batch per candidate
+  std::string svf_apply = "auto";  // how candidates' scalings reach the model (svf/adapter.h)
+  size_t svf_cache_bytes = 0;      // dense composition cache (0: about two experts)
+  int64_t max_new_tokens = 0;  // 0 = the task's own
+  tasks::TaskOptions task_options;  // scoring, prompt file, code execution and sandbox limits
   std::string out, report;
   bool resume = false;
   double silence_timeout_s = 300.0;

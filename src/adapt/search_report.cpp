@@ -18,7 +18,8 @@ json search_state_to_json(const SearchState& s, const std::string& config_text) 
     h.push_back({{"generation", g.generation}, {"mean", g.mean}, {"std", g.std},
                  {"alpha", g.alpha}, {"fitness", g.fitness}, {"tiebreak", g.tiebreak},
                  {"elites", g.elites}, {"best", g.best}, {"best_fitness", g.best_fitness},
-                 {"best_tiebreak", g.best_tiebreak}, {"seconds", g.seconds}});
+                 {"best_tiebreak", g.best_tiebreak}, {"seconds", g.seconds},
+                 {"n_errors", g.n_errors}});
   return {{"format", "t2-search-state"}, {"config", config_text},
           {"state", cem_state_to_json(s.state)}, {"history", h}};
 }
@@ -40,6 +41,7 @@ SearchState search_state_from_json(const json& j, const CemConfig& c, const std:
       r.best_fitness = g.at("best_fitness");
       r.best_tiebreak = g.at("best_tiebreak");
       r.seconds = g.at("seconds");
+      r.n_errors = g.value("n_errors", int64_t{0});
       s.history.push_back(std::move(r));
     }
   } catch (const json::exception& e) {
@@ -66,6 +68,8 @@ GenerationRecord record_generation(const CemConfig& c, const CemState& sampled_f
     const json& r = unit_results.at(i / batch).at(i % batch);
     const auto correct = r.at("correct").get<std::vector<bool>>();
     const auto lp = r.at("logprob").get<std::vector<double>>();
+    for (const auto& st : r.at("status"))
+      if (st != "ok" && st.get<std::string>().rfind("degenerate mixture", 0) != 0) ++g.n_errors;
     T2_CHECK(correct.size() == n_shots, "candidate %d: %zu shot results, expected %zu", i,
              correct.size(), n_shots);
     int n_ok = 0;
@@ -102,20 +106,21 @@ FinalResult final_result(const std::vector<json>& unit_results, size_t n_items,
   return f;
 }
 
-void save_search_mixture(const SearchConfig& c, const std::vector<svf::Expert>& experts,
-                         const ExpertBank& bank, const std::vector<double>& alpha) {
+void save_search_mixture(const SearchConfig& c, const svf::ExpertBank& bank,
+                         const std::vector<double>& alpha) {
   svf::Mixture m;
-  const size_t K = bank.labels.size();
+  const size_t K = bank.experts().size();
   for (size_t k = 0; k < K; ++k)
-    m.experts.push_back({bank.labels[k], std::filesystem::absolute(c.experts[k].second).string(),
-                         experts[k].checksum()});
-  m.normalise = bank.normalise;
-  m.base_fingerprint = experts[0].meta.base_fingerprint;
-  if (bank.per_layer) {
-    m.matrix_names = bank.matrices;
+    m.experts.push_back({bank.expert_files()[k].first,
+                         std::filesystem::absolute(bank.expert_files()[k].second).string(),
+                         bank.experts()[k].checksum()});
+  m.normalise = c.normalize;
+  m.base_fingerprint = bank.base_fingerprint();
+  if (c.per_layer) {
+    m.matrix_names = bank.matrices();
     m.alpha_matrix = alpha;
     m.alpha.assign(K, 0.0);  // matrices not listed: the mean weight of each expert
-    for (size_t i = 0; i < alpha.size(); ++i) m.alpha[i % K] += alpha[i] / bank.matrices.size();
+    for (size_t i = 0; i < alpha.size(); ++i) m.alpha[i % K] += alpha[i] / bank.matrices().size();
   } else {
     m.alpha = alpha;
   }
@@ -141,7 +146,7 @@ void write_search_report(const SearchConfig& c, const BuildInfo& build, const Ce
     f.write("shots", std::span<const int64_t>(shots));
     const int64_t G = static_cast<int64_t>(s.history.size()), D = cem.dim, P = cem.pop;
     std::vector<double> mean, sd, alpha, fit, tb, best, bf, bt, sec;
-    std::vector<int64_t> el;
+    std::vector<int64_t> el, errors;
     for (const auto& g : s.history) {
       mean.insert(mean.end(), g.mean.begin(), g.mean.end());
       sd.insert(sd.end(), g.std.begin(), g.std.end());
@@ -153,6 +158,7 @@ void write_search_report(const SearchConfig& c, const BuildInfo& build, const Ce
       bf.push_back(g.best_fitness);
       bt.push_back(g.best_tiebreak);
       sec.push_back(g.seconds);
+      errors.push_back(g.n_errors);
     }
     if (G > 0) {
       f.write("history/mean", std::span<const double>(mean), {G, D});
@@ -165,6 +171,7 @@ void write_search_report(const SearchConfig& c, const BuildInfo& build, const Ce
       f.write("history/best_fitness", std::span<const double>(bf));
       f.write("history/best_tiebreak", std::span<const double>(bt));
       f.write("history/seconds", std::span<const double>(sec));
+      f.write("history/n_errors", std::span<const int64_t>(errors));
     }
     f.write("final/alpha", std::span<const double>(s.state.best));
     auto d = f.write("final/correct", std::span<const int32_t>(fin.correct));

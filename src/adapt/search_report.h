@@ -7,7 +7,8 @@
 // shots [n] (item indices), history/mean [G, dim], history/std [G, dim] (what the generation was
 // sampled from), history/alpha [G, pop, dim], history/fitness [G, pop], history/tiebreak [G, pop],
 // history/elites [G, n_elites], history/best [G, dim], history/best_fitness [G],
-// history/best_tiebreak [G], history/seconds [G]; final/alpha [dim], final/correct [n_items]
+// history/best_tiebreak [G], history/seconds [G], history/n_errors [G] (pairs whose generation
+// or scoring failed, counted as wrong); final/alpha [dim], final/correct [n_items]
 // (i32, -1 = error), attributes final accuracy_clean, accuracy_all, n_clean, n_all, seconds.
 #pragma once
 
@@ -34,6 +35,7 @@ struct GenerationRecord {
   std::vector<double> best;
   double best_fitness = 0.0, best_tiebreak = 0.0;
   double seconds = 0.0;
+  int64_t n_errors = 0;  // (candidate, shot) pairs that failed (not degenerate mixtures)
 };
 
 struct SearchState {
@@ -63,8 +65,8 @@ FinalResult final_result(const std::vector<nlohmann::json>& unit_results, size_t
                          const std::vector<size_t>& rest, const std::vector<int64_t>& shots);
 
 // The best α as a mixture file (svf/mixture.h) naming the experts by absolute path and checksum.
-void save_search_mixture(const SearchConfig& c, const std::vector<svf::Expert>& experts,
-                         const ExpertBank& bank, const std::vector<double>& alpha);
+void save_search_mixture(const SearchConfig& c, const svf::ExpertBank& bank,
+                         const std::vector<double>& alpha);
 void write_search_report(const SearchConfig& c, const BuildInfo& build, const CemConfig& cem,
                          const SearchState& s, const std::vector<int64_t>& shots,
                          const FinalResult& fin);

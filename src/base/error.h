@@ -15,6 +15,15 @@ class Error : public std::runtime_error {
   explicit Error(const std::string& what) : std::runtime_error(what) {}
 };
 
+// An error that every rank of a job throws with the same message: a configuration checked alike on
+// every rank, or a failure the ranks agreed on (one rank's problem shared with all, so that none
+// waits for a peer that gave up). main() prints it once, on rank 0; a plain Error is printed by
+// each rank that throws it.
+class CollectiveError : public Error {
+ public:
+  using Error::Error;
+};
+
 // printf-style formatting into a std::string.
 std::string format(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -8,7 +8,6 @@
 // gives the memory bound of single-sequence decode, which reads every weight once per token.
 // The CPU model and the kernel level used (--cpu-kernels, else T2_CPU_KERNELS, else the best the
 // CPU has) are part of the output, so that figures from different machines or levels stay apart.
-#include <omp.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -23,6 +22,7 @@
 #include "model/generate.h"
 #include "model/sampling.h"
 #include "tensor/cpu/isa.h"
+#include "tensor/linalg.h"  // set_threads, blas_description
 #include "tensor/ops.h"  // read_sum
 
 namespace t2::cli {
@@ -55,7 +55,9 @@ size_t peak_rss_bytes() {
 int run_bench(int argc, char** argv) {
   po::options_description desc("t2 bench: prefill, batched decode and scoring throughput");
   desc.add_options()
-      ("model", po::value<std::string>()->required(), "Hugging Face model directory")
+      ("model", po::value<std::string>()->required(), "Hugging Face model directory or .gguf file")
+      ("gguf-dtype", po::value<std::string>()->default_value("bf16"),
+       "dtype GGUF matrices are converted to at load: bf16, f16 or f32")
       ("prompt-tokens", po::value<int64_t>()->default_value(512), "prompt length (prefill, and the "
        "context every decode sequence starts from)")
       ("gen-tokens", po::value<int64_t>()->default_value(128), "decode steps per batch size")
@@ -70,13 +72,13 @@ int run_bench(int argc, char** argv) {
        "error")
       ("json", po::bool_switch(), "print one JSON object instead of text");
   const auto parsed = parse_options(
-      "t2 bench --model DIR [--prompt-tokens 512] [--gen-tokens 128] [--batch 1,16] [--threads N] "
-      "[--cpu-kernels LEVEL] [--json]", desc, argc, argv);
+      "t2 bench --model DIR|FILE.gguf [--gguf-dtype bf16] [--prompt-tokens 512] [--gen-tokens 128] "
+      "[--batch 1,16] [--threads N] [--cpu-kernels LEVEL] [--json]", desc, argc, argv);
   if (parsed.help) return 0;
   const auto& vm = parsed.vm;
   const int threads = vm["threads"].as<int>();
   T2_CHECK(threads >= 0, "--threads must be >= 0");
-  if (threads > 0) omp_set_num_threads(threads);
+  tensor::set_threads(threads);
   if (vm.count("cpu-kernels"))
     tensor::set_cpu_isa(tensor::parse_cpu_isa(vm["cpu-kernels"].as<std::string>()));
   const tensor::CpuIsa isa = tensor::cpu_isa();  // a bad T2_CPU_KERNELS stops here, before loading
@@ -97,7 +99,13 @@ int run_bench(int argc, char** argv) {
     batches.push_back(b);
   }
   const Timer load_timer;
-  auto m = model::LlamaModel::load(vm["model"].as<std::string>());
+  model::LoadOptions load_opt;
+  const std::string gguf_dtype = vm["gguf-dtype"].as<std::string>();
+  if (gguf_dtype == "f32") load_opt.gguf_dtype = tensor::DType::f32;
+  else if (gguf_dtype == "f16") load_opt.gguf_dtype = tensor::DType::f16;
+  else T2_CHECK(gguf_dtype == "bf16", "--gguf-dtype must be bf16, f16 or f32, got '%s'",
+                gguf_dtype.c_str());
+  auto m = model::LlamaModel::load(vm["model"].as<std::string>(), load_opt);
   const auto& c = m->config();
   T2_CHECK(n_prompt + n_gen <= c.n_ctx_max, "--prompt-tokens + --gen-tokens (%lld) exceed the "
            "model's context limit %lld", static_cast<long long>(n_prompt + n_gen),
@@ -196,13 +204,14 @@ int run_bench(int argc, char** argv) {
                           {"kv_cache_bytes", kv_bytes},
                           {"prompt_tokens", n_prompt},
                           {"gen_tokens", n_gen},
-                          {"threads", omp_get_max_threads()},
+                          {"threads", tensor::max_threads()},
                           {"read_bandwidth_gbs", bandwidth},
                           {"decode_bound_tokens_per_s", bandwidth * 1e9 / static_cast<double>(weight_bytes)},
                           {"read_checksum", read_check},
                           {"cpu_model", tensor::cpu_features().model},
                           {"cpu_kernels", tensor::cpu_isa_name(isa)},
-                          {"cpu_kernels_supported", tensor::cpu_isa_name(tensor::cpu_isa_supported())}};
+                          {"cpu_kernels_supported", tensor::cpu_isa_name(tensor::cpu_isa_supported())},
+                          {"blas", tensor::blas_description()}};
     if (n_score > 1) {
       out["score_tokens_per_s"] = score_tps;
       out["score_cpu_seconds"] = score_cpu;
@@ -211,7 +220,7 @@ int run_bench(int argc, char** argv) {
   } else {
     std::printf("model        %s (%lld layers, hidden %lld, vocab %lld), %d threads, load %.1f s\n",
                 m->dir().c_str(), static_cast<long long>(c.n_layer), static_cast<long long>(c.n_embd),
-                static_cast<long long>(c.n_vocab), omp_get_max_threads(), load_seconds);
+                static_cast<long long>(c.n_vocab), tensor::max_threads(), load_seconds);
     std::printf("cpu          %s, kernels %s (best here: %s)\n", tensor::cpu_features().model.c_str(),
                 tensor::cpu_isa_name(isa), tensor::cpu_isa_name(tensor::cpu_isa_supported()));
     std::printf("prefill      %8.1f tokens/s  (%lld-token prompt, last logits only; %.2f cpu s)\n",

@@ -1,43 +1,23 @@
 // `t2 decompose`: thin SVD of the adapted matrices of a Hugging Face checkpoint into an SVD store.
 // Under mpirun/srun the matrices are spread over the ranks (rank 0 writes); the store is resumable.
-// The rank-parallel protocol lives in svf/decompose.h; here we only back its Collective interface
-// with the project's communicator.
+// The rank-parallel protocol lives in svf/decompose.h; this file only wires options.
 #include <cstdio>
+#include <memory>
 
+#include "base/error.h"     // format
 #include "base/log.h"
+#include "base/progress.h"
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "dist/comm/communicator.h"
 #include "svf/checkpoint.h"
 #include "svf/decompose.h"
+#include "tensor/linalg.h"  // set_threads
 #ifdef T2_HAVE_MPI
 #include "dist/comm/mpi_comm.h"  // MpiGuard, mpi_world, launched_by_mpi
 #endif
 
 namespace t2::cli {
-
-namespace {
-
-// svf::Collective on top of a dist::Communicator (local or MPI).
-class CommCollective final : public svf::Collective {
- public:
-  explicit CommCollective(dist::Communicator comm) : comm_(std::move(comm)) {}
-  int rank() const override { return comm_.rank(); }
-  int size() const override { return comm_.size(); }
-  std::vector<std::string> gather_to_root(const std::string& bytes) override {
-    return comm_.gather(bytes, 0);
-  }
-  std::string broadcast_from_root(const std::string& bytes) override {
-    std::string b = bytes;
-    comm_.broadcast(b, 0);
-    return b;
-  }
-
- private:
-  dist::Communicator comm_;
-};
-
-}  // namespace
 
 int run_decompose(int argc, char** argv) {
   std::string model_dir, out, matrices = "mlp", precision = "f32";
@@ -53,8 +33,8 @@ int run_decompose(int argc, char** argv) {
       "precision", po::value(&precision)->default_value(precision),
       "LAPACK precision of the SVD: f32 (sgesdd) or f64 (dgesdd); factors are stored in f32")(
       "blas-threads", po::value(&blas_threads)->default_value(0),
-      "OpenBLAS threads per rank (0: library default)")(
-      "quiet", po::bool_switch(&quiet), "no per-matrix progress lines");
+      "BLAS/OpenMP threads per rank (0: library default)")(
+      "quiet", po::bool_switch(&quiet), "no per-matrix lines and no progress line");
   const auto parsed = parse_options(
       "t2 decompose --model DIR --out SVD.h5 [--matrices mlp|attn|all] [--precision f32|f64]",
       desc, argc, argv);
@@ -63,7 +43,7 @@ int run_decompose(int argc, char** argv) {
   opt.precision = svf::parse_precision(precision);
   opt.progress = !quiet;
   const svf::MatrixSet set = svf::parse_matrix_set(matrices);
-  svf::set_blas_threads(blas_threads);
+  tensor::set_threads(blas_threads);
 
   dist::Communicator comm;
 #ifdef T2_HAVE_MPI
@@ -78,8 +58,28 @@ int run_decompose(int argc, char** argv) {
   T2_LOG_INFO("decompose: %zu %s matrices of %s on %d rank(s), %s SVD, fingerprint %s",
               source.names.size(), svf::matrix_set_name(set), model_dir.c_str(), comm.size(),
               precision.c_str(), source.fingerprint.c_str());
-  CommCollective collective(comm);
-  const svf::DecomposeSummary s = svf::decompose_to_store(out, source, opt, collective);
+  // Rank 0: one permanent line per matrix, and the done/total, rate and ETA line.
+  std::unique_ptr<Progress> progress;
+  if (!quiet && comm.rank() == 0) {
+    opt.on_progress = [&](const svf::DecomposeProgress& p) {
+      if (p.name.empty()) {
+        if (p.n_skipped > 0)
+          T2_LOG_INFO("decompose: %lld matrices already in %s, %lld to do",
+                      static_cast<long long>(p.n_skipped), out.c_str(), static_cast<long long>(p.n_todo));
+        ProgressOptions po;
+        po.label = "decompose";
+        po.unit = "matrices";
+        progress = std::make_unique<Progress>(po, p.n_todo);
+        return;
+      }
+      progress->update(p.n_done);
+      progress->message(format("decompose: %s [%lld, %lld] in %.2f s, max |W - USVᵀ| = %.3g",
+                               p.name.c_str(), static_cast<long long>(p.n_out),
+                               static_cast<long long>(p.n_in), p.seconds, p.max_error));
+    };
+  }
+  const svf::DecomposeSummary s = svf::decompose_to_store(out, source, opt, comm);
+  if (progress) progress->finish();
   if (comm.rank() == 0) {
     std::printf("decomposed %lld matrices (%lld already in the store) into %s in %.2f s "
                 "(SVD %.2f s summed over ranks); max reconstruction error %.3g\n",

@@ -2,12 +2,8 @@
 // freshly generated mini suite. Orchestration only: every stage is one run of another t2 command
 // (this same binary, as a child process with its own log), so the demo exercises exactly what a
 // user would run by hand. Results: DIR/demo.json (stages, figures) and DIR/tables.txt (the printed
-// tables); the unseen-task figures come from demo_unseen.cpp.
-#include <spawn.h>
-#include <sys/wait.h>
+// tables, and the figures beside them); the unseen-task figures come from demo_unseen.cpp.
 #include <unistd.h>
-
-#include <fcntl.h>
 
 #include <cerrno>
 #include <chrono>
@@ -25,15 +21,12 @@
 #include <vector>
 
 #include "base/error.h"
+#include "cli/child_process.h"  // run_child
 #include "cli/commands.h"
+#include "cli/demo_plots.h"     // add_figures
 #include "cli/demo_unseen.h"
 #include "cli/options.h"
 #include "io/file.h"
-#include "tasks/classify.h"
-#include "tasks/splits.h"
-#include "tasks/task.h"
-
-extern char** environ;
 
 namespace t2::cli {
 namespace {
@@ -61,7 +54,7 @@ constexpr ExpertSpec kExperts[] = {
     {"math", "gsm8k", "gsm8k/train.jsonl", "gsm8k/test.jsonl"},
     {"code", "mbpp", "mbpp/mbpp.jsonl", ""},
     {"reasoning", "arc", "arc/ARC-Easy-Train.jsonl", "arc/ARC-Easy-Test.jsonl"},
-    {"cls", "cls", "cls/train.jsonl", "cls/test.jsonl"},
+    {"cls", "cls", "", ""},  // t2 train builds its sets from the training tasks (--cls-sources)
 };
 
 std::string self_exe() {
@@ -69,32 +62,6 @@ std::string self_exe() {
   const fs::path p = fs::read_symlink("/proc/self/exe", ec);
   T2_CHECK(!ec, "cannot find the t2 binary (/proc/self/exe): %s", ec.message().c_str());
   return p.string();
-}
-
-// Runs argv with stdout+stderr appended to log; calls tick about every second while it runs.
-// Returns the exit status (128 + signal when killed).
-int run_child(const std::vector<std::string>& args, const std::string& log,
-              const std::function<void()>& tick) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  T2_CHECK(rc == 0, "cannot start %s: %s", args[0].c_str(), std::strerror(rc));
-  int status = 0;
-  while (true) {
-    const pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid) break;
-    T2_CHECK(r == 0, "waitpid: %s", std::strerror(errno));
-    tick();
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 // Last non-empty line of a file ("" when none).
@@ -116,7 +83,6 @@ class Demo {
   // Runs `t2 ARGS...` as stage `name`; records status, seconds and the log in demo.json.
   bool stage(const std::string& name, std::vector<std::string> args, bool parallel = false);
   void skip(const std::string& name, const std::string& why);
-  void write_cls_sets();
   bool unseen_stages(const std::string& suite, const std::string& svd, const std::vector<std::string>& trained);
   json expert_figures(const ExpertSpec& e) const;
   std::string tables(const json& figures) const;
@@ -142,7 +108,7 @@ bool Demo::stage(const std::string& name, std::vector<std::string> args, bool pa
   for (auto& a : args) full.push_back(std::move(a));
   std::string cmd;
   for (const auto& a : full) cmd += (cmd.empty() ? "" : " ") + a;
-  if (full[0] == "mpirun") {  // posix_spawn needs a path
+  if (full[0] == "mpirun") {  // run_child needs a path
     const char* path = std::getenv("PATH");
     std::stringstream dirs(path ? path : "/usr/bin");
     for (std::string d; std::getline(dirs, d, ':');)
@@ -151,7 +117,7 @@ bool Demo::stage(const std::string& name, std::vector<std::string> args, bool pa
   std::fprintf(stderr, "[%d/%d] %-22s ...\n", index_, total_, name.c_str());
   const auto t0 = std::chrono::steady_clock::now();
   const bool tty = isatty(2);
-  const int rc = run_child(full, log, [&] {
+  const int rc = run_child(full, log, /*append=*/true, [&] {
     if (!tty) return;
     std::string l = last_line(log).substr(0, 90);
     std::fprintf(stderr, "\r      %5.0f s  %-90s\r", std::chrono::duration<double>(
@@ -174,31 +140,6 @@ void Demo::skip(const std::string& name, const std::string& why) {
   std::fprintf(stderr, "[%d/%d] %-22s skipped: %s\n", index_, total_, name.c_str(), why.c_str());
   summary_["stages"].push_back({{"name", name}, {"status", "skipped"}, {"reason", why}});
   save();
-}
-
-// cls task data: training-split questions of the three training tasks labelled with their
-// category, 4:1 train:test (PROTOCOL §2); written as {id, question, label} JSONL.
-void Demo::write_cls_sets() {
-  const std::string s = o_.out + "/suite/";
-  std::vector<tasks::Sample> pool;
-  for (const auto& [task, file] : {std::pair{"gsm8k", "gsm8k/train.jsonl"},
-                                   std::pair{"arc", "arc/ARC-Easy-Train.jsonl"},
-                                   std::pair{"mbpp", "mbpp/mbpp.jsonl"}}) {
-    const auto t = tasks::make_task(task);
-    const tasks::Dataset d = t->load(s + file);
-    T2_CHECK(d.errors.empty(), "%s%s: %s", s.c_str(), file, d.errors.empty() ? "" : d.errors[0].message.c_str());
-    const auto idx = std::string(task) == "mbpp" ? tasks::mbpp_split(d.samples.size(), tasks::Split::train)
-                                                 : tasks::even_odd_split(d.samples.size(), tasks::Split::train);
-    for (size_t i : idx) pool.push_back(d.samples[i]);
-  }
-  const tasks::ClassificationSets sets = tasks::build_classification_sets(pool, 42);
-  fs::create_directories(s + "cls");
-  for (const auto& [name, v] : {std::pair{"train", &sets.train}, std::pair{"test", &sets.test}}) {
-    std::string text;
-    for (const auto& x : *v)
-      text += json{{"id", x.id}, {"question", x.question}, {"label", x.gold}}.dump() + "\n";
-    io::write_file_atomic(s + "cls/" + name + ".jsonl", text);
-  }
 }
 
 // Unseen tasks (MATH-, HumanEval-, ARC-Challenge-like): the base model, the prompt-based and
@@ -228,7 +169,7 @@ bool Demo::unseen_stages(const std::string& suite, const std::string& svd,
     }
     std::vector<std::string> a = {"eval", "--model", o_.model, "--out", demo::eval_report(o_.out, strategy),
                                   "--overwrite", "--allow-code-execution",
-                                  "--max-tokens", std::to_string(o_.max_new), "--strategy", strategy};
+                                  "--max-new-tokens", std::to_string(o_.max_new), "--strategy", strategy};
     if (strategy != "base") a.insert(a.end(), {"--svd", svd, "--experts", experts});
     if (strategy == "classifier") a.insert(a.end(), {"--cls-expert", expert("cls")});
     for (const auto& [t, f] : tasks) a.insert(a.end(), {"--task", t, "--data", suite + "/" + f});
@@ -248,7 +189,10 @@ bool Demo::unseen_stages(const std::string& suite, const std::string& svd,
                             "--task", t, "--data", suite + "/" + f, "--out", demo::mixture_file(o_.out, t),
                             "--report", demo::search_report(o_.out, t), "--shots", std::to_string(o_.shots),
                             "--pop", std::to_string(o_.cem_pop), "--generations", std::to_string(o_.cem_generations),
-                            "--max-tokens", std::to_string(o_.max_new), "--allow-code-execution"},
+                            "--max-new-tokens", std::to_string(o_.max_new), "--allow-code-execution",
+                            // One weight per expert: a population of a dozen cannot search the
+                            // per-layer weights (one per expert per matrix) in a few generations.
+                            "--alpha", "global"},
                true) && ok;
   }
   if (reports.empty()) {
@@ -322,7 +266,7 @@ int Demo::run() {
   summary_ = {{"model", o_.model}, {"quick", o_.quick}, {"ranks", o_.ranks}, {"seed", o_.seed},
               {"iters", o_.iters}, {"batch", o_.batch}, {"lr", o_.lr}, {"shots", o_.shots},
               {"cem_pop", o_.cem_pop}, {"cem_generations", o_.cem_generations}, {"stages", json::array()}};
-  total_ = 3 + 4 + 3 + 3 + 1;
+  total_ = 2 + 4 + 3 + 3 + 1;
   const std::string suite = o_.out + "/suite";
   std::vector<std::string> gen = {"mini-suite", "--out", suite, "--seed", std::to_string(o_.seed)};
   // Sizes: the full demo keeps 200-sample test splits (binomial noise of a difference ~ +-10
@@ -336,12 +280,6 @@ int Demo::run() {
                                           "--arc-easy-test", "200", "--arc-challenge-test", "200"};
   gen.insert(gen.end(), sizes.begin(), sizes.end());
   if (!stage("suite", gen)) return 1;
-  ++index_;
-  const auto t0 = std::chrono::steady_clock::now();
-  write_cls_sets();
-  summary_["stages"].push_back({{"name", "cls-data"}, {"status", "ok"}, {"seconds",
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()}});
-  std::fprintf(stderr, "[%d/%d] %-22s done\n", index_, total_, "cls-data");
   const std::string svd = o_.out + "/svd.h5";
   if (!stage("decompose", {"decompose", "--model", o_.model, "--out", svd, "--quiet"})) return 1;
 
@@ -366,7 +304,7 @@ int Demo::run() {
     } else if (*e.test) {
       a.insert(a.end(), {"--test-data", suite + "/" + e.test});
     }
-    if (std::string(e.task) == "mbpp") a.push_back("--allow-code");
+    if (std::string(e.task) == "mbpp") a.push_back("--allow-code-execution");
     if (stage(std::string("expert-") + e.name, a, true)) {
       figures.push_back(expert_figures(e));
     } else {
@@ -382,6 +320,7 @@ int Demo::run() {
   const json unseen = demo::unseen_figures(o_.out, {"math", "humaneval", "arc"});
   summary_["unseen"] = unseen;
   text += "\n" + demo::unseen_tables(unseen);
+  text += demo::add_figures(o_.out, summary_);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   summary_["wall_seconds"] = wall;
   text += format("\nwall time %.1f s, %d rank(s); details in %s/demo.json\n", wall, o_.ranks, o_.out.c_str());

@@ -10,6 +10,8 @@
 #include "cli/options.h"
 #include "cli/version.h"  // kVersion, kGitRevision (generated)
 #include "dist/comm/communicator.h"
+#include "svf/adaptation.h"  // add_apply_options
+#include "tasks/task_options.h"
 #if defined(T2_HAVE_MPI)
 #include "dist/comm/mpi_comm.h"  // MpiGuard, launched_by_mpi, mpi_world
 #endif
@@ -22,17 +24,18 @@ int run_eval(int argc, char** argv) {
   std::string scoring;
   po::options_description io_opts("Inputs and output");
   io_opts.add_options()
-      ("model", po::value(&c.model_dir), "Hugging Face checkpoint folder (config.json, *.safetensors)")
+      ("model", po::value(&c.model_dir), "Hugging Face checkpoint folder (config.json, *.safetensors) or .gguf file")
       ("tokenizer", po::value(&c.tokenizer), "tokenizer.json or its folder (default: the model folder)")
       ("chat-template", po::value(&c.chat_template),
-       "built-in chat template (llama3, mistral-v0.1, mistral-v0.2) for a checkpoint without one")
+       "built-in chat template (llama3, mistral-v0.1, mistral-v0.2, chatml, smollm2) for a checkpoint without one or with one t2 does not know")
       ("task", po::value(&task_names)->composing(),
        "task name (gsm8k, math, arc, mbpp, humaneval, cls); repeat --task/--data pairs for several")
       ("data", po::value(&data_files)->composing(), "data file of the --task at the same position")
       ("limit", po::value(&c.limit)->default_value(0), "evaluate only the first N records of each task (0 = all)")
       ("out", po::value(&c.out), "report file (HDF5) to write")
       ("resume", po::bool_switch(&c.resume), "continue an interrupted run of the same configuration in --out")
-      ("overwrite", po::bool_switch(&c.overwrite), "replace an existing report (and its journal)");
+      ("overwrite", po::bool_switch(&c.overwrite),
+       "replace an existing t2 report (and its journal); any other file at --out is refused");
   std::string experts;
   po::options_description strat("Strategy (default: base model)");
   strat.add_options()
@@ -49,16 +52,15 @@ int run_eval(int argc, char** argv) {
       ("dispatch-other", po::value(&c.dispatch_other)->default_value("base"),
        "who answers samples labelled other: base (the base model) or reference (the last expert "
        "of --experts, as the reference implementation did)");
+  svf::add_apply_options(strat, c.svf_apply, c.svf_cache_mb);
   po::options_description gen("Generation and scoring");
   gen.add_options()
-      ("max-tokens", po::value(&c.max_tokens)->default_value(0),
+      ("max-new-tokens", po::value(&c.max_new_tokens)->default_value(0),
        "max new tokens per sample (0 = each task's own: 512, MATH/cls 1024)")
       ("seed", po::value(&c.seed)->default_value(0), "job seed of the sampling streams")
       ("temperature", po::value(&c.temperature)->default_value(0.0f, "0"), "sampling temperature (0 = greedy)")
-      ("top-p", po::value(&c.top_p)->default_value(1.0f, "1"), "nucleus sampling mass")
-      ("scoring", po::value(&c.scoring)->default_value("clean"), "answer rules: clean or reference")
-      ("allow-code-execution", po::bool_switch(&c.allow_code_execution),
-       "run generated programs (mbpp, humaneval) in the sandbox");
+      ("top-p", po::value(&c.top_p)->default_value(1.0f, "1"), "nucleus sampling mass");
+  tasks::add_task_options(gen, c.task_options);
   po::options_description par("Parallelism");
   par.add_options()
       ("tp", po::value(&c.tp)->default_value(1), "ranks per model replica (tensor parallelism)")
@@ -74,7 +76,7 @@ int run_eval(int argc, char** argv) {
   const auto parsed = parse_options(
       "t2 eval --model DIR --task T --data FILE [--task T2 --data FILE2 ...] --out REPORT.h5 "
       "[--strategy S --svd SVD.h5 --expert F | --mixture F | --experts math=F,code=F,reasoning=F "
-      "[--cls-expert F]] [--limit N] [--tp T] [--batch B] [--max-tokens N] [--resume]",
+      "[--cls-expert F]] [--limit N] [--tp T] [--batch B] [--max-new-tokens N] [--resume]",
       desc, argc, argv);
   if (parsed.help) return 0;
   if (task_names.size() != data_files.size())

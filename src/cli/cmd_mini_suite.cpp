@@ -1,5 +1,6 @@
 // `t2 mini-suite`: writes the embedded mini task suite (GSM8K-, MATH-, MBPP-, HumanEval- and
-// ARC-like files in the real schemas) for a seed.
+// ARC-like files in the real schemas) for a seed: a demo suite, or with --pretraining the suite of
+// the pretraining corpus (disjoint problems); --prompts adds the records' rendered prompts.
 #include <cstdio>
 
 #include "cli/commands.h"
@@ -11,9 +12,16 @@ namespace t2::cli {
 int run_mini_suite(int argc, char** argv) {
   mini::SuiteOptions o;
   std::string out;
+  bool prompts = false;
   po::options_description desc("t2 mini-suite: generate the mini task suite");
   desc.add_options()("out", po::value(&out)->required(), "output folder (files use the real datasets' names)")(
       "seed", po::value(&o.seed)->default_value(o.seed), "generator seed")(
+      "pretraining", po::bool_switch(&o.pretraining),
+      "draw every record from the pretraining part of the problem space (the corpus suite; a demo "
+      "suite draws its train/valid/test splits from their own parts)")(
+      "prompts", po::bool_switch(&prompts),
+      "also write prompts/<file>: each record's task prompt and classification prompt, rendered in "
+      "the Llama-3 chat format (for datasets/mini/make_tokenizer.py)")(
       "gsm8k-train", po::value(&o.n_gsm8k_train)->default_value(o.n_gsm8k_train), "GSM8K-like train problems")(
       "gsm8k-test", po::value(&o.n_gsm8k_test)->default_value(o.n_gsm8k_test), "GSM8K-like test problems")(
       "math-test", po::value(&o.n_math_test)->default_value(o.n_math_test), "MATH-like test problems")(
@@ -25,7 +33,9 @@ int run_mini_suite(int argc, char** argv) {
       "ARC-Challenge-like test questions");
   const auto parsed = parse_options("t2 mini-suite --out DIR [--seed S]", desc, argc, argv);
   if (parsed.help) return 0;
-  const size_t n = mini::write_suite(mini::generate_suite(o), out);
+  const auto suite = mini::generate_suite(o);
+  const size_t n = mini::write_suite(suite, out);
+  if (prompts) mini::write_suite(mini::prompt_files(suite), out);
   std::fprintf(stderr, "wrote %zu records under %s\n", n, out.c_str());
   return 0;
 }

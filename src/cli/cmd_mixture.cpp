@@ -104,6 +104,9 @@ int mixture_make(int argc, char** argv) {
   }
   for (const auto& a : split_list(alpha_arg)) mix.alpha.push_back(parse_weight(a, "--alpha"));
   if (!per_layer.empty()) read_per_layer(per_layer, mix);
+  std::vector<std::string> adapted;
+  for (const auto& [name, _] : first_params) adapted.push_back(name);
+  svf::check_mixture_matrices(mix, adapted, out);
   svf::save_mixture(mix, out);  // validates sizes and weights
   std::printf("wrote %s: %zu experts, %zu matrices with their own weights%s\n", out.c_str(),
               mix.experts.size(), mix.matrix_names.size(), normalise ? ", normalised" : "");

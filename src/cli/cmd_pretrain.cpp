@@ -1,15 +1,14 @@
 // `t2 pretrain`: trains a Llama-family model from scratch (shape from a config.json-style file) on
 // a JSONL corpus and writes a Hugging Face-layout checkpoint. The work is in train/pretrain.h.
-#include <omp.h>
-
-#include <cblas.h>  // openblas_set_num_threads
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 
 #include "base/error.h"
+#include "base/progress.h"
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "tensor/linalg.h"  // set_threads
 #include "io/file.h"
 #include "model/llama/config.h"
 #include "model/llama/model.h"
@@ -75,8 +74,7 @@ int run_pretrain(int argc, char** argv) {
   else if (dtype == "f16") o.save_dtype = tensor::DType::f16;
   else T2_FAIL("--dtype: expected f32, bf16 or f16, got '%s'", dtype.c_str());
   if (threads > 0) {
-    omp_set_num_threads(threads);
-    openblas_set_num_threads(threads);
+    tensor::set_threads(threads);
   }
   std::unique_ptr<train::ParamSet> params;
   if (!shape.empty()) {
@@ -98,11 +96,24 @@ int run_pretrain(int argc, char** argv) {
                static_cast<long long>(o.seq_len));
   std::filesystem::create_directories(out);
   if (!tok_path.empty()) copy_tokenizer_files(tok_path, out);
-  train::pretrain(*params, stream, o, out, [](const train::PretrainLog& l) {
-    std::fprintf(stderr, "step %6lld  loss %.4f  lr %.2e  grad-norm %.3f  %.0f tok/s  %.1f s "
-                 "(forward %.1f s, backward %.1f s)\n", static_cast<long long>(l.step), l.loss, l.lr,
-                 l.grad_norm, l.tokens_per_s, l.seconds, l.t_forward, l.t_backward);
-  });
+  // Log lines every --log-every steps stay; the progress line (steps, tokens/s, ETA) goes below
+  // them on a terminal, or every 10 s into a log file.
+  ProgressOptions po;
+  po.label = "pretrain";
+  po.unit = "steps";
+  po.rate_unit = "tokens";
+  po.rate_per_unit = static_cast<double>(o.batch * o.seq_len);
+  Progress progress(po, o.steps);
+  train::pretrain(
+      *params, stream, o, out,
+      [&](const train::PretrainLog& l) {
+        progress.message(format("step %6lld  loss %.4f  lr %.2e  grad-norm %.3f  %.0f tok/s  %.1f s "
+                                "(forward %.1f s, backward %.1f s)",
+                                static_cast<long long>(l.step), l.loss, l.lr, l.grad_norm,
+                                l.tokens_per_s, l.seconds, l.t_forward, l.t_backward));
+      },
+      [&](int64_t step, double loss) { progress.update(step, format("loss %.4f", loss)); });
+  progress.finish();
   std::fprintf(stderr, "wrote %s\n", out.c_str());
   return 0;
 }

@@ -1,11 +1,14 @@
 // `t2 score`: rescores saved completions without a model. Reads the task's data file and a JSONL
-// of {"id", "completion"} lines, prints one JSON line per scored sample and a summary line.
+// of {"id", "completion"} lines, prints one JSON line per scored sample and a summary line. An
+// empty data or completions file, or one without a single usable line, is an error.
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
 #include "base/log.h"
+#include "base/progress.h"
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "io/jsonl.h"
@@ -37,14 +40,16 @@ int run_score(int argc, char** argv) {
        "address-space limit per program, MiB")
       ("code-parallel", po::value(&to.code_parallel)->default_value(0),
        "programs run at once (0 = number of cores)");
+  size_t max_line_bytes = io::kDefaultMaxLineBytes;
+  add_max_line_bytes_option(desc, max_line_bytes);
   const auto parsed = parse_options(usage, desc, argc, argv);
   if (parsed.help) return 0;
-  const std::string problems = tasks::validate_task_options(to);
-  T2_CHECK(problems.empty(), "%s", problems.c_str());
+  const auto problems = tasks::validate_task_options(to);
+  T2_CHECK(problems.empty(), "%s", problems.front().c_str());
 
   auto task = tasks::make_task(task_name);
   tasks::require_code_execution_allowed(*task, to);
-  const tasks::Dataset ds = task->load(data);
+  const tasks::Dataset ds = task->load(data, max_line_bytes);
   for (const auto& e : ds.errors) T2_LOG_WARN("%s", e.message.c_str());
   T2_CHECK(!ds.samples.empty(), "'%s' holds no usable %s records (%zu bad lines)", data.c_str(),
            task_name.c_str(), ds.errors.size());
@@ -54,7 +59,9 @@ int run_score(int argc, char** argv) {
   size_t errors = ds.errors.size();
   std::vector<std::pair<const tasks::Sample*, std::string>> items;
   std::map<std::string, size_t> seen;
-  for (const auto& rec : io::read_jsonl(completions)) {
+  const auto lines = io::read_jsonl(completions, max_line_bytes);
+  io::require_records(lines, completions);
+  for (const auto& rec : lines) {
     if (!rec.ok()) {
       T2_LOG_WARN("%s", rec.error.c_str());
       ++errors;
@@ -87,6 +94,8 @@ int run_score(int argc, char** argv) {
     items.emplace_back(it->second, c_it->get<std::string>());
   }
 
+  T2_CHECK(!items.empty(), "'%s': none of its %zu lines is a usable completion of %s (see the "
+           "warnings above); nothing to score", completions.c_str(), lines.size(), data.c_str());
   tasks::ScoreOptions so;
   so.mode = tasks::parse_scoring_mode(to.scoring);
   std::unique_ptr<tasks::sandbox::Sandbox> sb;
@@ -96,16 +105,32 @@ int run_score(int argc, char** argv) {
                 sb->n_parallel());
     so.sandbox = sb.get();
   }
-  const auto verdicts = task->score_many(items, so);
+  // Generated code runs in the sandbox, a few programs per second: score it in chunks of a few
+  // sandbox rounds so that a progress line (programs done, rate, ETA) can follow.
+  std::vector<tasks::Verdict> verdicts;
+  ProgressOptions po;
+  po.label = "score";
+  po.unit = "programs";
+  po.enabled = task->runs_code();
+  Progress progress(po, static_cast<int64_t>(items.size()));
+  const size_t chunk = sb ? std::max<size_t>(32, 8 * static_cast<size_t>(sb->n_parallel())) : items.size();
+  for (size_t at = 0; at < items.size(); at += chunk) {
+    const std::vector<std::pair<const tasks::Sample*, std::string>> part(
+        items.begin() + at, items.begin() + std::min(items.size(), at + chunk));
+    for (auto& v : task->score_many(part, so)) verdicts.push_back(std::move(v));
+    progress.update(static_cast<int64_t>(verdicts.size()));
+  }
+  progress.finish();
   size_t n_correct = 0;
   for (size_t i = 0; i < items.size(); ++i) {
     const auto& v = verdicts[i];
     n_correct += v.correct;
     nlohmann::json line = {{"id", items[i].first->id}, {"prediction", v.prediction},
                            {"correct", v.correct}, {"status", v.status}};
+    if (!v.detail.empty()) line["detail"] = v.detail;
     std::printf("%s\n", line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   }
-  const double acc = items.empty() ? 0.0 : static_cast<double>(n_correct) / static_cast<double>(items.size());
+  const double acc = static_cast<double>(n_correct) / static_cast<double>(items.size());
   nlohmann::json summary = {{"summary", {{"n", items.size()}, {"correct", n_correct},
                                          {"accuracy", acc}, {"errors", errors}}}};
   std::printf("%s\n", summary.dump().c_str());

@@ -1,11 +1,15 @@
 // `t2 search`: few-shot CEM search over expert-mixture weights (PROTOCOL.md §5) as one process or
 // under mpirun/srun. Options → adapt::SearchConfig; the search itself lives in src/adapt (search.h).
+#include <algorithm>
+
 #include "adapt/search.h"
 #include "base/error.h"
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "cli/version.h"
 #include "dist/comm/communicator.h"
+#include "svf/adaptation.h"  // add_apply_options
+#include "tasks/task_options.h"
 #if defined(T2_HAVE_MPI)
 #include "dist/comm/mpi_comm.h"
 #endif
@@ -14,10 +18,11 @@ namespace t2::cli {
 
 int run_search(int argc, char** argv) {
   adapt::SearchConfig c;
-  std::string experts;
+  std::string experts, alpha = "per-layer", tiebreak = "logprob";
+  int64_t svf_cache_mb = 0;
   po::options_description io_opts("Inputs and outputs");
   io_opts.add_options()
-      ("model", po::value(&c.model_dir), "Hugging Face checkpoint folder")
+      ("model", po::value(&c.model_dir), "Hugging Face checkpoint folder or .gguf file")
       ("tokenizer", po::value(&c.tokenizer), "tokenizer.json or its folder (default: the model folder)")
       ("chat-template", po::value(&c.chat_template), "built-in chat template for a checkpoint without one")
       ("svd", po::value(&c.svd), "SVD store of the model")
@@ -39,20 +44,22 @@ int run_search(int argc, char** argv) {
       ("generations", po::value(&c.generations)->default_value(50), "CEM generations")
       ("min", po::value(&c.min)->default_value(0.0, "0"), "lower bound of every weight (samples are clamped)")
       ("max", po::value(&c.max)->default_value(1.0, "1"), "upper bound of every weight")
-      ("per-layer", po::bool_switch(&c.per_layer), "one weight per expert per adapted matrix")
-      ("normalize", po::bool_switch(&c.normalize), "divide the weights of each matrix by their sum");
+      ("alpha", po::value(&alpha)->default_value(alpha),
+       "mixture weights: per-layer (one per expert per adapted matrix, as the reference's few-shot "
+       "runs) or global (one per expert)")
+      ("normalize", po::bool_switch(&c.normalize), "divide the weights of each matrix by their sum")
+      ("tiebreak", po::value(&tiebreak)->default_value(tiebreak),
+       "rank candidates of equal fitness by: logprob (the teacher-forced log-likelihood of their "
+       "correct outputs) or none (fitness alone, as the reference ranks its elites)");
   po::options_description run_opts("Generation and parallelism");
   run_opts.add_options()
-      ("max-tokens", po::value(&c.max_tokens)->default_value(0), "max new tokens (0 = the task's own)")
-      ("scoring", po::value(&c.scoring)->default_value("clean"), "answer rules: clean or reference")
-      ("allow-code-execution", po::bool_switch(&c.allow_code_execution),
-       "run generated programs (mbpp, humaneval) in the sandbox")
+      ("max-new-tokens", po::value(&c.max_new_tokens)->default_value(0),
+       "max new tokens (0 = the task's own)")
       ("batch", po::value(&c.batch)->default_value(4),
        "candidates per work unit: their candidates x shots share one generation batch")
       ("eval-batch", po::value(&c.eval_batch)->default_value(16), "samples per unit of the final evaluation")
       ("per-candidate", po::bool_switch(&c.per_candidate),
-       "benchmark baseline: recompose dense weights per candidate and run one batch per candidate "
-       "instead of sharing the batch through factored overrides (same results)")
+       "benchmark baseline: one generation batch per candidate instead of one shared batch")
       ("silence-timeout", po::value(&c.silence_timeout_s)->default_value(300.0, "300"),
        "seconds a worker may stay silent while holding a unit (0 = never)");
   po::options_description desc(
@@ -60,13 +67,23 @@ int run_search(int argc, char** argv) {
       "evaluates it on the non-shot samples (clean) and on all samples (reference-compatible).\n"
       "Under mpirun rank 0 owns the CEM state and the other ranks score candidates. Exit status 75 =\n"
       "stopped by SIGTERM/SIGUSR1; rerun with --resume");
-  desc.add(io_opts).add(cem).add(run_opts);
+  svf::add_apply_options(run_opts, c.svf_apply, svf_cache_mb);
+  po::options_description scoring("Scoring");
+  tasks::add_task_options(scoring, c.task_options);
+  desc.add(io_opts).add(cem).add(run_opts).add(scoring);
   const auto parsed = parse_options(
       "t2 search --model DIR --svd SVD.h5 --experts a=F,b=F,c=F --task T --data FILE --out MIX.h5 "
       "[--shots 10] [--pop 32] [--generations 50] [--report R.h5] [--resume]",
       desc, argc, argv);
   if (parsed.help) return 0;
   if (!experts.empty()) c.experts = adapt::parse_expert_list(experts);
+  T2_CHECK(alpha == "per-layer" || alpha == "global", "--alpha must be per-layer or global, got '%s'",
+           alpha.c_str());
+  T2_CHECK(tiebreak == "logprob" || tiebreak == "none", "--tiebreak must be logprob or none, got '%s'",
+           tiebreak.c_str());
+  c.per_layer = alpha == "per-layer";
+  c.tiebreak = tiebreak == "logprob";
+  c.svf_cache_bytes = static_cast<size_t>(std::max<int64_t>(svf_cache_mb, 0)) << 20;
   adapt::check_search(c);  // before MPI starts and before any model is loaded
   const adapt::BuildInfo build{kVersion, kGitRevision};
 #if defined(T2_HAVE_MPI)

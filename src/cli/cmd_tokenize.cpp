@@ -2,14 +2,13 @@
 // tokenizer, one output line per input line. A bad line is reported with its line number and
 // skipped; the other lines are still processed and the exit status says that something failed.
 #include <cstdio>
-#include <fstream>
-#include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
 
 #include "base/error.h"
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "io/line_reader.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
 
@@ -76,7 +75,8 @@ int run_tokenize(int argc, char** argv) {
   po::options_description desc(kDescription);
   desc.add_options()
       ("tokenizer", po::value<std::string>()->required(),
-       "tokenizer.json, or a checkpoint directory holding tokenizer.json (+ tokenizer_config.json)")
+       "tokenizer.json, a checkpoint directory holding tokenizer.json (+ tokenizer_config.json), "
+       "or a .gguf file (tokenizer from its metadata)")
       ("input", po::value<std::string>()->required(), "JSONL input file ('-' reads stdin)")
       ("no-special", po::bool_switch(),
        "treat special-token strings in the text as plain text (default: parse them as tokens)")
@@ -84,6 +84,8 @@ int run_tokenize(int argc, char** argv) {
       ("chat-template", po::value<std::string>(),
        ("use this built-in chat template instead of the checkpoint's (" +
         tokenizer::ChatTemplate::builtin_names() + ")").c_str());
+  size_t max_line_bytes = io::kDefaultMaxLineBytes;
+  add_max_line_bytes_option(desc, max_line_bytes);
   const auto parsed = parse_options(kUsage, desc, argc, argv);
   if (parsed.help) return 0;
   const auto& vm = parsed.vm;
@@ -97,17 +99,12 @@ int run_tokenize(int argc, char** argv) {
         name_of(tok.eos_ids().empty() ? -1 : tok.eos_ids().front()));
   }
   const std::string input = vm["input"].as<std::string>();
-  std::ifstream file;
-  if (input != "-") {
-    file.open(input);
-    T2_CHECK(file.good(), "cannot open input file '%s'", input.c_str());
-  }
-  std::istream& in = input == "-" ? std::cin : file;
+  io::LineReader in(input, max_line_bytes);
   const bool parse_special = !vm["no-special"].as<bool>();
   const bool decode = vm["decode"].as<bool>();
 
   size_t n_lines = 0, n_failed = 0;
-  for (std::string line; std::getline(in, line);) {
+  for (std::string line; in.next(line);) {
     ++n_lines;
     std::string out;
     try {

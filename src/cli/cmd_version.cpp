@@ -1,12 +1,13 @@
-// `t2 version`: prints the version, git revision, build features, and the CPU kernel level: what
-// the CPU supports and what the kernels use now (T2_CPU_KERNELS may force a lower level; an
-// unusable value is reported as the error it causes in every command).
+// `t2 version`: prints the version, git revision, build features, the BLAS library in use, and the
+// CPU kernel level: what the CPU supports and what the kernels use now (T2_CPU_KERNELS may force a
+// lower level; an unusable value is reported as the error it causes in every command).
 #include <cstdio>
 
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "cli/version.h"
 #include "tensor/cpu/isa.h"
+#include "tensor/linalg.h"  // blas_description
 
 namespace t2::cli {
 
@@ -16,6 +17,7 @@ int run_version(int argc, char** argv) {
   std::printf("t2 %s (git %s)\n", kVersion, kGitRevision);
   std::printf("features: mpi=%s cuda=%s nccl=%s\n", kWithMpi ? "on" : "off",
               kWithCuda ? "on" : "off", kWithNccl ? "on" : "off");
+  std::printf("blas: %s\n", tensor::blas_description().c_str());
   std::printf("build: -march=%s outside the CPU kernels; kernels for generic, avx2, avx512, "
               "avx512bf16, amx chosen at run time\n", kBuildArch);
   const auto& cpu = tensor::cpu_features();

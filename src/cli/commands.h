@@ -8,6 +8,7 @@ int run_version(int argc, char** argv);
 int run_mini_suite(int argc, char** argv);
 int run_eval(int argc, char** argv);
 int run_report(int argc, char** argv);
+int run_plot(int argc, char** argv);
 int run_decompose(int argc, char** argv);
 int run_expert(int argc, char** argv);
 int run_mixture(int argc, char** argv);

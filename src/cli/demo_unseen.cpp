@@ -78,8 +78,8 @@ json unseen_figures(const std::string& out_dir, const std::vector<std::string>& 
       int64_t n = 0, ok = 0;
       double p1 = 0, p2 = 0;
       for (const io::SampleRecord& r : it->second) {
-        p1 += r.pass1_s;
-        p2 += r.pass2_s;
+        p1 += r.pass1_wall_s;  // shares of the batches: replica time per pass
+        p2 += r.pass2_wall_s;
         if (shots.index.count(r.index)) continue;
         ++n;
         ok += r.correct;

@@ -17,9 +17,14 @@ struct ParseResult {
 };
 
 // usage: one line such as "t2 tokenize --tokenizer PATH --input IN.jsonl".
-// Throws t2::Error listing every problem (unknown option, missing value, bad config file).
+// Throws t2::CollectiveError listing every problem (unknown option, missing value, a job file
+// that is missing, not a file or malformed): every rank of a job parses the same arguments.
 ParseResult parse_options(const std::string& usage, const po::options_description& desc, int argc,
                           char** argv, const po::positional_options_description* positional = nullptr);
+
+// Registers --max-line-bytes (bound on one line of a line-based input, io/line_reader.h) with
+// the default io::kDefaultMaxLineBytes, stored in `value`.
+void add_max_line_bytes_option(po::options_description& desc, size_t& value);
 
 // Splits "a,b,c" into its non-empty parts (used by list-valued options like --batch 1,16).
 std::vector<std::string> split_list(const std::string& text, char sep = ',');

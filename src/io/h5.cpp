@@ -18,10 +18,14 @@ static_assert(std::is_same_v<hid_t, Hid>, "h5.h assumes hid_t is int64_t (HDF5 >
 
 namespace detail {
 
-// Switch off HDF5's own printing of error stacks; we report errors ourselves.
+// Switch off HDF5's own printing of error stacks (we report errors ourselves) and its clean-up at
+// process exit: after a failed write (a full disk) H5Fclose fails and leaves the file half closed,
+// and HDF5's exit handler then crashes on it. Every file is closed by its handle; nothing is left
+// for an exit handler to do.
 void silence_hdf5() {
   static std::once_flag once;
   std::call_once(once, [] {
+    H5dont_atexit();
     H5open();
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   });
@@ -34,10 +38,22 @@ static herr_t walk_first(unsigned n, const H5E_error2_t* err, void* data) {
 }
 
 // HDF5's innermost message from the current error stack ("" when none), then clears the stack.
+// A failed system call is reported as a long record ("file write failed: time = ..., errno = 28,
+// error message = 'No space left on device', buf = ..."); only the system's message is kept.
 static std::string hdf5_message() {
   std::string msg;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_first, &msg);
   H5Eclear2(H5E_DEFAULT);
+  const std::string key = "error message = '";
+  const size_t at = msg.find(key);
+  if (at != std::string::npos) {
+    const size_t end = msg.find('\'', at + key.size());
+    if (end != std::string::npos) {
+      const size_t colon = msg.find(':');
+      msg = msg.substr(0, colon == std::string::npos ? 0 : colon) + ": " +
+            msg.substr(at + key.size(), end - at - key.size());
+    }
+  }
   return msg;
 }
 
@@ -417,8 +433,13 @@ void create_atomic(const std::string& path, const std::function<void(File&)>& fi
     fill(f);
     f.flush();
     f.close();
+  } catch (const Error& e) {
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    T2_FAIL("cannot write %s '%s': %s; nothing was written there", what, path.c_str(), e.what());
   } catch (...) {
-    std::filesystem::remove(tmp);
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
     throw;
   }
   std::error_code ec;

@@ -43,17 +43,35 @@ std::string gunzip(const std::string& data, const std::string& path) {
   return out;
 }
 
+bool gzip_magic(std::string_view data) {
+  return data.size() >= 2 && static_cast<unsigned char>(data[0]) == 0x1f &&
+         static_cast<unsigned char>(data[1]) == 0x8b;
+}
+
+// Appends the record of one line (CR already removed) unless the line is blank.
+void add_line(std::vector<JsonlRecord>& out, std::string_view line, size_t line_no,
+              const std::string& source_name) {
+  if (line.find_first_not_of(" \t") == std::string_view::npos) return;
+  JsonlRecord rec;
+  rec.line = line_no;
+  try {
+    rec.value = nlohmann::json::parse(line);
+  } catch (const nlohmann::json::exception& e) {
+    rec.error = format("%s:%zu: invalid JSON line: %s", source_name.c_str(), line_no, e.what());
+  }
+  out.push_back(std::move(rec));
+}
+
 }  // namespace
 
 std::string read_text_maybe_gz(const std::string& path) {
   std::string data = read_file(path);
-  const bool magic = data.size() >= 2 && static_cast<unsigned char>(data[0]) == 0x1f &&
-                     static_cast<unsigned char>(data[1]) == 0x8b;
-  if (ends_with(path, ".gz") || magic) return gunzip(data, path);
+  if (ends_with(path, ".gz") || gzip_magic(data)) return gunzip(data, path);
   return data;
 }
 
-std::vector<JsonlRecord> parse_jsonl(std::string_view text, const std::string& source_name) {
+std::vector<JsonlRecord> parse_jsonl(std::string_view text, const std::string& source_name,
+                                     size_t max_line_bytes) {
   std::vector<JsonlRecord> out;
   size_t pos = 0;
   size_t line_no = 0;
@@ -63,22 +81,27 @@ std::vector<JsonlRecord> parse_jsonl(std::string_view text, const std::string& s
     std::string_view line = text.substr(pos, end - pos);
     pos = end + 1;
     ++line_no;
+    T2_CHECK(line.size() <= max_line_bytes,
+             "%s:%zu: line longer than %zu bytes (raise the limit with --max-line-bytes if the "
+             "line is meant to be this long)", source_name.c_str(), line_no, max_line_bytes);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
-    JsonlRecord rec;
-    rec.line = line_no;
-    try {
-      rec.value = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::exception& e) {
-      rec.error = format("%s:%zu: invalid JSON line: %s", source_name.c_str(), line_no, e.what());
-    }
-    out.push_back(std::move(rec));
+    add_line(out, line, line_no, source_name);
   }
   return out;
 }
 
-std::vector<JsonlRecord> read_jsonl(const std::string& path) {
-  return parse_jsonl(read_text_maybe_gz(path), path);
+std::vector<JsonlRecord> read_jsonl(const std::string& path, size_t max_line_bytes) {
+  LineReader in(path, max_line_bytes);
+  if (ends_with(path, ".gz") || gzip_magic(in.peek(2)))
+    return parse_jsonl(gunzip(in.read_rest(), path), path, max_line_bytes);
+  std::vector<JsonlRecord> out;
+  for (std::string line; in.next(line);) add_line(out, line, in.line_number(), path);
+  return out;
+}
+
+void require_records(const std::vector<JsonlRecord>& records, const std::string& path) {
+  T2_CHECK(!records.empty(), "'%s' holds no records (it is empty or has only blank lines)",
+           path.c_str());
 }
 
 }  // namespace t2::io

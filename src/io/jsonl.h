@@ -1,6 +1,8 @@
 // JSON Lines reading: one JSON value per line, with a per-line error instead of an exception so that
-// one bad record does not stop a whole dataset. Files ending in ".gz" are inflated transparently
-// with zlib. Writing JSONL is left to callers (one json.dump() per line is all it takes).
+// one bad record does not stop a whole dataset. Files ending in ".gz" (or starting with the gzip
+// magic) are inflated transparently with zlib. Lines are bounded (io/line_reader.h): a longer line
+// stops the read with its line number. Writing JSONL is left to callers (one json.dump() per line
+// is all it takes).
 #pragma once
 
 #include <cstddef>
@@ -8,6 +10,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "io/line_reader.h"  // kDefaultMaxLineBytes
 
 namespace t2::io {
 
@@ -25,10 +29,18 @@ std::string read_text_maybe_gz(const std::string& path);
 
 // Splits text into lines (LF or CRLF; a final newline is optional) and parses each non-blank line.
 // Blank lines are skipped. Invalid JSON and invalid UTF-8 become error records naming
-// source_name and the line. Cost: one pass, one json value per line held in memory.
-std::vector<JsonlRecord> parse_jsonl(std::string_view text, const std::string& source_name);
+// source_name and the line; a line longer than max_line_bytes throws t2::Error naming it. Cost:
+// one pass, one json value per line held in memory.
+std::vector<JsonlRecord> parse_jsonl(std::string_view text, const std::string& source_name,
+                                     size_t max_line_bytes = kDefaultMaxLineBytes);
 
-// read_text_maybe_gz + parse_jsonl.
-std::vector<JsonlRecord> read_jsonl(const std::string& path);
+// Reads and parses a JSONL file (gzip inflated as above; "-" is standard input). Throws t2::Error
+// when the file cannot be read, is a directory, or has a line longer than max_line_bytes.
+std::vector<JsonlRecord> read_jsonl(const std::string& path,
+                                    size_t max_line_bytes = kDefaultMaxLineBytes);
+
+// The number of records (non-blank lines) in what read_jsonl returned is records.size(); this says
+// so in words for an empty input: "'PATH' holds no records (it is empty or has only blank lines)".
+void require_records(const std::vector<JsonlRecord>& records, const std::string& path);
 
 }  // namespace t2::io

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <set>
 #include <sstream>
 #include <unordered_set>
 
@@ -16,6 +17,7 @@
 #include "base/log.h"
 #include "base/timer.h"
 #include "io/file.h"
+#include "io/file_kind.h"
 #include "io/h5.h"
 #include "io/report_h5.h"
 #include "io/report_journal.h"
@@ -58,6 +60,47 @@ void rename_over(const std::string& from, const std::string& to) {
   sync_parent_dir(to);
 }
 
+// The first input whose fingerprint differs between the run that started a report and this one,
+// in words naming the file when known; "" when all agree.
+std::string changed_input(const RunInfo& then, const RunInfo& now,
+                          const std::map<std::string, std::string>& inputs) {
+  std::set<std::string> keys;
+  for (const auto& [k, v] : then.fingerprints) keys.insert(k);
+  for (const auto& [k, v] : now.fingerprints) keys.insert(k);
+  for (const auto& key : keys) {
+    const auto a = then.fingerprints.find(key), b = now.fingerprints.find(key);
+    const std::string was = a == then.fingerprints.end() ? "none" : a->second;
+    const std::string is = b == now.fingerprints.end() ? "none" : b->second;
+    if (was == is) continue;
+    const auto file = inputs.find(key);
+    return format("input '%s'%s changed since the run started (fingerprint %s then, %s now)",
+                  key.c_str(), file == inputs.end() ? "" : (" (" + file->second + ")").c_str(),
+                  was.c_str(), is.c_str());
+  }
+  return "";
+}
+
+// --out must name a report file; --overwrite replaces only what t2 wrote as a report (or a damaged
+// report next to its journal), never an expert, an SVD store or a foreign file given by mistake.
+void check_out_path(const std::string& path, bool overwrite) {
+  const std::string jpath = journal_path(path);
+  const std::string problem = file_problem(path);
+  T2_CHECK(problem.empty() || problem == "no such file", "report '%s': %s", path.c_str(),
+           problem.c_str());
+  if (!overwrite) {
+    T2_CHECK(!file_exists(path) && !file_exists(jpath),
+             "report '%s' (or its journal) already exists: continue it with --resume, or remove it "
+             "(or pass --overwrite) to start over", path.c_str());
+    return;
+  }
+  T2_CHECK(!file_exists(jpath) || is_journal(jpath),
+           "--overwrite: '%s' is not a t2 report journal; refusing to replace it", jpath.c_str());
+  if (file_exists(path) && t2_format(path) != "t2-report" && !file_exists(jpath)) {
+    T2_FAIL("--overwrite: '%s' is %s, not a t2 report; refusing to replace it (choose another "
+            "--out)", path.c_str(), describe_path(path).c_str());
+  }
+}
+
 std::string first_difference(const std::string& a, const std::string& b) {
   const auto la = report_h5::split_text(a, '\n'), lb = report_h5::split_text(b, '\n');
   for (std::size_t i = 0; i < std::max(la.size(), lb.size()); ++i) {
@@ -95,9 +138,30 @@ struct ReportWriter::Impl {
   Timer since_sync;
   std::map<std::string, Table> tables;
 
+  // After a failed write: no more commits. lost_h5: the HDF5 file was removed (it may be damaged).
+  bool stopped = false;
+  bool lost_h5 = false;
+
   void add(const SampleRecord& r) {
     committed[r.task].insert(r.index);
     accumulate(sums[r.task], r);
+  }
+  int64_t n_committed() const {
+    int64_t n = 0;
+    for (const auto& [task, s] : committed) n += static_cast<int64_t>(s.size());
+    return n;
+  }
+  // An HDF5 write failed (a full disk): drop the file, which HDF5 may have left half written, so
+  // that no reader takes it for a result; the journal still holds every commit.
+  [[noreturn]] void lose_h5(const std::string& why) {
+    stopped = lost_h5 = true;
+    tables.clear();
+    file.close();
+    std::remove(path.c_str());
+    T2_FAIL("report '%s': cannot write it (%s); the file was removed so that nothing reads a "
+            "damaged report. The %lld samples committed so far are safe in %s: free space and "
+            "rerun with --resume", path.c_str(), why.c_str(), static_cast<long long>(n_committed()),
+            journal_path(path).c_str());
   }
   void write_summaries(h5::File& f) const {
     for (auto [task, s] : sums) {
@@ -115,21 +179,25 @@ ReportWriter& ReportWriter::operator=(ReportWriter&&) noexcept = default;
 ReportWriter ReportWriter::create(const std::string& path, const RunInfo& run,
                                   const ReportOptions& options) {
   const std::string jpath = journal_path(path);
-  if (!options.overwrite) {
-    T2_CHECK(!file_exists(path) && !file_exists(jpath),
-             "report '%s' (or its journal) already exists: continue it with --resume, or remove it "
-             "to start over", path.c_str());
-  }
+  check_out_path(path, options.overwrite);
   ReportWriter w;
   w.impl_ = std::make_unique<Impl>();
   Impl& m = *w.impl_;
   m.path = path;
   m.run = run;
   m.options = options;
-  m.journal = Journal::create(jpath, run);
-  m.file = h5::File::create(path);
-  write_run_attrs(m.file, run, 1, RunStatus::running, "");
-  m.file.flush();
+  try {
+    m.journal = Journal::create(jpath, run);
+    m.file = h5::File::create(path);
+    write_run_attrs(m.file, run, 1, RunStatus::running, "");
+    m.file.flush();
+  } catch (const Error& e) {  // nothing committed yet: leave nothing behind
+    m.file.close();
+    m.journal.close();
+    std::remove(path.c_str());
+    std::remove(jpath.c_str());
+    T2_FAIL("cannot start report '%s': %s", path.c_str(), e.what());
+  }
   m.open = true;
   return w;
 }
@@ -167,6 +235,11 @@ ReportWriter ReportWriter::resume(const std::string& path, const RunInfo& run,
            "--resume: the configuration differs from the one report '%s' was started with (%s); "
            "resume with the same options or start a new report",
            path.c_str(), first_difference(original.config, run.config).c_str());
+  const std::string changed = changed_input(original, run, options.inputs);
+  T2_CHECK(changed.empty(),
+           "--resume: report '%s': %s; its committed samples came from the old input, so "
+           "resuming would mix the two. Restore the input, or start a new report",
+           path.c_str(), changed.c_str());
 
   ReportWriter w;
   w.impl_ = std::make_unique<Impl>();
@@ -199,19 +272,25 @@ ReportWriter ReportWriter::resume(const std::string& path, const RunInfo& run,
   }
   // Rebuild the report from the committed records, then publish it atomically.
   const std::string tmp = path + ".rebuild.tmp";
-  {
-    h5::File f = h5::File::create(tmp);
-    write_run_attrs(f, m.run, m.n_segments, RunStatus::running, "");
-    std::map<std::string, std::vector<const SampleRecord*>> by_task;
-    for (const auto& r : unique) by_task[r.task].push_back(&r);
-    for (const auto& [task, rows] : by_task) {
-      Table t = open_table(f, task);
-      append_rows(t, rows);
+  try {
+    {
+      h5::File f = h5::File::create(tmp);
+      write_run_attrs(f, m.run, m.n_segments, RunStatus::running, "");
+      std::map<std::string, std::vector<const SampleRecord*>> by_task;
+      for (const auto& r : unique) by_task[r.task].push_back(&r);
+      for (const auto& [task, rows] : by_task) {
+        Table t = open_table(f, task);
+        append_rows(t, rows);
+      }
+      m.write_summaries(f);
+      f.flush();
     }
-    m.write_summaries(f);
-    f.flush();
+    fsync_path(tmp);
+  } catch (const Error& e) {
+    std::remove(tmp.c_str());
+    T2_FAIL("--resume: cannot rebuild report '%s' from its journal (%s); the journal is "
+            "unchanged: free space and try again", path.c_str(), e.what());
   }
-  fsync_path(tmp);
   rename_over(tmp, path);
   m.file = h5::File::open(path, h5::Mode::read_write);
   m.journal = Journal::append_to(jpath, valid_bytes, m.run);
@@ -226,11 +305,7 @@ bool ReportWriter::is_committed(const std::string& task, int64_t index) const {
   return it != impl_->committed.end() && it->second.count(index) > 0;
 }
 
-int64_t ReportWriter::n_committed() const {
-  int64_t n = 0;
-  for (const auto& [task, s] : impl_->committed) n += static_cast<int64_t>(s.size());
-  return n;
-}
+int64_t ReportWriter::n_committed() const { return impl_->n_committed(); }
 
 std::map<std::string, TaskSummary> ReportWriter::summaries() const {
   auto out = impl_->sums;
@@ -241,6 +316,7 @@ std::map<std::string, TaskSummary> ReportWriter::summaries() const {
 void ReportWriter::commit(const std::vector<SampleRecord>& input) {
   T2_CHECK(impl_ && impl_->open, "report: commit after finish");
   Impl& m = *impl_;
+  T2_CHECK(!m.stopped, "report '%s': no commits after a failed write", m.path.c_str());
   std::vector<SampleRecord> records = input;
   std::map<std::string, std::unordered_set<int64_t>> batch;
   for (auto& r : records) {
@@ -254,31 +330,53 @@ void ReportWriter::commit(const std::vector<SampleRecord>& input) {
   }
   const bool sync = m.options.sync_interval_s <= 0 ||
                     m.since_sync.seconds() >= m.options.sync_interval_s;
-  m.journal.commit(records, sync);
+  try {
+    m.journal.commit(records, sync);
+  } catch (const Error& e) {  // a torn frame may follow the intact ones: append nothing after it
+    m.stopped = true;
+    T2_FAIL("%s. The %lld samples committed before are safe in it (--resume cuts off the torn "
+            "last write): free space and rerun with --resume", e.what(),
+            static_cast<long long>(m.n_committed()));
+  }
   if (sync) m.since_sync.reset();
   std::map<std::string, std::vector<const SampleRecord*>> by_task;
   for (const auto& r : records) {
     by_task[r.task].push_back(&r);
     m.add(r);
   }
-  for (const auto& [task, rows] : by_task) {
-    auto it = m.tables.find(task);
-    if (it == m.tables.end()) it = m.tables.emplace(task, open_table(m.file, task)).first;
-    append_rows(it->second, rows);
+  try {
+    for (const auto& [task, rows] : by_task) {
+      auto it = m.tables.find(task);
+      if (it == m.tables.end()) it = m.tables.emplace(task, open_table(m.file, task)).first;
+      append_rows(it->second, rows);
+    }
+    m.file.flush();
+  } catch (const Error& e) {
+    m.lose_h5(e.what());
   }
-  m.file.flush();
 }
 
 void ReportWriter::finish(RunStatus status) {
   T2_CHECK(impl_ && impl_->open, "report: finish called twice");
   Impl& m = *impl_;
-  m.write_summaries(m.file);
-  write_run_attrs(m.file, m.run, m.n_segments, status, utc_now_iso8601());
-  m.file.flush();
-  m.tables.clear();
-  m.file.close();
   m.open = false;
-  fsync_path(m.path);
+  if (!m.lost_h5) {
+    try {
+      m.write_summaries(m.file);
+      write_run_attrs(m.file, m.run, m.n_segments, status, utc_now_iso8601());
+      m.file.flush();
+      m.tables.clear();
+      m.file.close();
+      fsync_path(m.path);
+    } catch (const Error& e) {
+      m.journal.close();
+      m.lose_h5(e.what());
+    }
+  }
+  if (m.stopped) {  // the journal is what --resume continues from; keep it as it is
+    m.journal.close();
+    return;
+  }
   m.journal.sync();
   m.journal.close();
   if (status == RunStatus::complete) std::remove(journal_path(m.path).c_str());

@@ -20,7 +20,9 @@
 
 namespace t2::io {
 
-inline constexpr int kReportSchemaVersion = 1;
+inline constexpr int kReportSchemaVersion = 2;
+// Version 1 (before per-sample pass times): readable; its pass1_s/pass2_s columns were each
+// sample's equal share of the batch, so they are read as pass*_wall_s and pass*_s is NaN.
 
 enum class RunStatus { running, complete, interrupted, failed };
 const char* run_status_name(RunStatus s);
@@ -43,7 +45,12 @@ ReportData read_report(const std::string& path);
 std::string journal_path(const std::string& report_path);
 
 struct ReportOptions {
-  bool overwrite = false;  // create: replace an existing report and journal
+  // create: replace an existing report and journal. Only a t2 report (or a damaged one next to
+  // its journal) is replaced; any other file (an expert, an SVD store, ...) is refused, naming it.
+  bool overwrite = false;
+  // The file behind each fingerprint key of RunInfo::fingerprints ("data/gsm8k" -> the data
+  // file), named in the message when --resume finds that an input changed. Not stored.
+  std::map<std::string, std::string> inputs = {};
   // Journal durability. Every commit is written to the journal before commit() returns, which
   // survives the death of the process (kill -9, OOM, abort). fdatasync makes it survive a node
   // crash too: after every commit when 0, else at most this many seconds apart (a node crash may
@@ -58,7 +65,8 @@ class ReportWriter {
                              const ReportOptions& options = {});
   // Continues an interrupted run: committed records come from the journal when there is one (its
   // torn tail is dropped), else from the report itself. The configuration must equal the original
-  // one (t2::Error shows the first differing line); world size, tp and hosts may change.
+  // one (t2::Error shows the first differing line), and so must every input fingerprint (an edited
+  // data file would mix old and new records); world size, tp and hosts may change.
   static ReportWriter resume(const std::string& path, const RunInfo& run,
                              const ReportOptions& options = {});
 
@@ -73,9 +81,12 @@ class ReportWriter {
   std::map<std::string, TaskSummary> summaries() const;
 
   // Makes the records durable (journal) and visible (HDF5). A record whose (task, index) is already
-  // committed, or that appears twice in the list, throws before anything is written.
+  // committed, or that appears twice in the list, throws before anything is written. A failed
+  // write (a full disk) throws t2::Error saying what is safe: the journal keeps every commit that
+  // returned; an HDF5 file that may be damaged is removed rather than left to be read as a result.
   void commit(const std::vector<SampleRecord>& records);
   // Writes summaries, end time and status, closes and syncs the file. complete removes the journal.
+  // After a failed write it only closes the journal (which --resume continues from).
   void finish(RunStatus status);
 
  private:

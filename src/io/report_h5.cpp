@@ -4,6 +4,8 @@
 
 #include <hdf5.h>  // string appends with a small conversion buffer (append_strings)
 
+#include <limits>
+
 #include "base/error.h"
 
 namespace t2::io::report_h5 {
@@ -13,7 +15,7 @@ constexpr int64_t kChunkRows = 1024;
 
 // Columns of /tasks/<task>/samples, in schema order.
 enum class Col { index, id, label, expert, prediction, correct, status, prompt_tokens,
-                 generated_tokens, pass1_s, pass2_s, text };
+                 generated_tokens, pass1_s, pass2_s, text, pass1_wall_s, pass2_wall_s, adapt_s };
 struct Column {
   const char* name;
   h5::DType type;
@@ -25,6 +27,8 @@ constexpr Column kColumns[] = {
     {"status", h5::DType::string},    {"prompt_tokens", h5::DType::i32},
     {"generated_tokens", h5::DType::i32}, {"pass1_s", h5::DType::f64},
     {"pass2_s", h5::DType::f64},      {"text", h5::DType::string},
+    {"pass1_wall_s", h5::DType::f64}, {"pass2_wall_s", h5::DType::f64},
+    {"adapt_s", h5::DType::f64},
 };
 
 std::string join(const std::vector<std::string>& parts, char sep) {
@@ -162,6 +166,11 @@ void append_rows(Table& t, const std::vector<const SampleRecord*>& rows) {
   append_num<double>(col(Col::pass1_s), rows, [](const SampleRecord& r) { return r.pass1_s; });
   append_num<double>(col(Col::pass2_s), rows, [](const SampleRecord& r) { return r.pass2_s; });
   append_str(col(Col::text), rows, [](const SampleRecord& r) -> const std::string& { return r.text; });
+  append_num<double>(col(Col::pass1_wall_s), rows,
+                     [](const SampleRecord& r) { return r.pass1_wall_s; });
+  append_num<double>(col(Col::pass2_wall_s), rows,
+                     [](const SampleRecord& r) { return r.pass2_wall_s; });
+  append_num<double>(col(Col::adapt_s), rows, [](const SampleRecord& r) { return r.adapt_s; });
 }
 
 void write_summary(h5::File& f, const std::string& task, const TaskSummary& s) {
@@ -173,6 +182,9 @@ void write_summary(h5::File& f, const std::string& task, const TaskSummary& s) {
   g.set_attr("accuracy", s.accuracy);
   g.set_attr("pass1_s", s.pass1_s);
   g.set_attr("pass2_s", s.pass2_s);
+  g.set_attr("pass1_wall_s", s.pass1_wall_s);
+  g.set_attr("pass2_wall_s", s.pass2_wall_s);
+  g.set_attr("adapt_s", s.adapt_s);
   g.set_attr("pass_ratio", s.pass_ratio);
   g.set_attr("prompt_tokens", s.prompt_tokens);
   g.set_attr("generated_tokens", s.generated_tokens);
@@ -204,9 +216,10 @@ ReportData read_report(const std::string& path) {
   T2_CHECK(f.has_attr("schema") && f.attr_string("schema") == "t2-report",
            "'%s' is an HDF5 file but not a t2 report (no schema = t2-report attribute)", path.c_str());
   const int64_t version = f.attr_i64("schema_version");
-  T2_CHECK(version == kReportSchemaVersion,
-           "'%s' has report schema version %lld; this t2 reads version %d", path.c_str(),
+  T2_CHECK(version == 1 || version == kReportSchemaVersion,
+           "'%s' has report schema version %lld; this t2 reads versions 1 to %d", path.c_str(),
            static_cast<long long>(version), kReportSchemaVersion);
+  const bool v1 = version == 1;
   ReportData d;
   d.run.command = f.attr_string("command");
   d.run.config = f.attr_string("config");
@@ -240,9 +253,14 @@ ReportData read_report(const std::string& path) {
     const auto pass2 = g.dataset("pass2_s").read_f64();
     const auto text = g.dataset("text").read_strings();
     const std::size_t n = index.size();
+    const std::vector<double> nan(n, std::numeric_limits<double>::quiet_NaN());
+    const auto wall1 = v1 ? pass1 : g.dataset("pass1_wall_s").read_f64();
+    const auto wall2 = v1 ? pass2 : g.dataset("pass2_wall_s").read_f64();
+    const auto adapt = v1 ? std::vector<double>(n, 0.0) : g.dataset("adapt_s").read_f64();
     for (std::size_t len : {id.size(), label.size(), expert.size(), prediction.size(), correct.size(),
                             status.size(), prompt_tokens.size(), generated_tokens.size(),
-                            pass1.size(), pass2.size(), text.size()}) {
+                            pass1.size(), pass2.size(), text.size(), wall1.size(), wall2.size(),
+                            adapt.size()}) {
       T2_CHECK(len == n, "'%s': task '%s' has columns of different lengths (%zu and %zu rows); the "
                "file was damaged while being written — resume from its journal",
                path.c_str(), task.c_str(), n, len);
@@ -251,7 +269,8 @@ ReportData read_report(const std::string& path) {
     for (std::size_t i = 0; i < n; ++i) {
       rows.push_back(SampleRecord{task, index[i], id[i], label[i], expert[i], prediction[i],
                                   correct[i] != 0, status[i], prompt_tokens[i], generated_tokens[i],
-                                  pass1[i], pass2[i], text[i]});
+                                  v1 ? nan[i] : pass1[i], v1 ? nan[i] : pass2[i], text[i],
+                                  wall1[i], wall2[i], adapt[i]});
     }
     const h5::Group t = tasks.group(task);
     if (t.has_attr("n")) {
@@ -260,8 +279,11 @@ ReportData read_report(const std::string& path) {
       s.n_correct = t.attr_i64("n_correct");
       s.n_errors = t.attr_i64("n_errors");
       s.accuracy = t.attr_f64("accuracy");
-      s.pass1_s = t.attr_f64("pass1_s");
-      s.pass2_s = t.attr_f64("pass2_s");
+      s.pass1_wall_s = t.attr_f64(v1 ? "pass1_s" : "pass1_wall_s");
+      s.pass2_wall_s = t.attr_f64(v1 ? "pass2_s" : "pass2_wall_s");
+      s.pass1_s = v1 ? std::numeric_limits<double>::quiet_NaN() : t.attr_f64("pass1_s");
+      s.pass2_s = v1 ? std::numeric_limits<double>::quiet_NaN() : t.attr_f64("pass2_s");
+      s.adapt_s = v1 ? 0.0 : t.attr_f64("adapt_s");
       s.pass_ratio = t.attr_f64("pass_ratio");
       s.prompt_tokens = t.attr_i64("prompt_tokens");
       s.generated_tokens = t.attr_i64("generated_tokens");

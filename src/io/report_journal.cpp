@@ -1,5 +1,6 @@
 // Journal file format:
-//   magic "T2JOURNAL1\n" (11 bytes), then frames: u32 body length | u32 CRC-32 of body | body,
+//   magic "T2JOURNAL2\n" (11 bytes; version 1 journals, from before the per-sample pass times,
+//   are refused with advice), then frames: u32 body length | u32 CRC-32 of body | body,
 //   body = one type byte ('R' run information as JSON, 'C' committed records as encode_records).
 // The first frame is always 'R'; each resume appends another 'R' (a new segment).
 #include "io/report_journal.h"
@@ -19,7 +20,8 @@
 namespace t2::io {
 namespace {
 
-constexpr char kMagic[] = "T2JOURNAL1\n";
+constexpr char kMagic[] = "T2JOURNAL2\n";
+constexpr char kMagicV1[] = "T2JOURNAL1\n";
 constexpr std::size_t kMagicLen = sizeof kMagic - 1;
 
 uint32_t crc_of(std::string_view s) {
@@ -79,8 +81,12 @@ void sync_fd(int fd, const std::string& path) {
 
 JournalContents read_journal(const std::string& path) {
   const std::string data = read_file(path);
+  T2_CHECK(data.compare(0, kMagicLen, kMagicV1) != 0,
+           "'%s' is a journal of an older t2 (format 1, without per-sample pass times): finish the "
+           "run with the t2 version that started it, or start it again without --resume",
+           path.c_str());
   T2_CHECK(data.size() >= kMagicLen && data.compare(0, kMagicLen, kMagic) == 0,
-           "'%s' is not a t2 report journal (missing the T2JOURNAL1 header)", path.c_str());
+           "'%s' is not a t2 report journal (missing the T2JOURNAL2 header)", path.c_str());
   JournalContents c;
   std::size_t off = kMagicLen;
   bool have_run = false;
@@ -112,6 +118,15 @@ JournalContents read_journal(const std::string& path) {
   c.valid_bytes = static_cast<int64_t>(off);
   c.torn_bytes = static_cast<int64_t>(data.size() - off);
   return c;
+}
+
+bool is_journal(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char head[kMagicLen];
+  const ssize_t n = ::read(fd, head, kMagicLen);
+  ::close(fd);
+  return n == static_cast<ssize_t>(kMagicLen) && std::memcmp(head, kMagic, kMagicLen) == 0;
 }
 
 void sync_parent_dir(const std::string& path) {

@@ -26,6 +26,9 @@ struct JournalContents {
 // (the run information) is damaged; a damaged tail is reported in torn_bytes, not thrown.
 JournalContents read_journal(const std::string& path);
 
+// True when path is a readable file starting with the journal header (T2JOURNAL1).
+bool is_journal(const std::string& path);
+
 // fsyncs the directory holding path, so that a file created or renamed there survives a node crash.
 void sync_parent_dir(const std::string& path);
 

@@ -1,7 +1,8 @@
 // Summaries and the binary record codec. Layout of encode_records:
 //   u32 count, then per record: str task | i64 index | str id | str label | str expert |
 //   str prediction | u8 correct | str status | i32 prompt_tokens | i32 generated_tokens |
-//   f64 pass1_s | f64 pass2_s | str text       (str = u32 length + bytes)
+//   f64 pass1_s | f64 pass2_s | str text | f64 pass1_wall_s | f64 pass2_wall_s | f64 adapt_s
+//   (str = u32 length + bytes)
 #include "io/report_record.h"
 
 #include <cstring>
@@ -62,6 +63,9 @@ void accumulate(TaskSummary& s, const SampleRecord& r) {
   s.n_errors += r.ok() ? 0 : 1;
   s.pass1_s += r.pass1_s;
   s.pass2_s += r.pass2_s;
+  s.pass1_wall_s += r.pass1_wall_s;
+  s.pass2_wall_s += r.pass2_wall_s;
+  s.adapt_s += r.adapt_s;
   s.prompt_tokens += r.prompt_tokens;
   s.generated_tokens += r.generated_tokens;
   auto& l = s.by_label[r.label];
@@ -71,8 +75,8 @@ void accumulate(TaskSummary& s, const SampleRecord& r) {
 
 void finalize(TaskSummary& s) {
   s.accuracy = s.n > 0 ? static_cast<double>(s.n_correct) / static_cast<double>(s.n) : 0.0;
-  s.pass_ratio = s.pass2_s > 0 ? s.pass1_s / s.pass2_s : 0.0;
-  const double t = s.pass1_s + s.pass2_s;
+  s.pass_ratio = s.pass2_wall_s > 0 ? s.pass1_wall_s / s.pass2_wall_s : 0.0;
+  const double t = s.pass1_wall_s + s.pass2_wall_s;
   s.tokens_per_s = t > 0 ? static_cast<double>(s.generated_tokens) / t : 0.0;
 }
 
@@ -109,6 +113,9 @@ std::string encode_records(const std::vector<SampleRecord>& records) {
     put<double>(out, r.pass1_s);
     put<double>(out, r.pass2_s);
     put_str(out, r.text);
+    put<double>(out, r.pass1_wall_s);
+    put<double>(out, r.pass2_wall_s);
+    put<double>(out, r.adapt_s);
   }
   return out;
 }
@@ -135,6 +142,9 @@ std::vector<SampleRecord> decode_records(std::string_view bytes, const char* wha
     r.pass1_s = in.get<double>();
     r.pass2_s = in.get<double>();
     r.text = in.str();
+    r.pass1_wall_s = in.get<double>();
+    r.pass2_wall_s = in.get<double>();
+    r.adapt_s = in.get<double>();
     T2_CHECK(!r.task.empty() && r.index >= 0,
              "%s: record %u has task '%s' and index %lld (expected a task name and index >= 0)",
              what, i, r.task.c_str(), static_cast<long long>(r.index));

@@ -23,9 +23,17 @@ struct SampleRecord {
   std::string status = "ok";  // "ok", or an error text (the sample counts as an error)
   int32_t prompt_tokens = 0;
   int32_t generated_tokens = 0;
-  double pass1_s = 0.0;  // seconds of the first (dispatch) pass, 0 without one
-  double pass2_s = 0.0;  // seconds of the second (answer) pass
+  // Seconds of this sample in the first (dispatch) pass and the second (answer) pass: wall time
+  // from its admission into the generation batch to its finish (0 for a pass it did not run).
+  double pass1_s = 0.0;
+  double pass2_s = 0.0;
   std::string text;      // generated text of pass 2
+  // The sample's share of its batches' wall times (batch time / samples in the batch): summed
+  // over a task they give exactly the time the replica spent on each pass, and on attaching the
+  // adaptation (composing expert weights) before pass-2 batches.
+  double pass1_wall_s = 0.0;
+  double pass2_wall_s = 0.0;
+  double adapt_s = 0.0;
 
   bool ok() const { return status == "ok"; }
   friend bool operator==(const SampleRecord&, const SampleRecord&) = default;
@@ -57,12 +65,15 @@ struct TaskSummary {
   int64_t n_correct = 0;
   int64_t n_errors = 0;   // status != "ok"
   double accuracy = 0.0;  // n_correct / n (errors count as wrong), 0 when n == 0
-  double pass1_s = 0.0;   // sums over records
+  double pass1_s = 0.0;   // sums of the per-sample pass times
   double pass2_s = 0.0;
-  double pass_ratio = 0.0;  // pass1_s / pass2_s, 0 when pass2_s == 0
+  double pass1_wall_s = 0.0;  // sums of the batch shares: replica time per pass
+  double pass2_wall_s = 0.0;
+  double adapt_s = 0.0;       // replica time attaching adaptations (compositions)
+  double pass_ratio = 0.0;  // pass1_wall_s / pass2_wall_s, 0 when pass2_wall_s == 0
   int64_t prompt_tokens = 0;
   int64_t generated_tokens = 0;
-  double tokens_per_s = 0.0;  // generated_tokens / (pass1_s + pass2_s), per replica
+  double tokens_per_s = 0.0;  // generated_tokens / (pass1_wall_s + pass2_wall_s), per replica
   std::map<std::string, LabelSummary> by_label;
 };
 

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <new>  // bad_alloc
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
@@ -321,17 +322,22 @@ void SafetensorsWriter::write(const std::string& path) const {
   ok = ok && std::fwrite(len, 1, 8, f) == 8;
   ok = ok && std::fwrite(text.data(), 1, text.size(), f) == text.size();
   std::vector<unsigned char> buf;
-  for (const auto& p : pending_) {
-    if (!ok) break;
-    buf.assign(p.n_bytes, 0);
-    try {
+  try {  // no temporary left behind, whatever fails (a fill, memory for a tensor)
+    for (const auto& p : pending_) {
+      if (!ok) break;
+      try {
+        buf.assign(p.n_bytes, 0);
+      } catch (const std::bad_alloc&) {
+        T2_FAIL("cannot write %s: no memory for tensor %s (%zu bytes)", path.c_str(),
+                p.name.c_str(), p.n_bytes);
+      }
       if (p.n_bytes) p.fill(buf.data(), p.n_bytes);
-    } catch (...) {
-      std::fclose(f);
-      std::remove(tmp.c_str());
-      throw;
+      ok = std::fwrite(buf.data(), 1, buf.size(), f) == buf.size();
     }
-    ok = std::fwrite(buf.data(), 1, buf.size(), f) == buf.size();
+  } catch (...) {
+    std::fclose(f);
+    std::remove(tmp.c_str());
+    throw;
   }
   ok = (std::fflush(f) == 0) && ok;
   ok = (::fsync(::fileno(f)) == 0) && ok;

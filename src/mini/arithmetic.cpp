@@ -146,32 +146,33 @@ std::string subject_dir(const std::string& subject) {
 
 }  // namespace
 
-std::vector<json> make_gsm8k(uint64_t seed, int stream, int n) {
-  T2_CHECK(n >= 0, "gsm8k: negative size %d", n);
+std::vector<json> make_gsm8k(uint64_t seed, int stream, const std::vector<Part>& parts) {
   Rng rng = Rng::stream(seed, 100 + static_cast<uint64_t>(stream), RngPurpose::generic);
   std::vector<json> out;
-  out.reserve(n);
-  for (int i = 0; i < n; ++i) {
-    const Problem p = gsm8k_problem(rng);
-    out.push_back({{"question", p.question},
-                   {"answer", p.reasoning + "\n#### " + std::to_string(p.answer)}});
+  out.reserve(parts.size());
+  FileDraws draws(Family::gsm8k);
+  for (const Part part : parts) {
+    out.push_back(draws.next(rng, part, [](Rng& r) {
+      const Problem p = gsm8k_problem(r);
+      return json{{"question", p.question}, {"answer", p.reasoning + "\n#### " + std::to_string(p.answer)}};
+    }));
   }
   return out;
 }
 
-std::vector<json> make_math(uint64_t seed, int n) {
-  T2_CHECK(n >= 0, "math: negative size %d", n);
+std::vector<json> make_math(uint64_t seed, const std::vector<Part>& parts) {
   Rng rng = Rng::stream(seed, 200, RngPurpose::generic);
   std::vector<json> out;
-  out.reserve(n);
-  for (int i = 0; i < n; ++i) {
-    const MathProblem p = math_problem(rng);
-    out.push_back({{"problem", p.problem},
-                   {"solution", p.solution},
-                   {"answer", p.answer},
-                   {"subject", p.subject},
-                   {"level", p.level},
-                   {"unique_id", "test/" + subject_dir(p.subject) + "/" + std::to_string(i) + ".json"}});
+  out.reserve(parts.size());
+  FileDraws draws(Family::math);
+  for (size_t i = 0; i < parts.size(); ++i) {
+    json r = draws.next(rng, parts[i], [](Rng& g) {
+      const MathProblem p = math_problem(g);
+      return json{{"problem", p.problem}, {"solution", p.solution}, {"answer", p.answer},
+                  {"subject", p.subject}, {"level", p.level}};
+    });
+    r["unique_id"] = "test/" + subject_dir(r["subject"]) + "/" + std::to_string(i) + ".json";
+    out.push_back(std::move(r));
   }
   return out;
 }

@@ -187,34 +187,39 @@ Question challenge_question(Rng& rng, int n_opt) {
 
 }  // namespace
 
-std::vector<json> make_arc(uint64_t seed, int stream, int n, bool challenge, const std::string& id_prefix) {
-  T2_CHECK(n >= 0, "arc: negative size %d", n);
+std::vector<json> make_arc(uint64_t seed, int stream, const std::vector<Part>& parts, bool challenge,
+                           const std::string& id_prefix) {
   Rng rng = Rng::stream(seed, 500 + static_cast<uint64_t>(stream), RngPurpose::generic);
   std::vector<json> out;
-  for (int i = 0; i < n; ++i) {
-    std::string labels = "ABCD";
-    if (challenge) {
-      const uint64_t style = rng.below(10);
-      if (style == 0) labels = "1234";
-      else if (style == 1) labels = "ABC";
-      else if (style == 2) labels = "ABCDE";
-    }
-    const int n_opt = static_cast<int>(labels.size());
-    Question q = challenge ? challenge_question(rng, n_opt) : easy_question(rng, n_opt);
-    T2_CHECK(static_cast<int>(q.distractors.size()) == n_opt - 1, "arc generator: option count");
-    std::vector<std::string> options = q.distractors;
-    options.push_back(q.correct);
-    shuffle(rng, options);
-    json choices = json::array();
-    std::string key;
-    for (int k = 0; k < n_opt; ++k) {
-      const std::string label(1, labels[k]);
-      choices.push_back({{"text", options[k]}, {"label", label}});
-      if (options[k] == q.correct) key = label;
-    }
+  FileDraws draws(Family::arc);
+  for (size_t i = 0; i < parts.size(); ++i) {
+    json r = draws.next(rng, parts[i], [&](Rng& g) {
+      std::string labels = "ABCD";
+      if (challenge) {
+        const uint64_t style = g.below(10);
+        if (style == 0) labels = "1234";
+        else if (style == 1) labels = "ABC";
+        else if (style == 2) labels = "ABCDE";
+      }
+      const int n_opt = static_cast<int>(labels.size());
+      Question q = challenge ? challenge_question(g, n_opt) : easy_question(g, n_opt);
+      T2_CHECK(static_cast<int>(q.distractors.size()) == n_opt - 1, "arc generator: option count");
+      std::vector<std::string> options = q.distractors;
+      options.push_back(q.correct);
+      shuffle(g, options);
+      json choices = json::array();
+      std::string key;
+      for (int k = 0; k < n_opt; ++k) {
+        const std::string label(1, labels[k]);
+        choices.push_back({{"text", options[k]}, {"label", label}});
+        if (options[k] == q.correct) key = label;
+      }
+      return json{{"question", {{"stem", q.stem}, {"choices", choices}}}, {"answerKey", key}};
+    });
     char id[32];
-    std::snprintf(id, sizeof id, "%06d", i);
-    out.push_back({{"id", id_prefix + id}, {"question", {{"stem", q.stem}, {"choices", choices}}}, {"answerKey", key}});
+    std::snprintf(id, sizeof id, "%06zu", i);
+    r["id"] = id_prefix + id;
+    out.push_back(std::move(r));
   }
   return out;
 }

@@ -228,51 +228,55 @@ std::vector<Args> test_args(Rng& rng, ArgKind kind, int n) {
 
 }  // namespace
 
-std::vector<json> make_mbpp(uint64_t seed, int n) {
-  T2_CHECK(n >= 0, "mbpp: negative size %d", n);
+std::vector<json> make_mbpp(uint64_t seed, const std::vector<Part>& parts) {
   Rng rng = Rng::stream(seed, 300, RngPurpose::generic);
   const auto& ops = mbpp_ops();
   std::vector<json> out;
-  for (int i = 0; i < n; ++i) {
-    const CodeOp& op = ops[rng.below(ops.size())];
-    const std::string name = pick(rng, op.names);
-    json tests = json::array();
-    for (const Args& a : test_args(rng, op.kind, 3)) {
-      tests.push_back("assert " + name + "(" + args_text(op.kind, a) + ") == " + op.eval(a));
-    }
-    out.push_back({{"text", "Write a function to " + op.desc + "."},
-                   {"code", "def " + name + "(" + params_of(op.kind) + "):\n    return " + op.expr},
-                   {"task_id", i + 1},
-                   {"test_setup_code", ""},
-                   {"test_list", tests},
-                   {"challenge_test_list", json::array()}});
+  FileDraws draws(Family::mbpp);
+  for (size_t i = 0; i < parts.size(); ++i) {
+    json r = draws.next(rng, parts[i], [&](Rng& g) {
+      const CodeOp& op = ops[g.below(ops.size())];
+      const std::string name = pick(g, op.names);
+      json tests = json::array();
+      for (const Args& a : test_args(g, op.kind, 3))
+        tests.push_back("assert " + name + "(" + args_text(op.kind, a) + ") == " + op.eval(a));
+      return json{{"text", "Write a function to " + op.desc + "."},
+                  {"code", "def " + name + "(" + params_of(op.kind) + "):\n    return " + op.expr},
+                  {"test_setup_code", ""},
+                  {"test_list", tests},
+                  {"challenge_test_list", json::array()}};
+    });
+    r["task_id"] = static_cast<int>(i) + 1;
+    out.push_back(std::move(r));
   }
   return out;
 }
 
-std::vector<json> make_humaneval(uint64_t seed, int n) {
-  T2_CHECK(n >= 0, "humaneval: negative size %d", n);
+std::vector<json> make_humaneval(uint64_t seed, const std::vector<Part>& parts) {
   Rng rng = Rng::stream(seed, 400, RngPurpose::generic);
   const auto& ops = humaneval_ops();
   std::vector<json> out;
-  for (int i = 0; i < n; ++i) {
-    const CodeOp& op = ops[rng.below(ops.size())];
-    const std::string& name = op.names.front();
-    const std::vector<Args> args = test_args(rng, op.kind, 5);
-    std::string doc = op.desc;
-    doc[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(doc[0])));
-    const std::string prompt = "def " + name + "(" + params_of(op.kind) + "):\n    \"\"\"" + doc +
-                               ".\n    >>> " + name + "(" + args_text(op.kind, args[0]) + ")\n    " +
-                               op.eval(args[0]) + "\n    \"\"\"\n";
-    std::string test = "\n\ndef check(candidate):\n";
-    for (size_t t = 1; t < args.size(); ++t) {
-      test += "    assert candidate(" + args_text(op.kind, args[t]) + ") == " + op.eval(args[t]) + "\n";
-    }
-    out.push_back({{"task_id", "HumanEval/" + std::to_string(i)},
-                   {"prompt", prompt},
-                   {"entry_point", name},
-                   {"canonical_solution", "    return " + op.expr + "\n"},
-                   {"test", test}});
+  FileDraws draws(Family::humaneval);
+  for (size_t i = 0; i < parts.size(); ++i) {
+    json r = draws.next(rng, parts[i], [&](Rng& g) {
+      const CodeOp& op = ops[g.below(ops.size())];
+      const std::string& name = op.names.front();
+      const std::vector<Args> args = test_args(g, op.kind, 5);
+      std::string doc = op.desc;
+      doc[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(doc[0])));
+      const std::string prompt = "def " + name + "(" + params_of(op.kind) + "):\n    \"\"\"" + doc +
+                                 ".\n    >>> " + name + "(" + args_text(op.kind, args[0]) + ")\n    " +
+                                 op.eval(args[0]) + "\n    \"\"\"\n";
+      std::string test = "\n\ndef check(candidate):\n";
+      for (size_t t = 1; t < args.size(); ++t)
+        test += "    assert candidate(" + args_text(op.kind, args[t]) + ") == " + op.eval(args[t]) + "\n";
+      return json{{"prompt", prompt},
+                  {"entry_point", name},
+                  {"canonical_solution", "    return " + op.expr + "\n"},
+                  {"test", test}};
+    });
+    r["task_id"] = "HumanEval/" + std::to_string(i);
+    out.push_back(std::move(r));
   }
   return out;
 }

@@ -1,23 +1,56 @@
-// Assembles the mini suite's files under the real datasets' names and writes them.
+// Assembles the mini suite's files under the real datasets' names, each split from its part of the
+// partition, and writes them.
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
 #include "io/file.h"
 #include "mini/mini.h"
+#include "tasks/splits.h"
 
 namespace t2::mini {
 
+namespace {
+
+// The parts of a file's records: all pretraining for the pretraining suite; else a train file
+// alternates train (even index) and valid (odd), mbpp.jsonl follows tasks::mbpp_split, a test file
+// is test.
+enum class Layout { even_odd, mbpp, test };
+std::vector<Part> parts_of(const SuiteOptions& o, Layout layout, int n, const char* what) {
+  T2_CHECK(n >= 0, "mini suite: negative size %d for %s", n, what);
+  std::vector<Part> parts(static_cast<size_t>(n), o.pretraining ? Part::pretraining : Part::test);
+  if (o.pretraining || layout == Layout::test) return parts;
+  if (layout == Layout::even_odd) {
+    for (size_t i = 0; i < parts.size(); ++i) parts[i] = i % 2 == 0 ? Part::train : Part::valid;
+  } else if (parts.size() >= tasks::kMbppTrain + tasks::kMbppValid) {  // smaller: all test
+    for (size_t i : tasks::mbpp_split(parts.size(), tasks::Split::train)) parts[i] = Part::train;
+    for (size_t i : tasks::mbpp_split(parts.size(), tasks::Split::valid)) parts[i] = Part::valid;
+  }
+  return parts;
+}
+
+}  // namespace
+
+std::vector<nlohmann::json> make_gsm8k(uint64_t seed, int stream, int n, Part part) {
+  T2_CHECK(n >= 0, "gsm8k: negative size %d", n);
+  return make_gsm8k(seed, stream, std::vector<Part>(static_cast<size_t>(n), part));
+}
+
 std::vector<SuiteFile> generate_suite(const SuiteOptions& o) {
+  auto parts = [&](Layout l, int n, const char* what) { return parts_of(o, l, n, what); };
   std::vector<SuiteFile> files;
-  files.push_back({"gsm8k/train.jsonl", make_gsm8k(o.seed, 0, o.n_gsm8k_train)});
-  files.push_back({"gsm8k/test.jsonl", make_gsm8k(o.seed, 1, o.n_gsm8k_test)});
-  files.push_back({"mbpp/mbpp.jsonl", make_mbpp(o.seed, o.n_mbpp)});
-  files.push_back({"arc/ARC-Easy-Train.jsonl", make_arc(o.seed, 0, o.n_arc_easy_train, false, "MiniEasyTrain_")});
-  files.push_back({"arc/ARC-Easy-Test.jsonl", make_arc(o.seed, 1, o.n_arc_easy_test, false, "MiniEasyTest_")});
-  files.push_back({"math/test.jsonl", make_math(o.seed, o.n_math_test)});
-  files.push_back({"humaneval/HumanEval.jsonl", make_humaneval(o.seed, o.n_humaneval)});
-  files.push_back({"arc/ARC-Challenge-Test.jsonl", make_arc(o.seed, 2, o.n_arc_challenge_test, true, "MiniChallengeTest_")});
+  files.push_back({"gsm8k/train.jsonl", make_gsm8k(o.seed, 0, parts(Layout::even_odd, o.n_gsm8k_train, "gsm8k-train"))});
+  files.push_back({"gsm8k/test.jsonl", make_gsm8k(o.seed, 1, parts(Layout::test, o.n_gsm8k_test, "gsm8k-test"))});
+  files.push_back({"mbpp/mbpp.jsonl", make_mbpp(o.seed, parts(Layout::mbpp, o.n_mbpp, "mbpp"))});
+  files.push_back({"arc/ARC-Easy-Train.jsonl",
+                   make_arc(o.seed, 0, parts(Layout::even_odd, o.n_arc_easy_train, "arc-easy-train"), false, "MiniEasyTrain_")});
+  files.push_back({"arc/ARC-Easy-Test.jsonl",
+                   make_arc(o.seed, 1, parts(Layout::test, o.n_arc_easy_test, "arc-easy-test"), false, "MiniEasyTest_")});
+  files.push_back({"math/test.jsonl", make_math(o.seed, parts(Layout::test, o.n_math_test, "math-test"))});
+  files.push_back({"humaneval/HumanEval.jsonl", make_humaneval(o.seed, parts(Layout::test, o.n_humaneval, "humaneval"))});
+  files.push_back({"arc/ARC-Challenge-Test.jsonl",
+                   make_arc(o.seed, 2, parts(Layout::test, o.n_arc_challenge_test, "arc-challenge-test"), true,
+                            "MiniChallengeTest_")});
   return files;
 }
 

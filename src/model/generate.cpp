@@ -72,6 +72,16 @@ std::vector<GenerationResult> generate(RunContext& ctx, std::span<const Generati
                       static_cast<long long>(bad - r.prompt.begin()), static_cast<long long>(c.n_vocab)));
       continue;
     }
+    const auto bad_run = std::find_if(r.embeds.begin(), r.embeds.end(), [&](const EmbeddingRun& e) {
+      return e.pos < 0 || e.n < 0 || e.pos + e.n > n_prompt || (e.n > 0 && e.data == nullptr);
+    });
+    if (bad_run != r.embeds.end()) {
+      fail(t2::format("input embeddings for positions [%lld, %lld) do not lie inside the %lld-token "
+                      "prompt (or have no data)", static_cast<long long>(bad_run->pos),
+                      static_cast<long long>(bad_run->pos + bad_run->n),
+                      static_cast<long long>(n_prompt)));
+      continue;
+    }
     if (r.max_new_tokens <= 0) { res.finish = FinishReason::max_tokens; continue; }
     if (n_prompt == limit) { res.finish = FinishReason::context_limit; continue; }
     ctx.cache(slot).reserve(std::min(limit, n_prompt + r.max_new_tokens));
@@ -101,9 +111,14 @@ std::vector<GenerationResult> generate(RunContext& ctx, std::span<const Generati
         budget -= take;
         const bool reaches_end = s.n_fed + take == static_cast<int64_t>(all.size());
         batch.push_back({s.request, std::span(all).subspan(s.n_fed, take),
-                         reaches_end ? OutputRows::last : OutputRows::none});
+                         reaches_end ? OutputRows::last : OutputRows::none,
+                         requests[s.request].embeds});
         batch_active.push_back(a);
       }
+    }
+    for (size_t b = 0; b < batch.size(); ++b) {
+      const Active& s = active[batch_active[b]];
+      if (s.n_fed == 0) results[s.request].admitted_s = timer.seconds();
     }
     const int64_t n_out = m.forward(ctx, batch);
     const float* logits = m.logits(ctx, 0, n_out);
@@ -151,17 +166,27 @@ std::vector<GenerationResult> generate(RunContext& ctx, std::span<const Generati
     active.erase(active.begin() + static_cast<std::ptrdiff_t>(w), active.end());
   }
   for (auto& res : results)
-    if (res.finish == FinishReason::error || res.n_generated == 0) res.seconds = timer.seconds();
+    if (res.finish == FinishReason::error || res.n_generated == 0)
+      res.admitted_s = res.seconds = timer.seconds();
   return results;
 }
 
 std::vector<std::vector<float>> score(RunContext& ctx,
                                       std::span<const std::vector<int32_t>> sequences,
                                       const ScoreOptions& opt) {
+  return score(ctx, sequences, {}, opt);
+}
+
+std::vector<std::vector<float>> score(RunContext& ctx,
+                                      std::span<const std::vector<int32_t>> sequences,
+                                      std::span<const std::vector<EmbeddingRun>> embeds,
+                                      const ScoreOptions& opt) {
   const LlamaModel& m = ctx.model();
   const int64_t nv = m.config().n_vocab;
   T2_CHECK(opt.max_batch_tokens >= 1 && opt.logits_rows >= 1,
            "score: max_batch_tokens and logits_rows must be >= 1");
+  T2_CHECK(embeds.empty() || embeds.size() == sequences.size(),
+           "score: %zu lists of input embeddings for %zu sequences", embeds.size(), sequences.size());
   ctx.clear_all();
   std::vector<std::vector<float>> out(sequences.size());
   for (size_t j = 0; j < sequences.size(); ++j) {
@@ -173,6 +198,11 @@ std::vector<std::vector<float>> score(RunContext& ctx,
       T2_CHECK(sequences[j][i] >= 0 && sequences[j][i] < nv,
                "sequence %zu: token %d at position %lld is outside the vocabulary [0, %lld)", j,
                sequences[j][i], static_cast<long long>(i), static_cast<long long>(nv));
+    for (const EmbeddingRun& e : embeds.empty() ? std::span<const EmbeddingRun>() : embeds[j])
+      T2_CHECK(e.pos >= 0 && e.n >= 0 && e.pos + e.n <= n,
+               "sequence %zu: input embeddings for positions [%lld, %lld) do not lie inside its "
+               "%lld tokens", j, static_cast<long long>(e.pos),
+               static_cast<long long>(e.pos + e.n), static_cast<long long>(n));
     ctx.add_sequence();  // memory is reserved when the sequence is fed, freed when done
     out[j].reserve(n > 0 ? static_cast<size_t>(n - 1) : 0);
   }
@@ -190,7 +220,8 @@ std::vector<std::vector<float>> score(RunContext& ctx,
       budget -= take;
       if (fed[j] == 0) ctx.cache(static_cast<int32_t>(j)).reserve(want);  // whole sequence once
       batch.push_back({static_cast<int32_t>(j), std::span(sequences[j]).subspan(fed[j], take),
-                       OutputRows::all});
+                       OutputRows::all,
+                       embeds.empty() ? std::span<const EmbeddingRun>() : std::span(embeds[j])});
     }
     if (batch.empty()) break;
     const int64_t n_out = m.forward(ctx, batch);

@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -33,6 +34,11 @@ struct GenerationRequest {
   std::vector<int32_t> prompt;   // at least one token
   int64_t max_new_tokens = 256;
   SamplingParams sampling;       // temperature 0 = greedy
+  // Input vectors for some prompt positions instead of their tokens' embeddings (image features
+  // from model/llava); each run must lie inside the prompt. embeds_owner keeps the vectors alive
+  // as long as any copy of the request.
+  std::vector<EmbeddingRun> embeds{};
+  std::shared_ptr<const void> embeds_owner{};
 };
 
 enum class FinishReason : uint8_t { stop_token, stop_string, max_tokens, context_limit, error };
@@ -45,6 +51,7 @@ struct GenerationResult {
   std::string error;               // when finish == error
   int64_t n_prompt = 0;
   int64_t n_generated = 0;
+  double admitted_s = 0;           // from the start of generate() until its first forward
   double seconds = 0;              // from the start of generate() until this request finished
 };
 
@@ -72,6 +79,12 @@ struct ScoreOptions {
 // Throws t2::Error for a sequence with an id outside the vocabulary or longer than the context.
 std::vector<std::vector<float>> score(RunContext& ctx,
                                       std::span<const std::vector<int32_t>> sequences,
+                                      const ScoreOptions& options = {});
+// The same with input vectors for some positions of each sequence (embeds[j] for sequence j;
+// empty embeds: none anywhere). Each run must lie inside its sequence.
+std::vector<std::vector<float>> score(RunContext& ctx,
+                                      std::span<const std::vector<int32_t>> sequences,
+                                      std::span<const std::vector<EmbeddingRun>> embeds,
                                       const ScoreOptions& options = {});
 
 }  // namespace t2::model

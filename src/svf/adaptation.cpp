@@ -9,12 +9,20 @@ namespace t2::svf {
 
 namespace po = boost::program_options;
 
+void add_apply_options(po::options_description& desc, std::string& apply, int64_t& cache_mb) {
+  desc.add_options()(
+      "svf-apply", po::value(&apply)->default_value(apply),
+      "how experts reach the model: auto (by estimated cost per batch), dense (compose W' once "
+      "per expert, cached) or factored (U((s*z*c)*(V^T x)), every sequence its own expert)")(
+      "svf-cache-mb", po::value(&cache_mb)->default_value(cache_mb),
+      "memory for composed expert weights kept across batches, MiB (0: about two experts)");
+}
+
 void add_adaptation_options(po::options_description& desc, AdaptationOptions& o) {
   desc.add_options()("svd", po::value(&o.svd), "SVD store of the base model (t2 decompose)")(
       "expert", po::value(&o.expert), "SVF expert file to apply (needs --svd)")(
-      "mixture", po::value(&o.mixture), "SVF mixture file to apply (needs --svd)")(
-      "svf-apply", po::value(&o.apply)->default_value(o.apply),
-      "how to apply the expert: dense (recompose W' once) or factored (U((s*z*c)*(V^T x)))");
+      "mixture", po::value(&o.mixture), "SVF mixture file to apply (needs --svd)");
+  add_apply_options(desc, o.apply, o.cache_mb);
 }
 
 std::vector<std::string> validate_adaptation_options(const AdaptationOptions& o) {
@@ -25,8 +33,9 @@ std::vector<std::string> validate_adaptation_options(const AdaptationOptions& o)
     problems.push_back("--expert and --mixture need --svd (the SVD store of the base model)");
   if (!o.svd.empty() && o.expert.empty() && o.mixture.empty())
     problems.push_back("--svd given without --expert or --mixture");
-  if (o.apply != "dense" && o.apply != "factored")
-    problems.push_back("--svf-apply must be dense or factored, got '" + o.apply + "'");
+  if (o.apply != "auto" && o.apply != "dense" && o.apply != "factored")
+    problems.push_back("--svf-apply must be auto, dense or factored, got '" + o.apply + "'");
+  if (o.cache_mb < 0) problems.push_back("--svf-cache-mb must be >= 0");
   return problems;
 }
 
@@ -38,43 +47,36 @@ void check_adaptation_options(const AdaptationOptions& o) {
   T2_FAIL("%s", msg.c_str());
 }
 
+const ScalingSet* Adaptation::scaling() const {
+  return bank.empty() ? nullptr : &bank.scaling(bank.labels().front());
+}
+
 Adaptation load_adaptation(const AdaptationOptions& o, const model::LlamaModel& model) {
   check_adaptation_options(o);
   Adaptation a;
-  a.description = "base model";
+  a.mode = parse_apply_mode(o.apply);
+  a.cache_bytes = static_cast<size_t>(o.cache_mb) << 20;
   if (o.expert.empty() && o.mixture.empty()) return a;
   const SvdStore store = SvdStore::open(o.svd);
-  a.active = true;
-  a.factored = o.apply == "factored";
   if (!o.expert.empty()) {
-    const Expert e = load_expert(o.expert, store);
-    a.description = "expert '" + e.meta.task + "' (" + o.expert + ")";
-    a.scaling = scaling_from_expert(e, a.description);
+    a.bank = ExpertBank::load(store, {{"expert", o.expert}});
+    a.description = "expert '" + a.bank.experts().front().meta.task + "' (" + o.expert + ")";
   } else {
+    a.bank = ExpertBank::load(store, {}, o.mixture);
     const Mixture mix = load_mixture(o.mixture);
-    const std::vector<Expert> experts = load_mixture_experts(mix, o.mixture, store);
     a.description = "mixture " + o.mixture + ":";
-    for (size_t k = 0; k < mix.experts.size(); ++k) {
+    for (size_t k = 0; k < mix.experts.size(); ++k)
       a.description += format(" %s=%g", mix.experts[k].label.c_str(), mix.alpha[k]);
-    }
     if (!mix.matrix_names.empty()) a.description += " (per-matrix weights)";
-    a.scaling = scaling_from_mixture(mix, experts, a.description);
   }
-  std::vector<std::string> names;
-  for (const auto& [n, _] : a.scaling.z) names.push_back(n);
-  a.factors = std::make_shared<const FactorSet>(FactorSet::load(store, model, names));
+  a.bank.load_factors(store, model);
+  T2_LOG_INFO("svf: %s, %zu matrices, applied %s", a.description.c_str(),
+              a.bank.matrices().size(), apply_mode_name(a.mode));
   return a;
 }
 
-void apply_adaptation(model::RunContext& ctx, const Adaptation& a) {
-  if (!a.active) return;
-  if (a.factored) {
-    register_factored_overrides(ctx, *a.factors, {}, &a.scaling);
-  } else {
-    register_dense_overrides(ctx, *a.factors, a.scaling);
-  }
-  T2_LOG_INFO("svf: %s applied %s to %zu matrices", a.description.c_str(),
-              a.factored ? "factored" : "dense", a.scaling.z.size());
+Adapter make_adapter(const model::LlamaModel& model, const Adaptation& a) {
+  return Adapter(model, a.bank.empty() ? nullptr : a.bank.factors(), a.mode, a.cache_bytes);
 }
 
 }  // namespace t2::svf

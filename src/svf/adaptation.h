@@ -1,7 +1,8 @@
-// What every model-running command needs to apply SVF: the options --svd, --expert / --mixture and
-// --svf-apply (dense | factored), written once here for all commands (logprobs, generate, eval ...),
-// loading with every cross-check (store ↔ model checkpoint, expert/mixture ↔ store), and the
-// registration of the overrides on a RunContext. The base model is never modified.
+// What a model-running command needs to apply one SVF expert or mixture to all its sequences: the
+// options --svd, --expert / --mixture, --svf-apply and --svf-cache-mb, written once here (generate,
+// logprobs), loading with every cross-check (store ↔ model checkpoint, expert/mixture ↔ store) into
+// an expert bank, and the attachment through the SVF door (adapter.h). The base model is never
+// modified.
 #pragma once
 
 #include <boost/program_options.hpp>
@@ -11,8 +12,8 @@
 
 #include "model/llama/model.h"
 #include "model/run_context.h"
-#include "svf/mixture.h"
-#include "svf/override.h"
+#include "svf/adapter.h"
+#include "svf/bank.h"
 
 namespace t2::svf {
 
@@ -20,10 +21,15 @@ struct AdaptationOptions {
   std::string svd;      // SVD store; required with --expert or --mixture
   std::string expert;   // expert file
   std::string mixture;  // mixture file (its experts are loaded from the paths it records)
-  std::string apply = "dense";  // dense: recompose W' once; factored: y = U((σ⊙z·c)⊙(Vᵀx))
+  std::string apply = "auto";  // auto | dense | factored (adapter.h)
+  int64_t cache_mb = 0;        // dense composition cache (0: about two experts)
 };
 
-// Registers --svd, --expert, --mixture and --svf-apply on desc, bound to o.
+// Registers --svf-apply and --svf-cache-mb (how scalings reach the model; every command that
+// applies experts has them).
+void add_apply_options(boost::program_options::options_description& desc, std::string& apply,
+                       int64_t& cache_mb);
+// Registers --svd, --expert, --mixture, --svf-apply and --svf-cache-mb on desc, bound to o.
 void add_adaptation_options(boost::program_options::options_description& desc,
                             AdaptationOptions& o);
 // Every problem with the combination (empty when fine): both --expert and --mixture, either
@@ -34,18 +40,17 @@ void check_adaptation_options(const AdaptationOptions& o);
 
 // The loaded, checked adaptation of one run. Inactive (base model) when no expert or mixture.
 struct Adaptation {
-  bool active = false;
-  bool factored = false;
-  std::string description;  // "base model", "expert 'gsm8k' (FILE)", "mixture FILE: math=0.5 ..."
-  std::shared_ptr<const FactorSet> factors;
-  ScalingSet scaling;
+  std::string description = "base model";  // "expert 'gsm8k' (FILE)", "mixture FILE: math=0.5 ..."
+  ExpertBank bank;                          // "expert" or "mixture", factors loaded
+  ApplyMode mode = ApplyMode::automatic;
+  size_t cache_bytes = 0;
+  const ScalingSet* scaling() const;        // nullptr for the base model
 };
 
 // Loads and checks everything against the model (throws t2::Error naming the file and matrix).
 Adaptation load_adaptation(const AdaptationOptions& o, const model::LlamaModel& model);
 
-// Registers the overrides on ctx (no-op for the base model). Dense pays one recomposition per
-// matrix here; factored applies the same z to every sequence slot.
-void apply_adaptation(model::RunContext& ctx, const Adaptation& a);
+// An adapter for the run's model (the door through which `a` is attached to a RunContext).
+Adapter make_adapter(const model::LlamaModel& model, const Adaptation& a);
 
 }  // namespace t2::svf

@@ -1,12 +1,14 @@
-// Adapted-matrix selection, checkpoint fingerprints and the safetensors-backed WeightSource.
+// Adapted-matrix selection and the safetensors-backed WeightSource.
 #include "svf/checkpoint.h"
 
+#include <filesystem>
 #include <memory>
 
 #include "base/error.h"
 #include "model/llama/config.h"
+#include "model/llama/model.h"
 #include "model/weight_names.h"
-#include "svf/fingerprint.h"
+#include "model/fingerprint.h"
 #include "tensor/dtype.h"
 
 namespace t2::svf {
@@ -44,16 +46,23 @@ std::vector<std::string> adapted_matrix_names(int64_t n_layer, MatrixSet set) {
   return names;
 }
 
-std::string checkpoint_fingerprint(const io::SafetensorsDir& files) {
-  std::vector<TensorDesc> t;
-  for (const auto& name : files.names()) {
-    const io::TensorEntry& e = files.get(name);
-    t.push_back({e.name, io::safetensors_dtype_name(e.dtype), e.shape, e.data, e.n_bytes});
-  }
-  return fingerprint_tensors(std::move(t));
-}
-
 WeightSource weight_source_from_dir(const std::string& dir, MatrixSet set) {
+  if (std::filesystem::is_regular_file(dir)) {
+    // A GGUF file: its matrices dequantized to f32 by the model loader.
+    model::LoadOptions lo;
+    lo.gguf_dtype = tensor::DType::f32;
+    std::shared_ptr<const model::LlamaModel> m = model::LlamaModel::load(dir, lo);
+    WeightSource src;
+    src.names = adapted_matrix_names(m->config().n_layer, set);
+    src.fingerprint = model::checkpoint_fingerprint(m->weights());
+    src.model_id = dir;
+    src.load = [m](const std::string& name) {
+      const model::Weight& w = m->weights().get(name);
+      const auto* p = static_cast<const float*>(w.data);
+      return WeightMatrix{std::vector<float>(p, p + w.rows * w.cols), w.rows, w.cols, "F32"};
+    };
+    return src;
+  }
   const model::LlamaConfig config = model::load_llama_config(dir);
   auto files = std::make_shared<io::SafetensorsDir>(dir);
   WeightSource src;
@@ -63,7 +72,7 @@ WeightSource weight_source_from_dir(const std::string& dir, MatrixSet set) {
     T2_CHECK(e.shape.size() == 2, "tensor '%s' in '%s' has shape %s; expected a matrix",
              n.c_str(), dir.c_str(), e.shape_str().c_str());
   }
-  src.fingerprint = checkpoint_fingerprint(*files);
+  src.fingerprint = model::checkpoint_fingerprint(*files);
   src.model_id = dir;
   src.load = [files](const std::string& name) {
     const io::TensorEntry& e = files->get(name);

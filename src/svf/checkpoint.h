@@ -19,11 +19,9 @@ const char* matrix_set_name(MatrixSet set);
 // Canonical names of the adapted matrices of an n_layer-deep decoder, layer by layer.
 std::vector<std::string> adapted_matrix_names(int64_t n_layer, MatrixSet set);
 
-// Fingerprint (svf/fingerprint.h) of every tensor in the directory's safetensors.
-std::string checkpoint_fingerprint(const io::SafetensorsDir& files);
-
-// Matrices of `set` from the model directory (config.json gives the layer count). The returned
-// source keeps the files mapped until it is destroyed.
+// Matrices of `set` from the model directory (config.json gives the layer count), or from a GGUF
+// file (dequantized to f32 at load). The returned source keeps the files mapped until it is
+// destroyed.
 WeightSource weight_source_from_dir(const std::string& dir, MatrixSet set);
 
 }  // namespace t2::svf

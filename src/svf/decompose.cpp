@@ -70,7 +70,7 @@ std::string encode_error(const std::string& message) {
 }
 
 // Rank 0's verdict broadcast after setup and after every round: "" = go on, else an error.
-std::string root_step(Collective& comm, const std::function<std::string()>& work) {
+std::string root_step(const dist::Communicator& comm, const std::function<std::string()>& work) {
   std::string verdict;
   if (comm.rank() == 0) {
     try {
@@ -79,13 +79,38 @@ std::string root_step(Collective& comm, const std::function<std::string()>& work
       verdict = std::string("E") + e.what();
     }
   }
-  return comm.broadcast_from_root(verdict);
+  comm.broadcast(verdict, 0);
+  return verdict;
+}
+
+// A write to the store failed (a full disk): close it and see whether it still reads. A store that
+// reads keeps its complete matrices (a rerun resumes, dropping the one cut short); one that does
+// not is moved to STORE.damaged, so that nothing takes it for a result.
+[[noreturn]] void write_failed(std::optional<SvdStore>& store, const std::string& path,
+                               const std::string& why) {
+  store.reset();
+  std::string fate;
+  try {
+    const SvdStore check = SvdStore::open(path);
+    fate = format("it keeps the %zu matrices written before; when there is space, rerun t2 "
+                  "decompose: it resumes", check.names().size());
+  } catch (const Error&) {
+    std::error_code ec;
+    std::filesystem::rename(path, path + ".damaged", ec);
+    fate = ec ? format("it cannot be read back; remove it (%s) and rerun t2 decompose",
+                       ec.message().c_str())
+              : format("it could not be read back and was moved to %s.damaged; remove that and "
+                       "rerun t2 decompose when there is space", path.c_str());
+  }
+  T2_FAIL("decompose: cannot write SVD store '%s' (%s); %s", path.c_str(), why.c_str(),
+          fate.c_str());
 }
 
 }  // namespace
 
 DecomposeSummary decompose_to_store(const std::string& store_path, const WeightSource& source,
-                                    const DecomposeOptions& options, Collective& comm) {
+                                    const DecomposeOptions& options,
+                                    const dist::Communicator& comm) {
   Timer timer;
   DecomposeSummary summary;
   summary.n_matrices = static_cast<int64_t>(source.names.size());
@@ -94,7 +119,13 @@ DecomposeSummary decompose_to_store(const std::string& store_path, const WeightS
   // Setup on rank 0: open or create, drop incomplete groups, list what is left ("T" + names).
   const std::string todo_msg = root_step(comm, [&]() -> std::string {
     if (std::filesystem::exists(store_path)) {
-      store.emplace(SvdStore::open(store_path, io::h5::Mode::read_write));
+      try {
+        store.emplace(SvdStore::open(store_path, io::h5::Mode::read_write));
+      } catch (const Error& e) {
+        T2_FAIL("SVD store '%s' exists but cannot be read (%s). If it was cut short (a full disk, "
+                "a crash while writing), move it away or remove it and run t2 decompose again",
+                store_path.c_str(), e.what());
+      }
       store->check_fingerprint(source.fingerprint, "model '" + source.model_id + "'");
       for (const auto& n : store->drop_incomplete()) {
         T2_LOG_WARN("decompose: dropping incomplete matrix '%s' from %s", n.c_str(),
@@ -110,14 +141,18 @@ DecomposeSummary decompose_to_store(const std::string& store_path, const WeightS
     }
     return "T" + w.out;
   });
-  T2_CHECK(!todo_msg.empty() && todo_msg[0] == 'T', "%s", todo_msg.substr(1).c_str());
+  if (todo_msg.empty() || todo_msg[0] != 'T') throw CollectiveError(todo_msg.substr(todo_msg.empty() ? 0 : 1));
   const std::string todo_bytes = todo_msg.substr(1);
   Reader reader{todo_bytes};
   reader.i64();
   std::vector<std::string> todo;
   while (reader.pos < todo_bytes.size()) todo.push_back(reader.str());
   summary.n_skipped = summary.n_matrices - static_cast<int64_t>(todo.size());
-  if (comm.rank() == 0 && summary.n_skipped > 0 && options.progress) {
+  DecomposeProgress report;
+  report.n_todo = static_cast<int64_t>(todo.size());
+  report.n_skipped = summary.n_skipped;
+  if (comm.rank() == 0 && options.on_progress) options.on_progress(report);
+  if (comm.rank() == 0 && summary.n_skipped > 0 && options.progress && !options.on_progress) {
     T2_LOG_INFO("decompose: %lld of %lld matrices already in %s, %zu to do",
                 static_cast<long long>(summary.n_skipped),
                 static_cast<long long>(summary.n_matrices), store_path.c_str(), todo.size());
@@ -139,7 +174,7 @@ DecomposeSummary decompose_to_store(const std::string& store_path, const WeightS
         mine = encode_error(e.what());
       }
     }
-    std::vector<std::string> all = comm.gather_to_root(mine);
+    std::vector<std::string> all = comm.gather(mine, 0);
     const std::string verdict = root_step(comm, [&]() -> std::string {
       for (const auto& msg : all) {
         Reader r{msg};
@@ -155,10 +190,22 @@ DecomposeSummary decompose_to_store(const std::string& store_path, const WeightS
         svd.u = r.floats();
         svd.s = r.floats();
         svd.v = r.floats();
-        store->write(name, svd, dtype, options.precision, err);
+        try {
+          store->write(name, svd, dtype, options.precision, err);
+        } catch (const Error& e) {
+          write_failed(store, store_path, e.what());
+        }
         summary.svd_seconds += secs;
         ++summary.n_done;
-        if (options.progress) {
+        if (options.on_progress) {
+          report.n_done = summary.n_done;
+          report.name = name;
+          report.n_out = svd.n_out;
+          report.n_in = svd.n_in;
+          report.seconds = secs;
+          report.max_error = err;
+          options.on_progress(report);
+        } else if (options.progress) {
           const double elapsed = timer.seconds();
           const double done = static_cast<double>(summary.n_done);
           const double eta = elapsed / done * (static_cast<double>(todo.size()) - done);
@@ -169,10 +216,14 @@ DecomposeSummary decompose_to_store(const std::string& store_path, const WeightS
                       err, eta);
         }
       }
-      store->flush();
+      try {
+        store->flush();
+      } catch (const Error& e) {
+        write_failed(store, store_path, e.what());
+      }
       return "";
     });
-    T2_CHECK(verdict.empty(), "%s", verdict.substr(1).c_str());
+    if (!verdict.empty()) throw CollectiveError(verdict.substr(1));  // rank 0's verdict, on every rank
   }
 
   // Final summary from rank 0 to everyone.
@@ -183,7 +234,7 @@ DecomposeSummary decompose_to_store(const std::string& store_path, const WeightS
     w.f64(summary.svd_seconds);
     return "S" + w.out;
   });
-  T2_CHECK(!fin.empty() && fin[0] == 'S', "%s", fin.substr(1).c_str());
+  if (fin.empty() || fin[0] != 'S') throw CollectiveError(fin.substr(fin.empty() ? 0 : 1));
   const std::string fin_bytes = fin.substr(1);
   Reader fr{fin_bytes};
   summary.n_done = fr.i64();

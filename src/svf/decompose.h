@@ -1,7 +1,6 @@
 // Decomposition of a checkpoint's adapted matrices into an SVD store, spread over ranks.
-// The ranks are reached only through the small Collective interface below (rank, size, gather to
-// rank 0, broadcast from rank 0), so this file stays independent of MPI: the CLI backs it with the
-// project's communicator, tests with threads, a single process with LocalCollective.
+// The ranks are reached through the project's communicator (dist/comm/communicator.h: gather to
+// rank 0, broadcast from rank 0), local for one process, MPI under mpirun.
 //
 // Protocol: rank 0 opens (resume) or creates the store, drops incomplete groups and broadcasts the
 // list of matrices still to do. Work proceeds in rounds; in round j, rank q decomposes matrix
@@ -14,29 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "dist/comm/communicator.h"
 #include "svf/svd.h"
 
 namespace t2::svf {
-
-class Collective {
- public:
-  virtual ~Collective() = default;
-  virtual int rank() const = 0;
-  virtual int size() const = 0;
-  // Every rank calls with its bytes; rank 0 receives all ranks' bytes in rank order, others {}.
-  virtual std::vector<std::string> gather_to_root(const std::string& bytes) = 0;
-  // Every rank calls; all return rank 0's bytes.
-  virtual std::string broadcast_from_root(const std::string& bytes) = 0;
-};
-
-// One process, rank 0 of 1.
-class LocalCollective final : public Collective {
- public:
-  int rank() const override { return 0; }
-  int size() const override { return 1; }
-  std::vector<std::string> gather_to_root(const std::string& bytes) override { return {bytes}; }
-  std::string broadcast_from_root(const std::string& bytes) override { return bytes; }
-};
 
 // A weight matrix handed to the decomposition, converted to f32.
 struct WeightMatrix {
@@ -53,9 +33,23 @@ struct WeightSource {
   std::string model_id;                                       // e.g. the model directory
 };
 
+// What rank 0 reports while it decomposes (DecomposeOptions::on_progress).
+struct DecomposeProgress {
+  int64_t n_done = 0;      // matrices written by this run so far
+  int64_t n_todo = 0;      // matrices this run decomposes (those already in the store excluded)
+  int64_t n_skipped = 0;   // already complete in the store
+  std::string name;        // the matrix just written; "" for the first call, before any work
+  int64_t n_out = 0, n_in = 0;
+  double seconds = 0;      // its SVD time (on whichever rank computed it)
+  double max_error = 0;    // its max |W - U S Vᵀ|
+};
+
 struct DecomposeOptions {
   SvdPrecision precision = SvdPrecision::f32;
-  bool progress = true;  // rank 0 logs one line per round
+  bool progress = true;  // rank 0 logs one line per matrix (unless on_progress is set)
+  // Rank 0 only: called once before the first round, then after each matrix is written; when set
+  // it replaces the log lines of `progress`.
+  std::function<void(const DecomposeProgress&)> on_progress;
 };
 
 struct DecomposeSummary {
@@ -71,6 +65,7 @@ struct DecomposeSummary {
 // an existing store made from another checkpoint is refused). Collective: every rank calls it.
 // Returns the same summary on every rank.
 DecomposeSummary decompose_to_store(const std::string& store_path, const WeightSource& source,
-                                    const DecomposeOptions& options, Collective& comm);
+                                    const DecomposeOptions& options,
+                                    const dist::Communicator& comm);
 
 }  // namespace t2::svf

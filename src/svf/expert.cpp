@@ -9,7 +9,7 @@
 #include "base/rng.h"
 #include "io/h5.h"
 #include "svf/compose.h"
-#include "svf/fingerprint.h"
+#include "base/hash.h"
 #include "svf/svd_store.h"
 
 namespace t2::svf {

@@ -62,6 +62,16 @@ void validate_mixture(const Mixture& mix, const std::string& what) {
   }
 }
 
+void check_mixture_matrices(const Mixture& mix, const std::vector<std::string>& adapted,
+                            const std::string& what) {
+  const std::set<std::string> known(adapted.begin(), adapted.end());
+  for (const auto& m : mix.matrix_names) {
+    T2_CHECK(known.count(m), "mixture '%s': per-matrix weights for '%s', which its experts do not "
+             "adapt (they adapt %zu matrices, e.g. '%s'); check the name", what.c_str(), m.c_str(),
+             known.size(), known.empty() ? "" : known.begin()->c_str());
+  }
+}
+
 void save_mixture(const Mixture& mix, const std::string& path) {
   validate_mixture(mix, path);
   io::h5::create_atomic(path, [&](io::h5::File& f) {
@@ -152,6 +162,9 @@ std::vector<Expert> load_mixture_experts(const Mixture& mix, const std::string& 
     }
     out.push_back(std::move(e));
   }
+  std::vector<std::string> adapted;
+  for (const auto& [name, _] : out.front().params) adapted.push_back(name);
+  check_mixture_matrices(mix, adapted, mixture_path);
   return out;
 }
 
@@ -159,22 +172,11 @@ std::vector<float> mix_scaling(const Mixture& mix, std::span<const Expert> exper
                                const std::string& matrix) {
   T2_CHECK(experts.size() == mix.experts.size(), "mixture has %zu experts, %zu were loaded",
            mix.experts.size(), experts.size());
-  std::span<const double> w = mix.weights_for(matrix);
-  double sum = 0;
-  for (double x : w) sum += x;
-  T2_CHECK(sum > 0, "mixture weights for matrix '%s' are all 0: the mixed scaling z' would be 0 "
-           "and the composed matrix (and c = Σσ / Σ(σ ⊙ z')) undefined", matrix.c_str());
-  const double scale = mix.normalise ? 1.0 / sum : 1.0;
-  std::vector<double> acc;
-  for (size_t k = 0; k < experts.size(); ++k) {
-    const std::vector<float> zk = experts[k].z(matrix);
-    if (acc.empty()) acc.assign(zk.size(), 0.0);
-    T2_CHECK(zk.size() == acc.size(), "mixture: expert '%s' has %zu values for matrix '%s', "
-             "expert '%s' has %zu", mix.experts[k].label.c_str(), zk.size(), matrix.c_str(),
-             mix.experts[0].label.c_str(), acc.size());
-    for (size_t i = 0; i < zk.size(); ++i) acc[i] += w[k] * scale * zk[i];
-  }
-  return std::vector<float>(acc.begin(), acc.end());
+  std::vector<std::vector<float>> z;
+  for (const Expert& e : experts) z.push_back(e.z(matrix));
+  std::vector<const std::vector<float>*> zk;
+  for (const auto& v : z) zk.push_back(&v);
+  return mix_z(zk, mix.weights_for(matrix), mix.normalise, matrix);
 }
 
 ScalingSet scaling_from_expert(const Expert& expert, const std::string& label) {

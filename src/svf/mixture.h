@@ -6,7 +6,7 @@
 // File layout (HDF5, docs/svf.md): root attributes format = "t2-svf-mixture", format_version,
 // base_fingerprint, normalise; datasets experts/labels, experts/paths, experts/checksums
 // (strings [K]), alpha [K] (f64), and optionally matrix_names [M] with alpha_matrix [M, K].
-// Also here: ScalingSet, the resolved z per matrix that a run applies, from an expert or a mixture.
+// Also here: the ScalingSet (compose.h) of an expert or a mixture.
 #pragma once
 
 #include <map>
@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "svf/compose.h"
 #include "svf/expert.h"
 
 namespace t2::svf {
@@ -41,6 +42,11 @@ struct Mixture {
 // Throws unless K ≥ 1, sizes agree, labels are unique and every weight is finite and ≥ 0.
 void validate_mixture(const Mixture& mix, const std::string& what);
 
+// Throws unless every matrix with its own weights (matrix_names) is one the experts adapt:
+// a misspelt name would otherwise be stored and silently never apply.
+void check_mixture_matrices(const Mixture& mix, const std::vector<std::string>& adapted,
+                            const std::string& what);
+
 void save_mixture(const Mixture& mix, const std::string& path);  // temp + rename
 Mixture load_mixture(const std::string& path);
 
@@ -53,11 +59,7 @@ std::vector<Expert> load_mixture_experts(const Mixture& mix, const std::string& 
 std::vector<float> mix_scaling(const Mixture& mix, std::span<const Expert> experts,
                                const std::string& matrix);
 
-// The scaling vector z per adapted matrix that a run applies (matrices absent keep the base W).
-struct ScalingSet {
-  std::string label;  // for logs and reports: the expert's task or the mixture's description
-  std::map<std::string, std::vector<float>> z;  // matrix name → z [r]
-};
+// The scaling sets a run applies for an expert or a mixture (compose.h).
 ScalingSet scaling_from_expert(const Expert& expert, const std::string& label);
 ScalingSet scaling_from_mixture(const Mixture& mix, std::span<const Expert> experts,
                                 const std::string& label);

@@ -1,25 +1,20 @@
-// Dense and factored overrides, factor loading with tensor-parallel sharding.
+// Factor loading with tensor-parallel sharding, engine-stored matrices and the slot override.
 #include "svf/override.h"
 
 #include <cstring>
-#include <optional>
-#include <set>
 
 #include "base/error.h"
+#include "model/fingerprint.h"
 #include "model/weight_names.h"
-#include "svf/checkpoint.h"
-#include "svf/compose.h"
 #include "svf/svd_store.h"
 #include "tensor/ops.h"  // linear
 
 namespace t2::svf {
 
-const Svd& FactorSet::get(const std::string& name) const { return *shared(name); }
-
-std::shared_ptr<const Svd> FactorSet::shared(const std::string& name) const {
+const Svd& FactorSet::get(const std::string& name) const {
   auto it = f_.find(name);
   T2_CHECK(it != f_.end(), "no SVD factors loaded for matrix '%s'", name.c_str());
-  return it->second;
+  return *it->second;
 }
 
 std::vector<std::string> FactorSet::names() const {
@@ -28,34 +23,9 @@ std::vector<std::string> FactorSet::names() const {
   return out;
 }
 
-Svd shard_svd(const Svd& svd, bool rows_of_u, int64_t row0, int64_t n_rows) {
-  const int64_t total = rows_of_u ? svd.n_out : svd.n_in;
-  T2_CHECK(row0 >= 0 && n_rows > 0 && row0 + n_rows <= total, "shard rows [%lld, %lld) outside "
-           "%lld", static_cast<long long>(row0), static_cast<long long>(row0 + n_rows),
-           static_cast<long long>(total));
-  Svd out;
-  out.r = svd.r;
-  out.s = svd.s;
-  const auto slice = [&](const std::vector<float>& m) {
-    return std::vector<float>(m.begin() + row0 * svd.r, m.begin() + (row0 + n_rows) * svd.r);
-  };
-  if (rows_of_u) {
-    out.n_out = n_rows;
-    out.n_in = svd.n_in;
-    out.u = slice(svd.u);
-    out.v = svd.v;
-  } else {
-    out.n_out = svd.n_out;
-    out.n_in = n_rows;
-    out.u = svd.u;
-    out.v = slice(svd.v);
-  }
-  return out;
-}
-
 FactorSet FactorSet::load(const SvdStore& store, const model::LlamaModel& model,
                           const std::vector<std::string>& names_in) {
-  store.check_fingerprint(checkpoint_fingerprint(model.weights().files()),
+  store.check_fingerprint(model::checkpoint_fingerprint(model.weights()),
                           "model '" + model.dir() + "'");
   const std::vector<std::string> names = names_in.empty() ? store.names() : names_in;
   const model::TpShard tp = model.tp();
@@ -87,79 +57,126 @@ FactorSet FactorSet::load(const SvdStore& store, const model::LlamaModel& model,
   return set;
 }
 
-DenseOverride::DenseOverride(const Svd& svd, std::span<const float> z, tensor::DType storage,
-                             const std::string& name)
-    : n_out_(svd.n_out), n_in_(svd.n_in), dtype_(storage) {
-  std::vector<float> w(static_cast<size_t>(n_out_ * n_in_));
-  compose_dense(svd, z, w, name);
-  w_.resize(w.size() * tensor::dtype_size(storage));
-  tensor::convert_from_f32(w.data(), storage, w_.data(), w.size());
+EngineMatrix::EngineMatrix(std::span<const float> values, int64_t rows, int64_t cols,
+                           tensor::DType dtype)
+    : dtype_(dtype), rows_(rows), cols_(cols) {
+  T2_CHECK(static_cast<int64_t>(values.size()) == rows * cols, "engine matrix: %zu values for "
+           "[%lld, %lld]", values.size(), static_cast<long long>(rows), static_cast<long long>(cols));
+  owned_.resize(values.size() * tensor::dtype_size(dtype));
+  tensor::convert_from_f32(values.data(), dtype, owned_.data(), values.size());
+  data_ = owned_.data();
 }
 
-void DenseOverride::forward(const float* x, float* y, int64_t n,
-                            std::span<const int32_t>) const {
-  tensor::linear(x, w_.data(), dtype_, y, n, n_out_, n_in_);
+EngineMatrix EngineMatrix::borrow(const void* data, int64_t rows, int64_t cols,
+                                  tensor::DType dtype) {
+  EngineMatrix m;
+  m.data_ = data;
+  m.rows_ = rows;
+  m.cols_ = cols;
+  m.dtype_ = dtype;
+  return m;
 }
 
-FactoredOverride::FactoredOverride(std::shared_ptr<const Svd> svd,
-                                   const std::vector<std::vector<float>>& slot_z,
-                                   const std::vector<float>& rest_z, const std::string& name)
-    : svd_(std::move(svd)), name_(name) {
-  scales_ = svd_->s;  // entry 0: base weight (z = 1, c = 1)
-  int32_t n_entries = 1;
-  const auto entry_for = [&](const std::vector<float>& z) -> int32_t {
-    if (z.empty()) return 0;
-    const std::vector<float> e = effective_singular_values(*svd_, z, name);
-    scales_.insert(scales_.end(), e.begin(), e.end());
-    return n_entries++;
-  };
-  for (const auto& z : slot_z) slot_entry_.push_back(entry_for(z));
-  rest_entry_ = entry_for(rest_z);
+void EngineMatrix::apply(const float* x, float* y, int64_t n) const {
+  tensor::linear(x, data_, dtype_, y, n, rows_, cols_);
 }
 
-void FactoredOverride::forward(const float* x, float* y, int64_t n,
-                               std::span<const int32_t> row_seq) const {
-  std::vector<int32_t> entry(static_cast<size_t>(n), rest_entry_);
-  for (int64_t i = 0; i < n && !row_seq.empty(); ++i) {
-    const int32_t slot = row_seq[i];
-    if (slot >= 0 && slot < static_cast<int32_t>(slot_entry_.size())) entry[i] = slot_entry_[slot];
+EngineFactors::EngineFactors(const Svd& svd, tensor::DType dtype) : sigma(svd.s), r(svd.r) {
+  std::vector<float> vt(static_cast<size_t>(svd.r * svd.n_in));  // [r, n_in]
+  for (int64_t j = 0; j < svd.n_in; ++j)
+    for (int64_t k = 0; k < svd.r; ++k) vt[k * svd.n_in + j] = svd.v[j * svd.r + k];
+  this->vt = EngineMatrix(vt, svd.r, svd.n_in, dtype);
+  u = EngineMatrix(svd.u, svd.n_out, svd.r, dtype);
+}
+
+SlotOverride::SlotOverride(int64_t n_out, int64_t n_in,
+                           std::vector<std::shared_ptr<const EngineMatrix>> matrices,
+                           std::shared_ptr<const EngineFactors> factors, std::vector<float> scales,
+                           std::vector<Route> slot_route, Route rest)
+    : n_out_(n_out),
+      n_in_(n_in),
+      matrices_(std::move(matrices)),
+      factors_(std::move(factors)),
+      scales_(std::move(scales)),
+      slot_route_(std::move(slot_route)),
+      rest_(rest) {
+  for (const auto& m : matrices_)
+    T2_CHECK(m && m->rows() == n_out && m->cols() == n_in, "slot override: a dense matrix is not "
+             "[%lld, %lld]", static_cast<long long>(n_out), static_cast<long long>(n_in));
+  const int64_t r = factors_ ? factors_->r : 0;
+  const int64_t n_scales = r > 0 ? static_cast<int64_t>(scales_.size()) / r : 0;
+  uniform_ = true;
+  for (const Route& rt : slot_route_) {
+    T2_CHECK(rt.dense >= 0 ? rt.dense < static_cast<int32_t>(matrices_.size())
+                           : factors_ && rt.scale >= 0 && rt.scale < n_scales,
+             "slot override: a slot is routed to a matrix or scale that does not exist");
+    uniform_ = uniform_ && rt.dense == rest_.dense && rt.scale == rest_.scale;
   }
-  apply_factored(*svd_, std::span<const float>(x, static_cast<size_t>(n * svd_->n_in)),
-                 std::span<float>(y, static_cast<size_t>(n * svd_->n_out)), n, entry, scales_,
-                 name_);
 }
 
-void register_dense_overrides(model::RunContext& ctx, const FactorSet& factors,
-                              const ScalingSet& scaling, std::optional<tensor::DType> storage) {
-  for (const auto& [name, z] : scaling.z) {
-    const model::Weight& w = ctx.model().weights().get(name);
-    ctx.set_override(name, std::make_shared<const DenseOverride>(factors.get(name), z,
-                                                                 storage.value_or(w.dtype), name));
+SlotOverride::Route SlotOverride::route_of(int32_t slot) const {
+  return slot >= 0 && slot < static_cast<int32_t>(slot_route_.size()) ? slot_route_[slot] : rest_;
+}
+
+void SlotOverride::run_group(int32_t g, const float* x, float* y, int64_t n,
+                             const int32_t* row_scale) const {
+  if (g >= 0) {
+    matrices_[g]->apply(x, y, n);
+    return;
   }
+  const int64_t r = factors_->r;
+  thread_local std::vector<float> t;  // [n, r] = x · V, then ⊙ e per row
+  t.resize(static_cast<size_t>(n * r));
+  factors_->vt.apply(x, t.data(), n);
+  for (int64_t i = 0; i < n; ++i) {
+    const float* e = scales_.data() + static_cast<int64_t>(row_scale[i]) * r;
+    float* ti = t.data() + i * r;
+    for (int64_t k = 0; k < r; ++k) ti[k] *= e[k];
+  }
+  factors_->u.apply(t.data(), y, n);  // [n, n_out] = t · Uᵀ
 }
 
-void register_factored_overrides(model::RunContext& ctx, const FactorSet& factors,
-                                 std::span<const ScalingSet* const> per_slot,
-                                 const ScalingSet* rest) {
-  std::set<std::string> names;
-  for (const ScalingSet* s : per_slot)
-    if (s)
-      for (const auto& [n, _] : s->z) names.insert(n);
-  if (rest)
-    for (const auto& [n, _] : rest->z) names.insert(n);
-  const auto z_of = [](const ScalingSet* s, const std::string& name) {
-    std::vector<float> z;  // empty: the base weight
-    if (s) {
-      auto it = s->z.find(name);
-      if (it != s->z.end()) z = it->second;
-    }
-    return z;
-  };
-  for (const auto& name : names) {
-    std::vector<std::vector<float>> slot_z;
-    for (const ScalingSet* s : per_slot) slot_z.push_back(z_of(s, name));
-    ctx.set_override(name, std::make_shared<const FactoredOverride>(
-                               factors.shared(name), slot_z, z_of(rest, name), name));
+void SlotOverride::forward(const float* x, float* y, int64_t n,
+                           std::span<const int32_t> row_seq) const {
+  if (n == 0) return;
+  thread_local std::vector<int32_t> scale;  // per row: its scale row (factored rows)
+  if (uniform_ || row_seq.empty()) {
+    const Route rt = row_seq.empty() ? route_of(0) : rest_;
+    scale.assign(static_cast<size_t>(n), rt.scale);
+    run_group(rt.dense, x, y, n, scale.data());
+    return;
+  }
+  // Group rows: one group per dense matrix, one (-1) for every factored row. A batch whose rows
+  // are all served the same way runs without copying.
+  thread_local std::vector<int32_t> group, rows, sg;
+  group.resize(static_cast<size_t>(n));
+  scale.resize(static_cast<size_t>(n));
+  bool same = true;
+  for (int64_t i = 0; i < n; ++i) {
+    const Route rt = route_of(row_seq[i]);
+    group[i] = rt.dense;
+    scale[i] = rt.scale;
+    same = same && group[i] == group[0];
+  }
+  if (same) {
+    run_group(group[0], x, y, n, scale.data());
+    return;
+  }
+  thread_local std::vector<float> xg, yg;
+  for (int32_t g = -1; g < static_cast<int32_t>(matrices_.size()); ++g) {
+    rows.clear();
+    sg.clear();
+    for (int64_t i = 0; i < n; ++i)
+      if (group[i] == g) rows.push_back(static_cast<int32_t>(i)), sg.push_back(scale[i]);
+    const int64_t m = static_cast<int64_t>(rows.size());
+    if (m == 0) continue;
+    xg.resize(static_cast<size_t>(m * n_in_));
+    yg.resize(static_cast<size_t>(m * n_out_));
+    for (int64_t i = 0; i < m; ++i)
+      std::memcpy(xg.data() + i * n_in_, x + rows[i] * n_in_, sizeof(float) * n_in_);
+    run_group(g, xg.data(), yg.data(), m, sg.data());
+    for (int64_t i = 0; i < m; ++i)
+      std::memcpy(y + rows[i] * n_out_, yg.data() + i * n_out_, sizeof(float) * n_out_);
   }
 }
 

@@ -1,26 +1,25 @@
-// SVF experts applied to a run through the engine's override seam (model/linear_override.h).
-// The base model is never modified: a RunContext gets one override per adapted matrix.
-//   Dense:    W' = U · diag(σ ⊙ z · c) · Vᵀ recomposed once, stored in the base weight's dtype
-//             (bf16/f16/f32) and applied by the engine's own linear kernel. One expert per batch.
-//   Factored: y = U · ((σ ⊙ z_seq · c_seq) ⊙ (Vᵀ x)), a different z for every sequence slot of a
-//             batch (slot without a scaling: z = 1, the base weight up to fp32 reconstruction).
+// The pieces through which SVF reaches the engine's override seam (model/linear_override.h): the
+// SVD factors a replica needs (FactorSet, this rank's tensor-parallel shard), matrices kept in the
+// engine's storage (a composed W' or the factors U and Vᵀ, in the base weight's dtype, so that the
+// engine's own fast kernels apply them), and SlotOverride, the one override class: every sequence
+// slot of a batch is served either by a dense matrix (a composed W', or the base weight) or by the
+// factored path y = U · (e_slot ⊙ (Vᵀ x)). Rows are grouped by what serves them; each dense group is
+// one linear call, all factored rows share the two factor products. Which slots go which way is
+// decided by svf/adapter.h; nothing here chooses.
 // Under tensor parallelism the factors are sharded like the weights (rows of U for the
 // column-parallel q/k/v/gate/up, rows of V for the row-parallel o/down); σ, z and c stay whole,
-// so the shard-local composition is exact. Overrides are immutable once built and may be shared
-// between RunContexts.
+// so the shard-local composition is exact. Everything here is immutable once built and may be
+// shared between RunContexts; SlotOverride::forward is safe to call concurrently.
 #pragma once
 
 #include <map>
 #include <memory>
-#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "model/linear_override.h"
 #include "model/llama/model.h"
-#include "model/run_context.h"
-#include "svf/mixture.h"
 #include "svf/svd.h"
 #include "tensor/dtype.h"
 
@@ -39,65 +38,78 @@ class FactorSet {
 
   bool has(const std::string& name) const { return f_.count(name) > 0; }
   const Svd& get(const std::string& name) const;
-  std::shared_ptr<const Svd> shared(const std::string& name) const;
   std::vector<std::string> names() const;
-
   void add(const std::string& name, std::shared_ptr<const Svd> svd) { f_[name] = std::move(svd); }
 
  private:
   std::map<std::string, std::shared_ptr<const Svd>> f_;
 };
 
-// Rows [row0, row0 + n_rows) of U (column-parallel shard) or of V (row-parallel shard); r, σ kept.
-Svd shard_svd(const Svd& svd, bool rows_of_u, int64_t row0, int64_t n_rows);
-
-class DenseOverride final : public model::LinearOverride {
+// A row-major matrix [rows, cols] in the engine's storage dtype (f32, bf16 or f16), either owned
+// or borrowed (the base weight, mapped from the checkpoint).
+class EngineMatrix {
  public:
-  DenseOverride(const Svd& svd, std::span<const float> z, tensor::DType storage,
-                const std::string& name);
+  EngineMatrix() = default;
+  // Converts f32 values into an owned copy in dtype.
+  EngineMatrix(std::span<const float> values, int64_t rows, int64_t cols, tensor::DType dtype);
+  // Borrows data (must outlive every use).
+  static EngineMatrix borrow(const void* data, int64_t rows, int64_t cols, tensor::DType dtype);
+
+  const void* data() const { return data_; }
+  tensor::DType dtype() const { return dtype_; }
+  int64_t rows() const { return rows_; }
+  int64_t cols() const { return cols_; }
+  size_t n_bytes() const { return static_cast<size_t>(rows_ * cols_) * tensor::dtype_size(dtype_); }
+  // y [n, rows] = x [n, cols] · thisᵀ through the engine's kernel.
+  void apply(const float* x, float* y, int64_t n) const;
+
+ private:
+  std::vector<unsigned char> owned_;
+  const void* data_ = nullptr;
+  tensor::DType dtype_ = tensor::DType::f32;
+  int64_t rows_ = 0, cols_ = 0;
+};
+
+// The factors of one matrix for the factored path: Vᵀ [r, n_in] and U [n_out, r] in the base
+// weight's dtype, and σ.
+struct EngineFactors {
+  EngineMatrix vt, u;
+  std::vector<float> sigma;  // [r]
+  int64_t r = 0;
+  EngineFactors(const Svd& svd, tensor::DType dtype);
+};
+
+class SlotOverride final : public model::LinearOverride {
+ public:
+  // What serves a sequence slot: dense matrix `dense` (index into `matrices`), or, when dense is
+  // -1, the factored path with scale row `scale` of `scales` [n_scales, r].
+  struct Route {
+    int32_t dense = -1;
+    int32_t scale = -1;
+  };
+  // slot_route[j] for slot j; slots beyond use `rest`. factors may be null when no route is
+  // factored. Every dense matrix is [n_out, n_in].
+  SlotOverride(int64_t n_out, int64_t n_in, std::vector<std::shared_ptr<const EngineMatrix>> matrices,
+               std::shared_ptr<const EngineFactors> factors, std::vector<float> scales,
+               std::vector<Route> slot_route, Route rest);
+
   int64_t n_in() const override { return n_in_; }
   int64_t n_out() const override { return n_out_; }
   void forward(const float* x, float* y, int64_t n,
                std::span<const int32_t> row_seq) const override;
-  const void* data() const { return w_.data(); }
-  tensor::DType dtype() const { return dtype_; }
 
  private:
+  Route route_of(int32_t slot) const;
+  // Rows [n] all served by dense matrix g, or (g == -1) all factored with scale rows row_scale.
+  void run_group(int32_t g, const float* x, float* y, int64_t n, const int32_t* row_scale) const;
+
   int64_t n_out_, n_in_;
-  tensor::DType dtype_;
-  std::vector<unsigned char> w_;  // [n_out, n_in] in dtype_
+  std::vector<std::shared_ptr<const EngineMatrix>> matrices_;
+  std::shared_ptr<const EngineFactors> factors_;
+  std::vector<float> scales_;  // [n_scales, r]
+  std::vector<Route> slot_route_;
+  Route rest_;
+  bool uniform_ = false;  // every slot routed like rest_: no grouping needed
 };
-
-class FactoredOverride final : public model::LinearOverride {
- public:
-  // slot_z[j]: z for sequence slot j (empty vector: base weight). Slots ≥ slot_z.size() use
-  // rest_z (empty: base weight).
-  FactoredOverride(std::shared_ptr<const Svd> svd, const std::vector<std::vector<float>>& slot_z,
-                   const std::vector<float>& rest_z, const std::string& name);
-  int64_t n_in() const override { return svd_->n_in; }
-  int64_t n_out() const override { return svd_->n_out; }
-  void forward(const float* x, float* y, int64_t n,
-               std::span<const int32_t> row_seq) const override;
-
- private:
-  std::shared_ptr<const Svd> svd_;
-  std::string name_;
-  std::vector<float> scales_;       // [n_entries, r]; entry 0 = base (σ)
-  std::vector<int32_t> slot_entry_; // slot → entry
-  int32_t rest_entry_ = 0;          // entry of slots beyond slot_entry_
-};
-
-// Registers a dense override on ctx for every matrix of `scaling` (composition cost paid here:
-// one sgemm per matrix). storage: the dtype W' is kept in; default the base weight's dtype.
-void register_dense_overrides(model::RunContext& ctx, const FactorSet& factors,
-                              const ScalingSet& scaling,
-                              std::optional<tensor::DType> storage = std::nullopt);
-
-// Registers factored overrides: sequence slot j uses per_slot[j] (nullptr: base weights), slots
-// beyond per_slot use `rest` (nullptr: base weights). Every matrix named by any of the scalings
-// is overridden.
-void register_factored_overrides(model::RunContext& ctx, const FactorSet& factors,
-                                 std::span<const ScalingSet* const> per_slot,
-                                 const ScalingSet* rest = nullptr);
 
 }  // namespace t2::svf

@@ -1,16 +1,11 @@
-// LAPACK SVD on row-major buffers. A row-major W [out, in] is, to column-major LAPACK, the matrix
-// B = Wᵀ [in, out] with leading dimension in. gesdd(B) = U_B Σ V_Bᵀ gives W = V_B Σ U_Bᵀ, so
-// LAPACK's column-major "VT" output [r, out] is exactly U_W row-major [out, r], and its "U" output
-// [in, r] column-major is V_Wᵀ row-major [r, in]; one transpose yields V [in, r].
+// Thin SVD of one matrix through tensor/linalg.h, with the input and output checks of svf/svd.h.
 #include "svf/svd.h"
-
-#include <cblas.h>
-#include <lapacke.h>
 
 #include <algorithm>
 #include <cmath>
 
 #include "base/error.h"
+#include "tensor/linalg.h"
 
 namespace t2::svf {
 
@@ -34,22 +29,6 @@ void check_finite(std::span<const float> w, int64_t n_in, const std::string& nam
   }
 }
 
-void check_info(lapack_int info, const std::string& name, const char* routine) {
-  if (info < 0) T2_FAIL("%s: bad argument %d for matrix '%s'", routine, -info, name.c_str());
-  if (info > 0) {
-    T2_FAIL("%s did not converge for matrix '%s' (info %d); try --precision f64", routine,
-            name.c_str(), info);
-  }
-}
-
-// vt_rm [r, n_in] row-major → v [n_in, r] row-major.
-template <class T> void transpose_into(const std::vector<T>& vt_rm, int64_t r, int64_t n_in,
-                                       std::vector<float>& v) {
-  v.resize(static_cast<size_t>(n_in * r));
-  for (int64_t k = 0; k < r; ++k)
-    for (int64_t j = 0; j < n_in; ++j) v[j * r + k] = static_cast<float>(vt_rm[k * n_in + j]);
-}
-
 }  // namespace
 
 Svd compute_svd(std::span<const float> w, int64_t n_out, int64_t n_in, SvdPrecision precision,
@@ -65,41 +44,36 @@ Svd compute_svd(std::span<const float> w, int64_t n_out, int64_t n_in, SvdPrecis
   out.n_out = n_out;
   out.n_in = n_in;
   out.r = std::min(n_out, n_in);
-  const int64_t r = out.r;
-  out.u.resize(static_cast<size_t>(n_out * r));
-  out.s.resize(static_cast<size_t>(r));
-  if (precision == SvdPrecision::f32) {
-    std::vector<float> a(w.begin(), w.end());  // gesdd destroys its input
-    std::vector<float> vt(static_cast<size_t>(r * n_in));
-    // Column-major B = Wᵀ [n_in, n_out]: "U" → Vᵀ rows, "VT" → U [n_out, r] row-major.
-    const lapack_int info = LAPACKE_sgesdd(LAPACK_COL_MAJOR, 'S', n_in, n_out, a.data(), n_in,
-                                           out.s.data(), vt.data(), n_in, out.u.data(), r);
-    check_info(info, name, "sgesdd");
-    transpose_into(vt, r, n_in, out.v);
-  } else {
-    std::vector<double> a(w.begin(), w.end());
-    std::vector<double> s(static_cast<size_t>(r)), vt(static_cast<size_t>(r * n_in)),
-        u(static_cast<size_t>(n_out * r));
-    const lapack_int info = LAPACKE_dgesdd(LAPACK_COL_MAJOR, 'S', n_in, n_out, a.data(), n_in,
-                                           s.data(), vt.data(), n_in, u.data(), r);
-    check_info(info, name, "dgesdd");
-    std::transform(s.begin(), s.end(), out.s.begin(), [](double x) { return float(x); });
-    std::transform(u.begin(), u.end(), out.u.begin(), [](double x) { return float(x); });
-    transpose_into(vt, r, n_in, out.v);
+  out.u.resize(static_cast<size_t>(n_out * out.r));
+  out.s.resize(static_cast<size_t>(out.r));
+  out.v.resize(static_cast<size_t>(n_in * out.r));
+  const bool f64 = precision == SvdPrecision::f64;
+  const int info = tensor::svd_thin(w.data(), n_out, n_in, f64, out.u.data(), out.s.data(),
+                                    out.v.data());
+  const char* routine = f64 ? "dgesdd" : "sgesdd";
+  if (info < 0) T2_FAIL("%s: bad argument %d for matrix '%s'", routine, -info, name.c_str());
+  if (info > 0) {
+    T2_FAIL("%s did not converge for matrix '%s' (info %d); try --precision f64", routine,
+            name.c_str(), info);
   }
   return out;
 }
 
-void reconstruct(const Svd& svd, std::span<float> w) {
-  T2_CHECK(static_cast<int64_t>(w.size()) == svd.n_out * svd.n_in,
-           "reconstruct: output has %zu values, matrix is [%lld, %lld]", w.size(),
-           static_cast<long long>(svd.n_out), static_cast<long long>(svd.n_in));
-  std::vector<float> us(svd.u);  // [out, r] · diag(S)
+void product(const Svd& svd, std::span<const float> e, std::span<float> w) {
+  T2_CHECK(static_cast<int64_t>(w.size()) == svd.n_out * svd.n_in &&
+               static_cast<int64_t>(e.size()) == svd.r,
+           "SVD product: output has %zu values and e %zu, the matrix is [%lld, %lld] of rank %lld",
+           w.size(), e.size(), static_cast<long long>(svd.n_out), static_cast<long long>(svd.n_in),
+           static_cast<long long>(svd.r));
+  const int64_t r = svd.r;
+  std::vector<float> ue(svd.u);  // [n_out, r] = U · diag(e)
   for (int64_t i = 0; i < svd.n_out; ++i)
-    for (int64_t k = 0; k < svd.r; ++k) us[i * svd.r + k] *= svd.s[k];
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, svd.n_out, svd.n_in, svd.r, 1.0f, us.data(),
-              svd.r, svd.v.data(), svd.r, 0.0f, w.data(), svd.n_in);
+    for (int64_t k = 0; k < r; ++k) ue[i * r + k] *= e[k];
+  tensor::gemm(tensor::Trans::no, tensor::Trans::yes, svd.n_out, svd.n_in, r, 1.0f, ue.data(), r,
+               svd.v.data(), r, 0.0f, w.data(), svd.n_in);
 }
+
+void reconstruct(const Svd& svd, std::span<float> w) { product(svd, svd.s, w); }
 
 double max_reconstruction_error(const Svd& svd, std::span<const float> w) {
   std::vector<float> rec(static_cast<size_t>(svd.n_out * svd.n_in));
@@ -110,9 +84,22 @@ double max_reconstruction_error(const Svd& svd, std::span<const float> w) {
   return err;
 }
 
-void set_blas_threads(int n) {
-  T2_CHECK(n >= 0, "BLAS thread count must be ≥ 0, got %d", n);
-  if (n > 0) openblas_set_num_threads(n);
+Svd shard_svd(const Svd& svd, bool rows_of_u, int64_t row0, int64_t n_rows) {
+  const int64_t total = rows_of_u ? svd.n_out : svd.n_in;
+  T2_CHECK(row0 >= 0 && n_rows > 0 && row0 + n_rows <= total, "shard rows [%lld, %lld) outside "
+           "%lld", static_cast<long long>(row0), static_cast<long long>(row0 + n_rows),
+           static_cast<long long>(total));
+  Svd out;
+  out.r = svd.r;
+  out.s = svd.s;
+  const auto slice = [&](const std::vector<float>& m) {
+    return std::vector<float>(m.begin() + row0 * svd.r, m.begin() + (row0 + n_rows) * svd.r);
+  };
+  out.n_out = rows_of_u ? n_rows : svd.n_out;
+  out.n_in = rows_of_u ? svd.n_in : n_rows;
+  out.u = rows_of_u ? slice(svd.u) : svd.u;
+  out.v = rows_of_u ? svd.v : slice(svd.v);
+  return out;
 }
 
 void validate_svd(const Svd& svd, const std::string& name) {

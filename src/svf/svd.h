@@ -1,5 +1,5 @@
-// Thin SVD of one weight matrix, W = U · diag(S) · Vᵀ, computed with LAPACK's divide-and-conquer
-// driver (sgesdd / dgesdd) straight on the row-major buffer (no transposes of W). This file knows
+// Thin SVD of one weight matrix, W = U · diag(S) · Vᵀ, computed by tensor/linalg.h (LAPACK's
+// divide-and-conquer driver in f32 or f64) straight on the row-major buffer. This file knows
 // nothing about files or models; svd_store.h persists results and decompose.h runs whole checkpoints.
 //
 // Letters used in shape comments across svf/: out = rows of W (output features), in = columns of W
@@ -34,15 +34,18 @@ struct Svd {
 Svd compute_svd(std::span<const float> w, int64_t n_out, int64_t n_in, SvdPrecision precision,
                 const std::string& name);
 
-// U · diag(S) · Vᵀ into w [n_out, n_in] (sgemm).
+// w [n_out, n_in] = U · diag(e) · Vᵀ for any e [r] (e = S reconstructs W; e = σ ⊙ z · c composes
+// an adapted matrix, compose.h). Cost: one f32 gemm, 2 · n_out · n_in · r flops.
+void product(const Svd& svd, std::span<const float> e, std::span<float> w);
+// U · diag(S) · Vᵀ into w [n_out, n_in].
 void reconstruct(const Svd& svd, std::span<float> w);
 
 // max |W − U·diag(S)·Vᵀ| over all entries.
 double max_reconstruction_error(const Svd& svd, std::span<const float> w);
 
-// Threads OpenBLAS may use for the SVD and composition (0: leave the library's default). Under
-// mpirun with several ranks per node, 1–2 per rank avoids oversubscribing the cores.
-void set_blas_threads(int n);
+// Rows [row0, row0 + n_rows) of U (rows_of_u: a column-parallel shard of W's rows) or of V (a
+// row-parallel shard of W's columns); r and S are kept, so the shard-local composition is exact.
+Svd shard_svd(const Svd& svd, bool rows_of_u, int64_t row0, int64_t n_rows);
 
 // Checks the internal consistency of factors read from disk (sizes, finiteness, S descending and
 // non-negative); throws naming `name`.

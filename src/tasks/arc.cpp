@@ -1,11 +1,13 @@
 // ARC (AI2 Reasoning Challenge, original jsonl: id, question.stem, question.choices[label, text],
-// answerKey). Options are shown with the dataset's own labels (A-E or 1-5). Extraction chain:
-// "answer is (X)", then "Answer: X", then the last standalone label; clean takes the last match of
-// each rule, reference the first (the reference's re.search).
+// answerKey). Options are shown with the dataset's own labels (A-E or 1-5). Clean extraction:
+// "answer is (X)", then "Answer: X", then the last standalone label, only the question's own labels,
+// the last match of each rule. Reference: the reference scorer's verdict (reference/arc_reference.h:
+// letters A-J, first matches, and its seeded guess when no letter is found).
 #include <cctype>
 
 #include "base/error.h"
 #include "tasks/fields.h"
+#include "tasks/reference/arc_reference.h"
 #include "tasks/registry.h"
 #include "tasks/text.h"
 
@@ -105,11 +107,11 @@ class ArcTask final : public Task {
 
   std::string extract(const Sample& sample, std::string_view completion,
                       ScoringMode mode) const override {
+    if (mode == ScoringMode::reference) return reference::arc_extract(completion).value_or("");
     const auto labels = sample.extra.at("labels").get<std::vector<std::string>>();
-    const bool first = mode == ScoringMode::reference;
     for (std::string_view phrase : {"answer is", "answer:"}) {
       auto m = phrase_matches(completion, phrase, labels);
-      if (!m.empty()) return first ? m.front() : m.back();
+      if (!m.empty()) return m.back();
     }
     // Last standalone label character.
     for (size_t i = completion.size(); i-- > 0;) {
@@ -122,9 +124,20 @@ class ArcTask final : public Task {
     return "";
   }
 
+  // Reference: when no letter is found, `correct` comes from the reference's seeded guess and the
+  // status stays "no_answer".
   Verdict score(const Sample& sample, std::string_view completion,
                 const ScoreOptions& options) const override {
     Verdict v;
+    if (options.mode == ScoringMode::reference) {
+      const size_t n_options = sample.extra.at("labels").size();
+      const auto r = reference::arc_reference_verdict(completion, sample.gold, n_options);
+      v.prediction = r.prediction.value_or("");
+      v.correct = r.correct;
+      v.status = !r.error.empty() ? "error" : r.guessed ? "no_answer" : "ok";
+      v.detail = r.error;
+      return v;
+    }
     v.prediction = extract(sample, completion, options.mode);
     v.status = v.prediction.empty() ? "no_answer" : "ok";
     v.correct = !v.prediction.empty() && v.prediction == sample.gold;

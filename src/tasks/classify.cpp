@@ -1,5 +1,8 @@
-// The cls task (records {id, question, label}), the dispatch extractor and the cls set builder.
+// The cls task (records {id, question, label}) with the one classification prompt, the dispatch
+// extractor and the cls set builder.
 #include "tasks/classify.h"
+
+#include <optional>
 
 #include "base/error.h"
 #include "tasks/fields.h"
@@ -9,25 +12,30 @@
 
 namespace t2::tasks {
 
-std::string dispatch_label(std::string_view completion) {
-  const auto box = first_boxed(completion);
-  if (!box) return "other";
-  const std::string label = to_lower(trim(*box));
-  if (label == "code" || label == "math" || label == "reasoning") return label;
-  return "other";
+namespace {
+
+// The reference's re.search(r"\\boxed{([^}]*)}"): the first "\boxed{" that a "}" follows, and the
+// text up to that "}".
+std::optional<std::string> reference_box(std::string_view completion) {
+  const size_t at = completion.find("\\boxed{");
+  if (at == std::string_view::npos) return std::nullopt;
+  const size_t close = completion.find('}', at + 7);
+  if (close == std::string_view::npos) return std::nullopt;
+  return std::string(completion.substr(at + 7, close - at - 7));
 }
 
-PromptTemplate dispatch_prompt_template() {
-  PromptTemplate t;
-  t.system =
-      "Decide which kind of problem the question below is. Answer with exactly one label in "
-      "\\boxed{}: \\boxed{code} for programming tasks, \\boxed{math} for mathematics, "
-      "\\boxed{reasoning} for reasoning or knowledge questions, and \\boxed{other} for anything "
-      "else. Do not solve the question.";
-  t.user = "{question}";
-  t.max_new_tokens = 1024;
-  t.context_limit = 2048;
-  return t;
+bool task_label(const std::string& label) { return label == "code" || label == "math" || label == "reasoning"; }
+
+}  // namespace
+
+std::string dispatch_label(std::string_view completion, ScoringMode mode) {
+  std::string label;
+  if (mode == ScoringMode::reference) {
+    label = reference_box(completion).value_or("");
+  } else if (const auto box = first_boxed(completion)) {
+    label = to_lower(trim(*box));
+  }
+  return task_label(label) ? label : "other";
 }
 
 ClassificationSets build_classification_sets(const std::vector<Sample>& sources, uint64_t seed) {
@@ -52,13 +60,16 @@ ClassificationSets build_classification_sets(const std::vector<Sample>& sources,
 
 namespace {
 
+// The one classification prompt (pass 1 and the cls task).
 PromptTemplate cls_template() {
   PromptTemplate t;
   t.system =
-      "Classify the question below by the skill it needs. Answer with one label in \\boxed{}: "
-      "\\boxed{code} for programming, \\boxed{math} for mathematics, \\boxed{reasoning} for "
-      "reasoning or knowledge questions. Do not solve the question.";
+      "Decide which kind of problem the question below is. Answer with exactly one label in "
+      "\\boxed{}: \\boxed{code} for programming tasks, \\boxed{math} for mathematics, "
+      "\\boxed{reasoning} for reasoning or knowledge questions, and \\boxed{other} for anything "
+      "else. Do not solve the question.";
   t.user = "{question}";
+  t.stop = {"Instruction:", "Instruction", "Response:", "Response"};
   t.max_new_tokens = 1024;
   t.context_limit = 2048;
   return t;
@@ -81,14 +92,19 @@ class ClsTask final : public Task {
     return s;
   }
 
-  std::string extract(const Sample&, std::string_view completion, ScoringMode) const override {
-    return dispatch_label(completion);
+  // The label the completion gives; reference: the raw content of the reference's first box,
+  // which must equal the gold exactly (as the reference's cls task compares it).
+  std::string extract(const Sample&, std::string_view completion, ScoringMode mode) const override {
+    if (mode == ScoringMode::reference) return reference_box(completion).value_or("");
+    return dispatch_label(completion, mode);
   }
 
   Verdict score(const Sample& sample, std::string_view completion, const ScoreOptions& o) const override {
     Verdict v;
     v.prediction = extract(sample, completion, o.mode);
-    v.status = first_boxed(completion) ? "ok" : "no_answer";
+    const bool boxed = o.mode == ScoringMode::reference ? reference_box(completion).has_value()
+                                                        : first_boxed(completion).has_value();
+    v.status = boxed ? "ok" : "no_answer";
     v.correct = v.prediction == sample.gold;
     return v;
   }

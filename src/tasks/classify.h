@@ -1,5 +1,8 @@
 // The classification task ("cls", PROTOCOL §2) and the dispatch-label extractor of two-pass
-// adaptation (PROTOCOL §4). Both are pure text: questions in, labels out.
+// adaptation (PROTOCOL §4). One classification prompt, with the four labels code, math, reasoning
+// and other, serves both: the cls task's template (make_task("cls")->prompt_template()) is what
+// trains the cls expert and what pass 1 asks, as in the reference. Pure text: questions in,
+// labels out.
 #pragma once
 
 #include <string>
@@ -11,12 +14,11 @@
 
 namespace t2::tasks {
 
-// The first \boxed{...} of a completion, trimmed and lower-cased, when it is code, math or
-// reasoning; "other" for anything else (no box, another word, empty).
-std::string dispatch_label(std::string_view completion);
-
-// The first-pass prompt: label a question as code, math, reasoning or other in \boxed{}.
-PromptTemplate dispatch_prompt_template();
+// The label a completion gives: code, math or reasoning, else "other" (no box, another word).
+// clean: the first \boxed{...} with balanced braces, trimmed and lower-cased. reference: the
+// reference's rule, the first "\boxed{" up to the next "}" exactly as written (no nesting, no
+// trimming, no lower-casing).
+std::string dispatch_label(std::string_view completion, ScoringMode mode = ScoringMode::clean);
 
 struct ClassificationSets {
   std::vector<Sample> train;

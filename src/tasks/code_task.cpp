@@ -1,6 +1,8 @@
 // Implementation of the shared code-task scoring.
 #include "tasks/code_task.h"
 
+#include <cctype>
+
 #include "base/error.h"
 #include "tasks/text.h"
 
@@ -8,6 +10,26 @@ namespace t2::tasks {
 
 std::string CodeTask::extract(const Sample&, std::string_view completion, ScoringMode mode) const {
   return cut_at_fence(completion, mode == ScoringMode::clean);
+}
+
+std::vector<std::string> top_level_definitions(const std::string& code) {
+  std::vector<std::string> names;
+  size_t pos = 0;
+  while (pos < code.size()) {
+    size_t end = code.find('\n', pos);
+    if (end == std::string::npos) end = code.size();
+    const std::string_view line(code.data() + pos, end - pos);
+    pos = end + 1;
+    for (std::string_view kw : {"def ", "class "}) {
+      if (line.substr(0, kw.size()) != kw) continue;
+      std::string_view rest = line.substr(kw.size());
+      while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+      size_t n = 0;
+      while (n < rest.size() && (std::isalnum(static_cast<unsigned char>(rest[n])) || rest[n] == '_')) ++n;
+      if (n > 0) names.emplace_back(rest.substr(0, n));
+    }
+  }
+  return names;
 }
 
 Verdict verdict_from_result(const sandbox::Result& r, std::string code) {

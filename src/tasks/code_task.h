@@ -28,6 +28,10 @@ class CodeTask : public Task {
   using Task::Task;
 };
 
+// Names of the functions and classes a Python program defines at its top level (`def NAME`,
+// `class NAME` at the start of a line), in order: the entry points of a reference solution.
+std::vector<std::string> top_level_definitions(const std::string& code);
+
 // Maps a sandbox result to a verdict (prediction = the extracted code).
 Verdict verdict_from_result(const sandbox::Result& r, std::string code);
 

@@ -1,11 +1,13 @@
-// GSM8K: grade-school word problems. Gold = the number after "####" in the answer field; the
-// prediction is the last number of the completion (clean: signs and thousands separators; reference:
-// the \d*\.?\d+ pattern, so "1,450,000" reads as 000 and signs are dropped).
+// GSM8K: grade-school word problems. Clean: gold = the number after "####" in the answer field,
+// prediction = the last number of the completion with signs and thousands separators. Reference:
+// the reference scorer's verdict (reference/gsm8k_reference.h), where gold and prediction are both
+// the last \d*\.?\d+ match, so "1,450,000" reads as 0 on both sides and signs are dropped.
 #include <cmath>
 #include <cstdlib>
 
 #include "base/error.h"
 #include "tasks/fields.h"
+#include "tasks/reference/gsm8k_reference.h"
 #include "tasks/registry.h"
 #include "tasks/text.h"
 
@@ -57,14 +59,25 @@ class Gsm8kTask final : public Task {
   }
 
   std::string extract(const Sample&, std::string_view completion, ScoringMode mode) const override {
-    const auto nums = mode == ScoringMode::clean ? find_numbers(completion)
-                                                 : find_numbers_reference(completion);
+    if (mode == ScoringMode::reference) {
+      const auto n = reference::gsm8k_extract_number(completion);
+      return n ? n->text : std::string();
+    }
+    const auto nums = find_numbers(completion);
     return nums.empty() ? std::string() : nums.back().text;
   }
 
   Verdict score(const Sample& sample, std::string_view completion,
                 const ScoreOptions& options) const override {
     Verdict v;
+    if (options.mode == ScoringMode::reference) {
+      const auto r = reference::gsm8k_reference_verdict(sample.extra.at("solution").get<std::string>(), completion);
+      v.prediction = r.prediction ? r.prediction->text : std::string();
+      v.correct = r.correct;
+      v.status = !r.error.empty() ? "error" : r.prediction ? "ok" : "no_answer";
+      v.detail = r.error;
+      return v;
+    }
     v.prediction = extract(sample, completion, options.mode);
     if (v.prediction.empty()) {
       v.status = "no_answer";

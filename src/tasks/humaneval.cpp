@@ -48,7 +48,7 @@ class HumanEvalTask final : public CodeTask {
     const std::string program = sample.extra.at("prompt").get<std::string>() + code;
     const std::string tests = sample.extra.at("test").get<std::string>() + "\n\ncheck(" +
                               sample.extra.at("entry_point").get<std::string>() + ")\n";
-    return {program, tests};
+    return {program, tests, {sample.extra.at("entry_point").get<std::string>()}};
   }
 
   std::string gold_completion(const Sample& sample) const override { return sample.gold + "\n```\n"; }

@@ -1,11 +1,13 @@
-// MATH (the PRM800K "MATH-500" test split and files of the same schema). Gold = the answer field;
-// the prediction is the text after "The answer is:" when present, else the last \boxed{}; then
-// equivalence per math_equiv.h (clean) or the reference's string rules.
+// MATH (the PRM800K "MATH-500" test split and files of the same schema). Clean: gold = the answer
+// field; the prediction is the last "the answer is" statement or \boxed{}, whichever comes last;
+// equivalence per math_equiv.h. Reference: the reference scorer's verdict (reference/
+// math_reference.h), with its gold taken from the solution's last \boxed{}.
 #include <algorithm>
 
 #include "base/error.h"
 #include "tasks/fields.h"
 #include "tasks/math_equiv.h"
+#include "tasks/reference/math_reference.h"
 #include "tasks/registry.h"
 #include "tasks/text.h"
 
@@ -44,11 +46,7 @@ class MathTask final : public Task {
   }
 
   std::string extract(const Sample&, std::string_view completion, ScoringMode mode) const override {
-    if (mode == ScoringMode::reference) {
-      const size_t at = completion.rfind("The answer is: ");
-      if (at != std::string_view::npos) return trim(completion.substr(at + 15));
-      return last_boxed(completion).value_or("");
-    }
+    if (mode == ScoringMode::reference) return reference::math_extract(completion).value_or("");
     // Clean: whichever comes last of the last "The answer is" statement (any case, optional
     // colon, up to the line end; a \boxed{} inside it wins) and the last \boxed{}.
     const std::string lower = to_lower(completion);
@@ -70,6 +68,7 @@ class MathTask final : public Task {
 
   Verdict score(const Sample& sample, std::string_view completion,
                 const ScoreOptions& options) const override {
+    if (options.mode == ScoringMode::reference) return score_reference(sample, completion);
     Verdict v;
     v.prediction = extract(sample, completion, options.mode);
     if (v.prediction.empty()) {
@@ -77,14 +76,31 @@ class MathTask final : public Task {
       return v;
     }
     v.status = "ok";
-    v.correct = options.mode == ScoringMode::clean
-                    ? math_answers_equivalent(v.prediction, sample.gold)
-                    : math_answers_equivalent_reference(v.prediction, sample.gold);
+    v.correct = math_answers_equivalent(v.prediction, sample.gold);
     return v;
   }
 
   std::string gold_completion(const Sample& sample) const override {
     return "So the final result is \\boxed{" + sample.gold + "}.";
+  }
+
+ private:
+  static Verdict score_reference(const Sample& sample, std::string_view completion) {
+    using O = reference::MathVerdict::Outcome;
+    const auto prediction = reference::math_extract(completion);
+    const auto gold = reference::math_last_boxed(sample.extra.at("solution").get<std::string>());
+    const reference::MathVerdict r = reference::math_is_equiv(gold, prediction);
+    Verdict v;
+    v.prediction = prediction.value_or("");
+    v.correct = r.outcome == O::correct;
+    v.status = r.outcome == O::raises || r.outcome == O::undetermined ? "error"
+               : prediction                                          ? "ok"
+                                                                     : "no_answer";
+    if (r.outcome == O::raises)
+      v.detail = "the reference scorer raises " + r.detail + " on this prediction, which stops its run";
+    if (r.outcome == O::undetermined)
+      v.detail = "t2 does not reproduce the reference's sympy step for this answer: " + r.detail;
+    return v;
   }
 };
 

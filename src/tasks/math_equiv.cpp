@@ -119,7 +119,7 @@ bool is_plain_integer(const std::string& s) {
   return true;
 }
 
-// The string rules both modes share (in the spirit of the Hendrycks MATH normaliser).
+// The Hendrycks-style string rules that the clean normal form starts from.
 std::string common_rules(std::string_view answer) {
   std::string s = trim(answer);
   replace_all(s, "\n", "");
@@ -158,8 +158,6 @@ std::string common_rules(std::string_view answer) {
 }
 
 }  // namespace
-
-std::string normalize_math_answer_reference(std::string_view answer) { return common_rules(answer); }
 
 std::string normalize_math_answer(std::string_view answer) {
   std::string s = trim(answer);
@@ -392,10 +390,6 @@ bool math_answers_equivalent(std::string_view prediction, std::string_view gold)
   const std::string g = normalize_math_answer(gold);
   if (p.empty() || g.empty()) return false;
   return normalized_equivalent(p, g, 0);
-}
-
-bool math_answers_equivalent_reference(std::string_view prediction, std::string_view gold) {
-  return normalize_math_answer_reference(prediction) == normalize_math_answer_reference(gold);
 }
 
 }  // namespace t2::tasks

@@ -1,6 +1,8 @@
-// MBPP (task_id, text, code, test_list, test_setup_code, challenge_test_list). The model sees the
-// problem and its three tests; the program is the code it wrote; it passes when the base tests
-// (test_setup_code + test_list, not the challenge tests) pass in the sandbox.
+// MBPP (task_id, text, code, test_list, test_setup_code, challenge_test_list). As in the reference,
+// the model sees the problem and ONE test (the first of test_list, which names the function and
+// shows a call); the program is the code it wrote; it passes when the base tests (test_setup_code
+// + all of test_list, not the challenge tests) pass in the sandbox. Prompt files may show every
+// graded test instead with the {tests} placeholder.
 #include "base/error.h"
 #include "tasks/code_task.h"
 #include "tasks/fields.h"
@@ -14,7 +16,7 @@ PromptTemplate mbpp_template() {
   t.system = "";
   t.user =
       "Instruction:\nYou are a skilled Python programmer. Solve the task below with a Python "
-      "function.\n{question}\nYour code has to pass these tests:\n\n{tests}\n\nResponse:";
+      "function.\n{question}\nYour code has to pass this test:\n\n{test}\n\nResponse:";
   t.prefill = "```python\n";
   t.stop = {"Instruction:", "Instruction", "Response:", "Response"};
   t.max_new_tokens = 512;
@@ -54,17 +56,19 @@ class MbppTask final : public CodeTask {
     return s;
   }
 
+  // {test}: the first test (the default prompt); {tests}: every graded test, one per line.
   PromptVariables prompt_variables(const Sample& sample) const override {
+    const auto& list = sample.extra.at("test_list");
     std::string tests;
-    for (const auto& t : sample.extra.at("test_list")) tests += t.get<std::string>() + "\n";
+    for (const auto& t : list) tests += t.get<std::string>() + "\n";
     if (!tests.empty()) tests.pop_back();
-    return {{"question", sample.question}, {"tests", tests}};
+    return {{"question", sample.question}, {"test", list.at(0).get<std::string>()}, {"tests", tests}};
   }
 
   sandbox::Job make_job(const Sample& sample, const std::string& code) const override {
     std::string tests = sample.extra.at("test_setup_code").get<std::string>() + "\n";
     for (const auto& t : sample.extra.at("test_list")) tests += t.get<std::string>() + "\n";
-    return {code, tests};
+    return {code, tests, top_level_definitions(sample.gold)};  // the functions the task asks for
   }
 
   std::string gold_completion(const Sample& sample) const override { return sample.gold + "\n```\n"; }

@@ -13,5 +13,7 @@ std::unique_ptr<Task> make_arc_task();
 std::unique_ptr<Task> make_mbpp_task();
 std::unique_ptr<Task> make_humaneval_task();
 std::unique_ptr<Task> make_cls_task();
+std::unique_ptr<Task> make_textvqa_task();
+std::unique_ptr<Task> make_okvqa_task();
 
 }  // namespace t2::tasks

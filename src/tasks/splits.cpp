@@ -52,6 +52,12 @@ std::vector<size_t> mbpp_split(size_t n, Split which, uint64_t seed) {
   return std::vector<size_t>(p.begin() + static_cast<long>(b), p.begin() + static_cast<long>(e));
 }
 
+std::vector<size_t> training_split(const std::string& task, size_t n, Split which) {
+  if (task == "mbpp") return mbpp_split(n, which);
+  if (which == Split::test || which == Split::transfer) return {};
+  return even_odd_split(n, which);
+}
+
 FewShot few_shot_split(size_t n, size_t n_shots, uint64_t seed) {
   T2_CHECK(n_shots < n, "few-shot selection: asked for %zu shots from %zu samples; need fewer shots "
            "than samples", n_shots, n);

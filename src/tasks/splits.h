@@ -33,6 +33,11 @@ std::vector<size_t> even_odd_split(size_t n, Split which);
 // rest test. Needs n >= 300.
 std::vector<size_t> mbpp_split(size_t n, Split which, uint64_t seed = kMbppSplitSeed);
 
+// The split of a task's training file the method uses (PROTOCOL §2), in one place for `t2 train`
+// and the demo: MBPP's seeded 200 / 100 / rest (train, valid, test), otherwise the even (train) /
+// odd (valid) halves; a task's test split lives in its own file then (empty here).
+std::vector<size_t> training_split(const std::string& task, size_t n, Split which);
+
 struct FewShot {
   std::vector<size_t> shots;  // the first n_shots of the shuffle, in shuffle order
   std::vector<size_t> rest;   // the others, in file order

@@ -3,6 +3,7 @@
 #include "tasks/task.h"
 
 #include "base/error.h"
+#include "io/file_kind.h"  // require_regular_file
 #include "io/jsonl.h"
 #include "tasks/fields.h"
 #include "tasks/registry.h"
@@ -14,6 +15,7 @@ const char* category_name(Category c) {
     case Category::math: return "math";
     case Category::code: return "code";
     case Category::reasoning: return "reasoning";
+    case Category::vision: return "vision";
   }
   return "?";
 }
@@ -44,11 +46,14 @@ const nlohmann::json& field_any(const nlohmann::json& record, const char* key) {
   return *it;
 }
 
-Dataset Task::load(const std::string& path) const {
+Dataset Task::load(const std::string& path, size_t max_line_bytes) const {
   Dataset ds;
   ds.path = path;
   size_t index = 0;
-  for (auto& rec : io::read_jsonl(path)) {
+  io::require_regular_file(path, std::string(name()) + " data file");
+  auto records = io::read_jsonl(path, max_line_bytes);
+  io::require_records(records, path);
+  for (auto& rec : records) {
     const size_t line_index = index++;
     if (!rec.ok()) {
       ds.errors.push_back({path, rec.line, rec.error});

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "io/line_reader.h"  // kDefaultMaxLineBytes
 #include "tasks/prompt.h"
 
 namespace t2::tasks {
@@ -19,8 +20,8 @@ namespace sandbox {
 class Sandbox;
 }
 
-// The expert group a task belongs to (PROTOCOL §2/§4).
-enum class Category { math, code, reasoning };
+// The expert group a task belongs to (PROTOCOL §2/§4); vision: image question answering.
+enum class Category { math, code, reasoning, vision };
 const char* category_name(Category c);
 
 // clean: our extraction and equivalence rules (default). reference: the reference implementation's
@@ -53,11 +54,17 @@ struct Dataset {
 
 // Outcome of scoring one completion. status: "ok" (an answer was found and compared),
 // "no_answer" (nothing extractable), "fail" (code ran and a test failed or it crashed),
-// "timeout", "error" (sandbox or harness problem), "not_run" (code execution not allowed).
+// "timeout", "error" (no verdict: a sandbox or harness problem, or with reference scoring an input
+// on which the reference scorer raises or whose verdict t2 cannot reproduce; `detail` says which),
+// "not_run" (code execution not allowed).
 struct Verdict {
   std::string prediction;
   bool correct = false;
   std::string status;
+  std::string detail;  // why the status is "error" (empty otherwise)
+  // Partial credit in [0, 1] for metrics that give it (VQA accuracy); -1 for right/wrong metrics,
+  // whose credit is `correct`.
+  double credit = -1;
 };
 
 struct ScoreOptions {
@@ -75,8 +82,11 @@ class Task {
   virtual bool runs_code() const { return false; }
 
   // Reads a JSONL (or .jsonl.gz) file. Bad records become LoadErrors naming file and line.
-  // Throws t2::Error only when the file cannot be read at all.
-  Dataset load(const std::string& path) const;
+  // Throws t2::Error when the file cannot be read at all, is not a file (a directory, a device),
+  // holds no records (empty or only blank lines), or has a line longer than max_line_bytes. Tasks
+  // whose published format is not JSONL (TextVQA, OK-VQA) read it in their own override.
+  virtual Dataset load(const std::string& path,
+                       size_t max_line_bytes = io::kDefaultMaxLineBytes) const;
   // Turns one parsed record into a sample; throws t2::Error with a message (no file/line prefix).
   virtual Sample parse_record(const nlohmann::json& record, size_t line_index) const = 0;
 
@@ -108,7 +118,9 @@ class Task {
   PromptTemplate template_;
 };
 
-// Task by name: gsm8k, math, arc, mbpp, humaneval, cls. Throws listing the valid names.
+// Task by name: gsm8k, math, arc, mbpp, humaneval, cls. Throws listing the valid names. (The
+// image tasks textvqa and okvqa come from make_vqa_task in tasks/vqa.h: their samples need a
+// vision-language model.)
 std::unique_ptr<Task> make_task(const std::string& name);
 // The names make_task accepts.
 std::vector<std::string> task_names();

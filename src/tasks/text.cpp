@@ -149,30 +149,6 @@ std::vector<FoundNumber> find_numbers(std::string_view t) {
   return out;
 }
 
-std::vector<FoundNumber> find_numbers_reference(std::string_view t) {
-  // Leftmost-longest matches of \d*\.?\d+ scanning left to right, as Python's re.findall does.
-  std::vector<FoundNumber> out;
-  size_t i = 0;
-  while (i < t.size()) {
-    size_t j = i;
-    while (j < t.size() && is_digit(t[j])) ++j;
-    size_t k = j;
-    if (k < t.size() && t[k] == '.' && k + 1 < t.size() && is_digit(t[k + 1])) {
-      ++k;
-      while (k < t.size() && is_digit(t[k])) ++k;
-      j = k;
-    }
-    if (j > i) {
-      std::string text(t.substr(i, j - i));
-      out.push_back({text, std::strtod(text.c_str(), nullptr)});
-      i = j;
-    } else {
-      ++i;
-    }
-  }
-  return out;
-}
-
 std::string cut_at_fence(std::string_view completion, bool clean) {
   std::string_view body = completion;
   if (clean) {

@@ -1,5 +1,6 @@
-// Pure string helpers shared by the extractors: trimming, UTF-8 validation, \boxed{} extraction
-// with balanced braces, number scanning (clean and reference flavours) and code-fence cutting.
+// Pure string helpers shared by the clean extractors: trimming, UTF-8 validation, \boxed{}
+// extraction with balanced braces, number scanning and code-fence cutting. (The reference scorer's
+// own rules live in reference/.)
 // Everything is a pure function of its input; thread-safe.
 #pragma once
 
@@ -28,8 +29,6 @@ struct FoundNumber {
 // Clean: optional sign (a '-' or '+' not preceded by a letter or digit), digits with optional
 // thousands separators (1,234,567), optional decimals; a sentence-ending '.' is not a decimal point.
 std::vector<FoundNumber> find_numbers(std::string_view text);
-// The reference implementation's pattern \d*\.?\d+ : no sign, commas split numbers.
-std::vector<FoundNumber> find_numbers_reference(std::string_view text);
 
 // Code from a completion written after a "```python\n" pre-fill: everything before the first
 // closing fence. clean additionally drops a leading repeated opening fence line ("```python").

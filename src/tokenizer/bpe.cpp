@@ -134,9 +134,9 @@ BpeModel::BpeModel(const nlohmann::json& model, const BpeTables& tables, bool by
 
   for (int b = 0; b < 256; ++b) {
     if (byte_level_) {
+      // -1 when absent: SmolLM2's vocabulary lacks 21 bytes (6 control characters and bytes
+      // that never occur in UTF-8); such a byte becomes unk or is dropped, as in the reference.
       byte_ids_[b] = lookup(std::string(1, static_cast<char>(b)));
-      T2_CHECK(byte_ids_[b] >= 0, "%s: byte-level vocab lacks the token for byte 0x%02X",
-               source.c_str(), b);
     } else {
       byte_ids_[b] = lookup(format("<0x%02X>", b));
     }
@@ -224,7 +224,17 @@ void BpeModel::encode_segment(std::string_view word, std::vector<int32_t>* ids) 
   thread_local std::vector<int32_t> symbols;
   symbols.clear();
   if (byte_level_) {
-    for (char ch : word) symbols.push_back(byte_ids_[static_cast<uint8_t>(ch)]);
+    bool pending_unk = false;  // a fused unknown run is open
+    for (char ch : word) {
+      const int32_t id = byte_ids_[static_cast<uint8_t>(ch)];
+      if (id >= 0) {
+        symbols.push_back(id);
+        pending_unk = false;
+      } else if (unk_id_ >= 0 && !(pending_unk && fuse_unk_)) {
+        symbols.push_back(unk_id_);
+        pending_unk = true;
+      }  // without an unk token the byte is dropped
+    }
   } else {
     int32_t pending_unk = 0;  // bytes covered by a pending (fused) unknown token
     uint32_t cp;

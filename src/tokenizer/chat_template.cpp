@@ -19,7 +19,13 @@ constexpr KnownTemplate kKnown[] = {
     {"llama3", 0x0e60067a5537498eull, 389},        // Meta-Llama-3-{8B,70B}-Instruct
     {"mistral-v0.1", 0xc730acc029ce6ee0ull, 477},  // Mistral-7B-Instruct-v0.1
     {"mistral-v0.2", 0x8c734b90b4f8d84dull, 470},  // Mistral-7B-Instruct-v0.2, Mixtral-8x7B
+    {"chatml", 0xa41d6bae9b9141bcull, 199},        // plain ChatML (OpenHermes-2.5 and many more)
+    {"smollm2", 0x45ec583d4d25bc3aull, 368},       // SmolLM2-*-Instruct: ChatML + default system
 };
+
+// The system turn SmolLM2's template writes when the conversation does not start with one.
+constexpr const char* kSmolLM2System = "You are a helpful AI assistant named SmolLM, trained by "
+                                       "Hugging Face";
 
 // Python's str.isspace(), which Jinja's trim filter uses: White_Space plus U+001C..U+001F.
 bool py_space(uint32_t cp) { return (cp >= 0x1C && cp <= 0x1F) || (char_class(cp) & kClassSpace); }
@@ -56,7 +62,7 @@ uint64_t template_fingerprint(std::string_view text) {
 
 ChatTemplate::ChatTemplate(Kind kind, std::string name, std::string bos, std::string eos)
     : kind_(kind), name_(std::move(name)), bos_(std::move(bos)), eos_(std::move(eos)) {
-  end_of_turn_ = kind_ == Kind::llama3 ? "<|eot_id|>" : eos_;
+  end_of_turn_ = kind_ == Kind::llama3 ? "<|eot_id|>" : kind_ == Kind::chatml ? "<|im_end|>" : eos_;
 }
 
 std::string ChatTemplate::builtin_names() {
@@ -70,6 +76,12 @@ ChatTemplate ChatTemplate::builtin(std::string_view name, const std::string& bos
   if (name == "llama3") return ChatTemplate(Kind::llama3, "llama3", bos, eos);
   if (name == "mistral-v0.1") return ChatTemplate(Kind::mistral_v01, "mistral-v0.1", bos, eos);
   if (name == "mistral-v0.2") return ChatTemplate(Kind::mistral_v02, "mistral-v0.2", bos, eos);
+  if (name == "chatml") return ChatTemplate(Kind::chatml, "chatml", bos, eos);
+  if (name == "smollm2") {
+    ChatTemplate t(Kind::chatml, "smollm2", bos, eos);
+    t.default_system_ = kSmolLM2System;
+    return t;
+  }
   T2_FAIL("unknown chat template '%.*s' (built in: %s)", static_cast<int>(name.size()), name.data(),
           builtin_names().c_str());
 }
@@ -81,8 +93,9 @@ ChatTemplate ChatTemplate::recognise(const std::string& template_text, const std
     if (k.fingerprint == fp && k.size == template_text.size()) return builtin(k.name, bos, eos);
   }
   T2_FAIL("%s: the chat_template (%zu bytes, fingerprint %016llx) is not one of the built-in "
-          "templates (%s); t2 renders only templates it knows exactly. Use a checkpoint of a "
-          "supported family, or add the template to src/tokenizer/chat_template.cpp",
+          "templates (%s); t2 renders only templates it knows exactly. Choose the built-in one "
+          "that matches the model with --chat-template NAME, or add the template to "
+          "src/tokenizer/chat_template.cpp",
           source.c_str(), template_text.size(), static_cast<unsigned long long>(fp),
           builtin_names().c_str());
 }
@@ -90,6 +103,17 @@ ChatTemplate ChatTemplate::recognise(const std::string& template_text, const std
 std::string ChatTemplate::render(const std::vector<Message>& messages,
                                  bool add_generation_prompt) const {
   std::string out;
+  if (kind_ == Kind::chatml) {
+    // <|im_start|>ROLE\nCONTENT<|im_end|>\n per turn, content as is; smollm2 first writes its
+    // default system turn when the first message is not a system message.
+    for (size_t i = 0; i < messages.size(); ++i) {
+      if (i == 0 && !default_system_.empty() && messages[0].role != "system")
+        out += "<|im_start|>system\n" + default_system_ + "<|im_end|>\n";
+      out += "<|im_start|>" + messages[i].role + "\n" + messages[i].content + "<|im_end|>\n";
+    }
+    if (add_generation_prompt) out += "<|im_start|>assistant\n";
+    return out;
+  }
   if (kind_ == Kind::llama3) {
     // bos on the first turn; header, blank line, trimmed content, <|eot_id|> per turn.
     for (size_t i = 0; i < messages.size(); ++i) {

@@ -4,7 +4,9 @@
 // general Jinja engine: an unknown template is refused with the file's name.
 //
 // Supported: Llama-3 Instruct ("llama3"), Mistral-7B-Instruct v0.1 ("mistral-v0.1") and
-// v0.2/Mixtral ("mistral-v0.2"). Immutable after construction; render is thread-safe.
+// v0.2/Mixtral ("mistral-v0.2"), and the ChatML family: plain ChatML ("chatml") and SmolLM2's
+// ChatML with a default system turn ("smollm2"). Immutable after construction; render is
+// thread-safe.
 #pragma once
 
 #include <string>
@@ -24,7 +26,7 @@ class ChatTemplate {
   // eos_token strings. Throws t2::Error naming source when the template is not built in.
   static ChatTemplate recognise(const std::string& template_text, const std::string& bos,
                                 const std::string& eos, const std::string& source);
-  // A built-in template by name ("llama3", "mistral-v0.1", "mistral-v0.2"), e.g. for a base
+  // A built-in template by name (see builtin_names()), e.g. for a base
   // checkpoint that ships none. Throws t2::Error for an unknown name.
   static ChatTemplate builtin(std::string_view name, const std::string& bos,
                               const std::string& eos);
@@ -37,14 +39,16 @@ class ChatTemplate {
   std::string render(const std::vector<Message>& messages, bool add_generation_prompt) const;
 
   const std::string& name() const { return name_; }
-  // The token text that closes an assistant turn ("<|eot_id|>" for Llama 3, eos for Mistral).
+  // The token text that closes an assistant turn ("<|eot_id|>" for Llama 3, "<|im_end|>" for
+  // ChatML, eos for Mistral).
   const std::string& end_of_turn() const { return end_of_turn_; }
 
  private:
-  enum class Kind { llama3, mistral_v01, mistral_v02 };
+  enum class Kind { llama3, mistral_v01, mistral_v02, chatml };
   ChatTemplate(Kind kind, std::string name, std::string bos, std::string eos);
   Kind kind_;
   std::string name_, bos_, eos_, end_of_turn_;
+  std::string default_system_;  // chatml: system turn written when the first turn is not one
 };
 
 // 64-bit FNV-1a of text; how templates are recognised (with their length).

@@ -133,6 +133,8 @@ std::string_view split_pattern_regex(SplitPattern p) {
              "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
     case SplitPattern::gpt2:
       return "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+    case SplitPattern::smollm:
+      return "";
   }
   return {};
 }
@@ -142,6 +144,29 @@ void split_text(std::string_view text, SplitPattern p,
   thread_local Decoded d;
   decode_text(text, &d);
   const size_t n = d.cp.size();
+  if (p == SplitPattern::smollm) {
+    // Each number alone; the runs between numbers split with the GPT-2 pattern as if each were
+    // a text of its own (the look-ahead of \s+(?!\S) ends at the number).
+    thread_local Decoded run;
+    for (size_t i = 0; i < n;) {
+      if (d.cls[i] & kClassNumber) {
+        pieces->emplace_back(d.off[i], d.off[i + 1]);
+        ++i;
+        continue;
+      }
+      size_t j = i;
+      while (j < n && !(d.cls[j] & kClassNumber)) ++j;
+      const uint32_t base = d.off[i];
+      decode_text(text.substr(base, d.off[j] - base), &run);
+      for (size_t a = 0; a < run.cp.size();) {
+        const size_t b = gpt2_next(run, a);
+        pieces->emplace_back(base + run.off[a], base + run.off[b]);
+        a = b;
+      }
+      i = j;
+    }
+    return;
+  }
   for (size_t i = 0; i < n;) {
     const size_t j = p == SplitPattern::llama3 ? llama3_next(d, i) : gpt2_next(d, i);
     pieces->emplace_back(d.off[i], d.off[j]);

@@ -18,9 +18,14 @@ enum class SplitPattern {
   // GPT-2 (ByteLevel use_regex): 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|
   //          \s+(?!\S)|\s+
   gpt2,
+  // SmolLM / StarCoder style: every \p{N} code point is a piece of its own, and the text between
+  // them is split with the GPT-2 pattern (tokenizers: Digits(individual_digits) + ByteLevel;
+  // llama.cpp: pre-tokenizer "smollm").
+  smollm,
 };
 
-// The exact regex source of a pattern as it appears in tokenizer.json.
+// The exact regex source of a pattern as it appears in tokenizer.json ("" for smollm, which is
+// two pre-tokenizers there).
 std::string_view split_pattern_regex(SplitPattern p);
 
 // Splits valid UTF-8 text into consecutive pieces that cover it; appends [begin, end) byte

@@ -12,9 +12,11 @@
 
 #include "base/error.h"
 #include "io/file.h"  // read_file, file_exists
+#include "io/gguf.h"
 #include "tokenizer/added_tokens.h"
 #include "tokenizer/bpe.h"
 #include "tokenizer/chat_template.h"
+#include "tokenizer/gguf_vocab.h"
 #include "tokenizer/normalizer.h"
 #include "tokenizer/pretokenize.h"
 #include "tokenizer/unicode.h"
@@ -29,6 +31,7 @@ namespace {
 // null | Split(llama3) + ByteLevel(use_regex=false) | ByteLevel(use_regex=true) | Metaspace.
 struct PreTokenizer {
   std::optional<SplitPattern> split;
+  bool digits = false;            // Digits(individual_digits) before a GPT-2 ByteLevel split
   bool byte_level = false;
   bool add_prefix_space = false;  // ByteLevel
   bool metaspace = false;
@@ -57,6 +60,13 @@ void parse_pre_tokenizer(const json& spec, const std::string& source, PreTokeniz
     T2_CHECK(spec.value("behavior", std::string()) == "Isolated" && !spec.value("invert", false),
              "%s: Split pre-tokenizer needs behavior \"Isolated\" and invert false",
              source.c_str());
+  } else if (type == "Digits") {
+    T2_CHECK(!p->split && !p->byte_level && !p->metaspace && !p->digits,
+             "%s: a Digits pre-tokenizer is supported only first, before a ByteLevel split",
+             source.c_str());
+    T2_CHECK(spec.value("individual_digits", false), "%s: Digits pre-tokenizer with "
+             "individual_digits false is not supported", source.c_str());
+    p->digits = true;
   } else if (type == "ByteLevel") {
     T2_CHECK(!p->byte_level && !p->metaspace, "%s: ByteLevel pre-tokenizer combined with "
              "another ByteLevel or Metaspace step is not supported", source.c_str());
@@ -85,8 +95,17 @@ void parse_pre_tokenizer(const json& spec, const std::string& source, PreTokeniz
     p->metaspace_split = spec.value("split", true);
   } else {
     T2_FAIL("%s: pre-tokenizer type '%s' is not supported (supported: Split, ByteLevel, "
-            "Metaspace, Sequence)", source.c_str(), type.c_str());
+            "Metaspace, Digits, Sequence)", source.c_str(), type.c_str());
   }
+}
+
+// The whole pre_tokenizer of tokenizer.json; Digits + ByteLevel(use_regex) is the smollm split.
+void parse_pre_tokenizers(const json& spec, const std::string& source, PreTokenizer* p) {
+  parse_pre_tokenizer(spec, source, p);
+  if (!p->digits) return;
+  T2_CHECK(p->split == SplitPattern::gpt2, "%s: a Digits pre-tokenizer must be followed by "
+           "ByteLevel with use_regex true (the SmolLM / StarCoder shape)", source.c_str());
+  p->split = SplitPattern::smollm;
 }
 
 // "x" or {"content": "x"} (tokenizer_config.json spells special tokens both ways).
@@ -176,6 +195,7 @@ Tokenizer::~Tokenizer() = default;
 
 Tokenizer Tokenizer::load(const std::string& path) {
   namespace fs = std::filesystem;
+  if (io::is_gguf_file(path)) return from_gguf(io::GgufFile(path));
   std::string file = path;
   if (fs::is_directory(path)) file = (fs::path(path) / "tokenizer.json").string();
   T2_CHECK(io::file_exists(file), "tokenizer file %s not found (expected a tokenizer.json file or "
@@ -194,27 +214,56 @@ Tokenizer Tokenizer::load(const std::string& path) {
       T2_FAIL("%s: not valid JSON: %s", gen_path.c_str(), e.what());
     }
     const json eos = gen.value("eos_token_id", json());
+    std::vector<int32_t> ids;
     for (const auto& v : eos.is_array() ? eos : json::array({eos})) {
-      if (v.is_number_integer()) tok.impl_->eos_ids.push_back(v.get<int32_t>());
+      if (v.is_number_integer()) ids.push_back(v.get<int32_t>());
     }
-    auto& e = tok.impl_->eos_ids;
-    std::sort(e.begin(), e.end());
-    e.erase(std::unique(e.begin(), e.end()), e.end());
+    tok.add_eos_ids(ids);
   }
   return tok;
 }
 
 Tokenizer Tokenizer::from_json(const std::string& tokenizer_json, const std::string& config_json,
                                const std::string& name, const std::string& config_name_in) {
-  auto impl = std::make_unique<Impl>();
-  impl->source = name;
   BpeTables tables;
   const json root = parse_tokenizer_json(tokenizer_json, name, &tables);
+  const std::string config_name =
+      config_name_in.empty() ? "tokenizer_config.json of " + name : config_name_in;
+  json config;
+  if (!config_json.empty()) {
+    try {
+      config = json::parse(config_json);
+    } catch (const json::exception& e) {
+      T2_FAIL("%s: not valid JSON: %s", config_name.c_str(), e.what());
+    }
+  }
+  return build(root, tables, config, name, config_name);
+}
+
+Tokenizer Tokenizer::from_gguf(const io::GgufFile& file) {
+  const GgufTokenizerSpec spec = gguf_tokenizer_spec(file);
+  const std::string name = file.path();
+  Tokenizer tok = build(spec.root, spec.tables, spec.config, name, name + " (tokenizer metadata)");
+  tok.add_eos_ids(spec.extra_eos_ids);
+  return tok;
+}
+
+void Tokenizer::add_eos_ids(const std::vector<int32_t>& ids) {
+  auto& e = impl_->eos_ids;
+  e.insert(e.end(), ids.begin(), ids.end());
+  std::sort(e.begin(), e.end());
+  e.erase(std::unique(e.begin(), e.end()), e.end());
+}
+
+Tokenizer Tokenizer::build(const json& root, const BpeTables& tables, const json& config,
+                           const std::string& name, const std::string& config_name) {
+  auto impl = std::make_unique<Impl>();
+  impl->source = name;
   T2_CHECK(root.is_object() && root.contains("model"),
            "%s: no \"model\" object (expected a Hugging Face tokenizer.json)", name.c_str());
   try {
     impl->normalizer = Normalizer(root.value("normalizer", json()), name);
-    parse_pre_tokenizer(root.value("pre_tokenizer", json()), name, &impl->pre);
+    parse_pre_tokenizers(root.value("pre_tokenizer", json()), name, &impl->pre);
     impl->decoder = Decoder(root.value("decoder", json()), name);
     impl->model.emplace(root["model"], tables, impl->pre.byte_level, name);
     impl->vocab_size = impl->model->n_ids();
@@ -261,18 +310,11 @@ Tokenizer Tokenizer::from_json(const std::string& tokenizer_json, const std::str
 
   Tokenizer tok(std::move(impl));
   Impl& im = *tok.impl_;
-  if (config_json.empty()) {
+  if (config.is_null()) {
     im.chat_template_error = name + ": no tokenizer_config.json beside it, so no chat template";
     return tok;
   }
-  const std::string config_name =
-      config_name_in.empty() ? "tokenizer_config.json of " + name : config_name_in;
-  json config;
-  try {
-    config = json::parse(config_json);
-  } catch (const json::exception& e) {
-    T2_FAIL("%s: not valid JSON: %s", config_name.c_str(), e.what());
-  }
+  T2_CHECK(config.is_object(), "%s: expected a JSON object", config_name.c_str());
   const std::string bos = token_string(config.value("bos_token", json()));
   const std::string eos = token_string(config.value("eos_token", json()));
   if (!bos.empty()) {

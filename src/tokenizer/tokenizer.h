@@ -16,16 +16,30 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
+namespace t2::io {
+class GgufFile;  // io/gguf.h
+}
+
 namespace t2::tokenizer {
 
 class ChatTemplate;
+struct BpeTables;  // tokenizer/bpe.h
 
 class Tokenizer {
  public:
-  // path: a tokenizer.json file or a checkpoint directory holding one. tokenizer_config.json
-  // and generation_config.json beside it are read when present (BOS/EOS names, chat template).
+  // path: a tokenizer.json file, a checkpoint directory holding one, or a GGUF file (tokenizer
+  // from its metadata, see from_gguf). tokenizer_config.json and generation_config.json beside a
+  // tokenizer.json are read when present (BOS/EOS names, chat template).
   // Throws t2::Error naming the file for anything unsupported or malformed.
   static Tokenizer load(const std::string& path);
+
+  // The tokenizer in a GGUF file's metadata (tokenizer/gguf_vocab.h): vocabulary, merges,
+  // pre-tokenizer by tokenizer.ggml.pre, specials from the token types, BOS only when
+  // tokenizer.ggml.add_bos_token (or the pre-tokenizer's llama.cpp default) says it is added,
+  // EOS plus the eot/eom ids, and tokenizer.chat_template.
+  static Tokenizer from_gguf(const io::GgufFile& file);
 
   // Builds a tokenizer from file contents; config_json may be empty. name and config_name (the
   // files' names, config_name defaulting to one derived from name) are used in messages.
@@ -54,7 +68,8 @@ class Tokenizer {
   // 1 + the largest id of the vocabulary and the added tokens.
   size_t vocab_size() const;
 
-  // BOS id (tokenizer_config.json bos_token, else the post-processor's first special token), or -1.
+  // The BOS id that starts every prompt (tokenizer_config.json bos_token, else the
+  // post-processor's first special token; for GGUF only when add_bos_token), or -1 for none.
   int32_t bos_id() const;
   // Ids that end generation: tokenizer_config.json eos_token, generation_config.json
   // eos_token_id(s), and the chat template's end-of-turn token; sorted, no duplicates.
@@ -70,6 +85,11 @@ class Tokenizer {
  private:
   struct Impl;
   explicit Tokenizer(std::unique_ptr<Impl> impl);
+  // tokenizer.json (vocab and merges in tables) + parsed tokenizer_config.json (null: none).
+  static Tokenizer build(const nlohmann::json& root, const BpeTables& tables,
+                         const nlohmann::json& config, const std::string& name,
+                         const std::string& config_name);
+  void add_eos_ids(const std::vector<int32_t>& ids);  // sorted, no duplicates
   std::unique_ptr<Impl> impl_;
 };
 

@@ -1,10 +1,12 @@
 // Adam / AdamW, the cosine schedule and global-norm clipping.
 #include "train/adam.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "base/error.h"
+#include "tensor/ops.h"  // parallel_for
 
 namespace t2::train {
 
@@ -33,13 +35,15 @@ void Adam::step(std::span<float* const> params, std::span<const float* const> gr
     float* v = v_[k].data();
     const double wd = decay_[k] ? opt_.weight_decay : 0.0;
     const int64_t n = static_cast<int64_t>(sizes_[k]);
-#pragma omp parallel for schedule(static) if (n > 65536)
-    for (int64_t i = 0; i < n; ++i) {
-      m[i] = b1 * m[i] + (1.0f - b1) * g[i];
-      v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
-      const double upd = (m[i] / bc1) / (std::sqrt(v[i] / bc2) + opt_.eps) + wd * w[i];
-      w[i] = static_cast<float>(w[i] - lr * upd);
-    }
+    constexpr int64_t kChunk = 1 << 16;  // below this a step stays on one thread
+    tensor::parallel_for((n + kChunk - 1) / kChunk, [&](int64_t c) {
+      for (int64_t i = c * kChunk; i < std::min(n, (c + 1) * kChunk); ++i) {
+        m[i] = b1 * m[i] + (1.0f - b1) * g[i];
+        v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+        const double upd = (m[i] / bc1) / (std::sqrt(v[i] / bc2) + opt_.eps) + wd * w[i];
+        w[i] = static_cast<float>(w[i] - lr * upd);
+      }
+    });
   }
 }
 

@@ -8,9 +8,11 @@
 #include "base/timer.h"
 #include "model/llama/config.h"  // rope_inv_freq
 #include "tensor/ops.h"          // rope (forward, and with negated positions its inverse)
-#include "train/grad_ops.h"
+#include "tensor/grad.h"          // the training ops and their backward
 
 namespace t2::train {
+
+namespace ops = tensor::grad;
 
 using model::LayerTensor;
 
@@ -42,8 +44,8 @@ void Decoder::set_adapter(int64_t layer, LayerTensor t, SvfAdapter* a) {
   T2_CHECK(model::is_projection(t), "only projection matrices can be adapted");
   if (a != nullptr) {
     const Param& p = params_.layer(layer, t);
-    T2_CHECK(a->m != nullptr && a->m->n_out == p.rows && a->m->n_in == p.cols &&
-                 static_cast<int64_t>(a->dense.size()) == p.rows * p.cols,
+    T2_CHECK(a->svd != nullptr && a->svd->n_out == p.rows && a->svd->n_in == p.cols &&
+                 static_cast<int64_t>(a->e.size()) == a->svd->r,
              "SVF adapter for %s does not match the weight [%lld, %lld] (or has no scaling set)",
              p.name.c_str(), static_cast<long long>(p.rows), static_cast<long long>(p.cols));
   }
@@ -54,10 +56,20 @@ void Decoder::clear_adapters() {
   for (auto& row : adapters_) row.fill(nullptr);
 }
 
-const float* Decoder::weight_of(int64_t l, LayerTensor t, bool use_adapters) const {
-  const SvfAdapter* a = adapters_[l][static_cast<int>(t)];
-  if (use_adapters && a != nullptr) return a->dense.data();
-  return params_.layer(l, t).w.data();
+void Decoder::project(int64_t l, LayerTensor t, const float* x, float* y, int64_t n,
+                      bool use_adapters) const {
+  const Param& p = params_.layer(l, t);
+  const SvfAdapter* a = use_adapters ? adapters_[l][static_cast<int>(t)] : nullptr;
+  if (a == nullptr) {
+    ops::linear(x, p.w.data(), y, n, p.rows, p.cols);
+    return;
+  }
+  const int64_t r = a->svd->r;
+  std::vector<float> xv(static_cast<size_t>(n * r));  // [n, r] = x · V, then ⊙ e
+  ops::linear_dx(x, a->svd->v.data(), xv.data(), n, p.cols, r, false);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t k = 0; k < r; ++k) xv[i * r + k] *= a->e[k];
+  ops::linear(xv.data(), a->svd->u.data(), y, n, p.rows, r);  // [n, out] = xv · Uᵀ
 }
 
 void Decoder::forward(std::span<const SeqExample> batch, Acts& a, bool use_adapters) {
@@ -79,9 +91,9 @@ void Decoder::forward(std::span<const SeqExample> batch, Acts& a, bool use_adapt
     ops::rms_norm(x.data(), params_.layer(l, LayerTensor::attn_norm).w.data(), L.h1.data(),
                   L.r1.data(), n, d, eps);
     L.q.resize(n * qd), L.k.resize(n * kvd), L.v.resize(n * kvd);
-    ops::linear(L.h1.data(), weight_of(l, LayerTensor::q_proj, use_adapters), L.q.data(), n, qd, d);
-    ops::linear(L.h1.data(), weight_of(l, LayerTensor::k_proj, use_adapters), L.k.data(), n, kvd, d);
-    ops::linear(L.h1.data(), weight_of(l, LayerTensor::v_proj, use_adapters), L.v.data(), n, kvd, d);
+    project(l, LayerTensor::q_proj, L.h1.data(), L.q.data(), n, use_adapters);
+    project(l, LayerTensor::k_proj, L.h1.data(), L.k.data(), n, use_adapters);
+    project(l, LayerTensor::v_proj, L.h1.data(), L.v.data(), n, use_adapters);
     tensor::rope(L.q.data(), a.pos.data(), inv_freq_.data(), n, nh, hd);
     tensor::rope(L.k.data(), a.pos.data(), inv_freq_.data(), n, nkv, hd);
     L.attn.resize(n * qd);
@@ -91,17 +103,17 @@ void Decoder::forward(std::span<const SeqExample> batch, Acts& a, bool use_adapt
                      L.v.data() + a.row0[b] * kvd, L.attn.data() + a.row0[b] * qd,
                      L.probs.data() + a.poff[b], a.len[b], nh, nkv, hd, scale);
     std::vector<float> proj(static_cast<size_t>(n * d));
-    ops::linear(L.attn.data(), weight_of(l, LayerTensor::o_proj, use_adapters), proj.data(), n, d, qd);
+    project(l, LayerTensor::o_proj, L.attn.data(), proj.data(), n, use_adapters);
     for (int64_t i = 0; i < n * d; ++i) x[i] += proj[i];
     L.x_mid = x;
     L.h2.resize(n * d), L.r2.resize(n);
     ops::rms_norm(x.data(), params_.layer(l, LayerTensor::ffn_norm).w.data(), L.h2.data(),
                   L.r2.data(), n, d, eps);
     L.gate.resize(n * ff), L.up.resize(n * ff), L.act.resize(n * ff);
-    ops::linear(L.h2.data(), weight_of(l, LayerTensor::gate_proj, use_adapters), L.gate.data(), n, ff, d);
-    ops::linear(L.h2.data(), weight_of(l, LayerTensor::up_proj, use_adapters), L.up.data(), n, ff, d);
+    project(l, LayerTensor::gate_proj, L.h2.data(), L.gate.data(), n, use_adapters);
+    project(l, LayerTensor::up_proj, L.h2.data(), L.up.data(), n, use_adapters);
     ops::swiglu(L.gate.data(), L.up.data(), L.act.data(), n * ff);
-    ops::linear(L.act.data(), weight_of(l, LayerTensor::down_proj, use_adapters), proj.data(), n, d, ff);
+    project(l, LayerTensor::down_proj, L.act.data(), proj.data(), n, use_adapters);
     for (int64_t i = 0; i < n * d; ++i) x[i] += proj[i];
   }
   a.x_final = std::move(x);
@@ -224,17 +236,22 @@ ForwardResult Decoder::run(std::span<const SeqExample> batch, bool backward,
                        bool accumulate) {
     Param& p = params_.layer(l, t);
     SvfAdapter* ad = adapters_[l][static_cast<int>(t)];
-    ops::linear_dx(dy, ad ? ad->dense.data() : p.w.data(), dxo, n, p.rows, p.cols, accumulate);
-    if (ad != nullptr) {
-      const int64_t r = ad->m->rank;
-      std::vector<float> du(static_cast<size_t>(n * r)), xv(static_cast<size_t>(n * r));
-      ops::linear_dx(dy, ad->m->u.data(), du.data(), n, p.rows, r, false);  // dY · U  [n, r]
-      ops::linear_dx(x, ad->m->v.data(), xv.data(), n, p.cols, r, false);   // X · V   [n, r]
-      for (int64_t t2 = 0; t2 < n; ++t2)
-        for (int64_t i = 0; i < r; ++i) ad->grad_s[i] += double(du[t2 * r + i]) * xv[t2 * r + i];
-    } else if (wg) {
-      ops::linear_dw(dy, x, p.g.data(), n, p.rows, p.cols);
+    if (ad == nullptr) {
+      ops::linear_dx(dy, p.w.data(), dxo, n, p.rows, p.cols, accumulate);
+      if (wg) ops::linear_dw(dy, x, p.g.data(), n, p.rows, p.cols);
+      return;
     }
+    // y = ((x · V) ⊙ e) · Uᵀ:  ∂L/∂e_k = Σ_rows (dy · U)_k (x · V)_k,  dx = ((dy · U) ⊙ e) · Vᵀ.
+    const int64_t r = ad->svd->r;
+    std::vector<float> du(static_cast<size_t>(n * r)), xv(static_cast<size_t>(n * r));
+    ops::linear_dx(dy, ad->svd->u.data(), du.data(), n, p.rows, r, false);  // dY · U  [n, r]
+    ops::linear_dx(x, ad->svd->v.data(), xv.data(), n, p.cols, r, false);   // X · V   [n, r]
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t k = 0; k < r; ++k) {
+        ad->grad_e[k] += double(du[i * r + k]) * xv[i * r + k];
+        du[i * r + k] *= ad->e[k];
+      }
+    ops::linear(du.data(), ad->svd->v.data(), dxo, n, p.cols, r, accumulate);  // [n, in]
   };
 
   std::vector<float> dact(n * ff), dgate(n * ff), dup(n * ff), dh(n * d);

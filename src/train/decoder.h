@@ -2,8 +2,9 @@
 // (train/params.h). The forward keeps every activation the backward needs (per layer: block
 // inputs, norms' inverse RMS, roped q/k, v, attention probabilities, MLP pre-activations), so
 // memory grows with rows × layers; the inference engine (model/) is not used here because it
-// keeps nothing. The backward yields gradients for all weights (pretraining) and/or ∂L/∂s of SVF
-// adapters (train/svf_param.h), whose dense ∂L/∂W is never formed.
+// keeps nothing. The backward yields gradients for all weights (pretraining) and/or ∂L/∂e of SVF
+// adapters, which apply their matrix factored — y = U · (e ⊙ (Vᵀ x)) — so that neither the
+// composed W' nor ∂L/∂W is ever formed.
 //
 // Objective: loss = −Σ_b Σ_i weight[b][i] · log p(tokens[b][i] | tokens[b][<i])
 //                   + kl_coef · Σ_{b,i: weight≠0} KL(p_base ‖ p) at the same positions,
@@ -14,12 +15,13 @@
 
 #include <array>
 #include <cstdint>
+#include <algorithm>
 #include <span>
 #include <vector>
 
 #include "model/weight_names.h"
+#include "svf/svd.h"
 #include "train/params.h"
-#include "train/svf_param.h"
 
 namespace t2::train {
 
@@ -28,6 +30,15 @@ namespace t2::train {
 struct SeqExample {
   std::vector<int32_t> tokens;
   std::vector<float> weight;  // same length as tokens
+};
+
+// One adapted projection during training: the factors, the current effective singular values
+// e = σ ⊙ z · c (svf/compose.h) and the accumulated ∂L/∂e. Owned by the caller; the decoder borrows.
+struct SvfAdapter {
+  const svf::Svd* svd = nullptr;
+  std::vector<float> e;        // [r]
+  std::vector<double> grad_e;  // [r], accumulated by Decoder backward
+  void zero_grad() { std::fill(grad_e.begin(), grad_e.end(), 0.0); }
 };
 
 struct DecoderOptions {
@@ -46,21 +57,23 @@ class Decoder {
  public:
   explicit Decoder(ParamSet& params);
 
-  // Routes the projection (layer, t) through `a` (composed weight in the forward, ∂L/∂s in the
+  // Routes the projection (layer, t) through `a` (factored in the forward, ∂L/∂e in the
   // backward; no ∂L/∂W for that matrix). nullptr restores the plain weight. The adapter must
   // outlive its use and match the weight's shape.
   void set_adapter(int64_t layer, model::LayerTensor t, SvfAdapter* a);
   void clear_adapters();
 
   // Forward only (backward = false) or forward + backward, accumulating into Param::g and
-  // SvfAdapter::grad_s (the caller zeroes them). Throws t2::Error on malformed examples.
+  // SvfAdapter::grad_e (the caller zeroes them). Throws t2::Error on malformed examples.
   ForwardResult run(std::span<const SeqExample> batch, bool backward,
                     const DecoderOptions& opt = {});
 
  private:
   struct Acts;
   void forward(std::span<const SeqExample> batch, Acts& a, bool use_adapters);
-  const float* weight_of(int64_t l, model::LayerTensor t, bool use_adapters) const;
+  // y[n, out] = x[n, in] · Wᵀ of projection (l, t), through its adapter when use_adapters.
+  void project(int64_t l, model::LayerTensor t, const float* x, float* y, int64_t n,
+               bool use_adapters) const;
 
   ParamSet& params_;
   std::vector<std::array<SvfAdapter*, model::kLayerTensorCount>> adapters_;  // [layer][tensor]

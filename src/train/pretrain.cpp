@@ -62,7 +62,8 @@ std::vector<int32_t> load_corpus(const std::string& path, const tokenizer::Token
 }
 
 void pretrain(ParamSet& params, const std::vector<int32_t>& stream, const PretrainOptions& opt,
-              const std::string& out_dir, const std::function<void(const PretrainLog&)>& on_log) {
+              const std::string& out_dir, const std::function<void(const PretrainLog&)>& on_log,
+              const std::function<void(int64_t step, double loss)>& on_step) {
   T2_CHECK(opt.steps > 0 && opt.batch > 0 && opt.seq_len >= 2,
            "pretrain needs steps > 0, batch > 0 and seq_len >= 2");
   T2_CHECK(opt.seq_len <= params.config().n_ctx_max,
@@ -128,6 +129,7 @@ void pretrain(ParamSet& params, const std::vector<int32_t>& stream, const Pretra
     t_bwd += r.seconds_backward;
     ++n_acc;
     const bool last = step + 1 == opt.steps;
+    if (on_step) on_step(step + 1, r.loss);
     if ((opt.log_every > 0 && (step + 1) % opt.log_every == 0) || last) {
       PretrainLog log;
       log.step = step + 1;

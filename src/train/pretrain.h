@@ -51,8 +51,10 @@ std::vector<int32_t> load_corpus(const std::string& path, const tokenizer::Token
                                  int32_t eos, int64_t n_vocab);
 
 // Trains `params` in place for opt.steps steps; writes checkpoints to out_dir (config.json +
-// model.safetensors + trainer_state.json) and calls on_log every log_every steps and at the end.
+// model.safetensors + trainer_state.json) and calls on_log every log_every steps and at the end,
+// and on_step(step, loss) after every step (1-based step, that step's loss), e.g. for progress.
 void pretrain(ParamSet& params, const std::vector<int32_t>& stream, const PretrainOptions& opt,
-              const std::string& out_dir, const std::function<void(const PretrainLog&)>& on_log);
+              const std::string& out_dir, const std::function<void(const PretrainLog&)>& on_log,
+              const std::function<void(int64_t step, double loss)>& on_step = {});
 
 }  // namespace t2::train

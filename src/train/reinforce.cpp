@@ -1,10 +1,12 @@
-// REINFORCE iterations, batch draws, accuracy and the rank-count-independent gradient exchange.
+// REINFORCE iterations, batch draws, accuracy and the rank-count-independent gradient exchange;
+// see reinforce.h.
 #include "train/reinforce.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <numeric>
+#include <utility>
 
 #include "base/error.h"
 #include "base/rng.h"
@@ -54,50 +56,52 @@ std::vector<double> gradient_sum(std::span<const std::vector<double>> local, siz
 }
 
 ReinforceTrainer::ReinforceTrainer(std::shared_ptr<const model::LlamaModel> model,
-                                   std::vector<SvfMatrix> svd, ReinforceOptions opt,
-                                   dist::Communicator comm)
-    : model_(std::move(model)), svd_(std::move(svd)), opt_(std::move(opt)), comm_(std::move(comm)) {
-  T2_CHECK(opt_.batch > 0 && opt_.max_new_tokens > 0 && opt_.micro_batch > 0,
-           "REINFORCE needs batch > 0, micro_batch > 0 and max_new_tokens > 0");
-  T2_CHECK(!svd_.empty(), "REINFORCE needs at least one adapted matrix");
+                                   std::shared_ptr<const svf::FactorSet> factors,
+                                   std::vector<std::string> matrices, ReinforceOptions opt,
+                                   RolloutFn rollouts, dist::Communicator comm)
+    : model_(std::move(model)),
+      factors_(std::move(factors)),
+      opt_(opt),
+      rollouts_(std::move(rollouts)),
+      comm_(std::move(comm)) {
+  T2_CHECK(opt_.batch > 0 && opt_.micro_batch > 0, "REINFORCE needs batch > 0 and micro_batch > 0");
+  T2_CHECK(!matrices.empty() && factors_ != nullptr, "REINFORCE needs at least one adapted matrix");
+  T2_CHECK(rollouts_ != nullptr, "REINFORCE needs a rollout source");
   params_ = std::make_unique<ParamSet>(ParamSet::from_model(*model_));
   decoder_ = std::make_unique<Decoder>(*params_);
-  adapters_.resize(svd_.size());
+  adapters_.resize(matrices.size());
   std::vector<size_t> sizes;
-  for (size_t i = 0; i < svd_.size(); ++i) {
-    const SvfMatrix& m = svd_[i];
-    const auto ref = model::parse_layer_tensor_name(m.name);
+  for (size_t i = 0; i < matrices.size(); ++i) {
+    const std::string& name = matrices[i];
+    const svf::Svd& svd = factors_->get(name);
+    const auto ref = model::parse_layer_tensor_name(name);
     T2_CHECK(ref.has_value() && model::is_projection(ref->tensor),
-             "adapted matrix '%s' is not a decoder projection of this model", m.name.c_str());
-    const Param& w = params_->layer(ref->layer, ref->tensor);
-    T2_CHECK(w.rows == m.n_out && w.cols == m.n_in, "SVD of %s is [%lld, %lld] but the model's "
-             "weight is [%lld, %lld]; the SVD store belongs to another checkpoint", m.name.c_str(),
-             static_cast<long long>(m.n_out), static_cast<long long>(m.n_in),
-             static_cast<long long>(w.rows), static_cast<long long>(w.cols));
-    expert_.names.push_back(m.name);
+             "adapted matrix '%s' is not a decoder projection of this model", name.c_str());
+    expert_.names.push_back(name);
     Rng rng = Rng::stream(opt_.seed, i, RngPurpose::init);
-    std::vector<float> p(static_cast<size_t>(m.rank));
+    std::vector<float> p(static_cast<size_t>(svd.r));
     for (float& v : p) v = static_cast<float>(0.1 + 0.01 * rng.normal());
     expert_.p.push_back(std::move(p));
-    adapters_[i].m = &svd_[i];
-    sizes.push_back(static_cast<size_t>(m.rank));
+    adapters_[i].svd = &svd;
+    adapters_[i].grad_e.assign(static_cast<size_t>(svd.r), 0.0);
+    sizes.push_back(static_cast<size_t>(svd.r));
   }
   adam_ = Adam(AdamOptions{}, sizes, std::vector<bool>(sizes.size(), false));
-  refresh_adapters();
-  for (size_t i = 0; i < svd_.size(); ++i) {
-    const auto ref = model::parse_layer_tensor_name(svd_[i].name);
+  refresh();
+  for (size_t i = 0; i < matrices.size(); ++i) {
+    const auto ref = model::parse_layer_tensor_name(matrices[i]);
     decoder_->set_adapter(ref->layer, ref->tensor, &adapters_[i]);
   }
 }
 
-void ReinforceTrainer::refresh_adapters() {
-  overrides_.clear();
-  for (size_t i = 0; i < svd_.size(); ++i) {
-    adapters_[i].set_scale(svf_scale(svd_[i], expert_.p[i].data(), opt_.max_mult));
-    // Rollouts apply the expert in the checkpoint's dtype, as `t2 eval` does.
-    overrides_.push_back({svd_[i].name, std::make_shared<DenseOverride>(
-                                            adapters_[i].dense.data(), svd_[i].n_out, svd_[i].n_in,
-                                            model_->weights().get(svd_[i].name).dtype)});
+void ReinforceTrainer::refresh() {
+  scaling_ = svf::ScalingSet{};
+  scaling_.label = "training";
+  for (size_t i = 0; i < expert_.names.size(); ++i) {
+    const std::string& name = expert_.names[i];
+    std::vector<float> z = svf::scaling_from_params(expert_.p[i], opt_.max_mult);
+    adapters_[i].e = svf::effective_singular_values(adapters_[i].svd->s, z, name);
+    scaling_.z[name] = std::move(z);
   }
 }
 
@@ -108,50 +112,30 @@ void ReinforceTrainer::restore(const Expert& e, int64_t iteration) {
              "expected %zu", e.names[i].c_str(), e.p[i].size(), expert_.p[i].size());
   expert_ = e;
   iteration_ = iteration;
-  refresh_adapters();
+  refresh();
 }
 
 std::vector<int64_t> ReinforceTrainer::draw_batch(uint64_t seed, int64_t it, int64_t batch,
                                                   int64_t n) {
   T2_CHECK(n > 0, "no training samples to draw a batch from");
-  std::vector<int64_t> out;
-  int64_t cached_epoch = -1;
-  std::vector<int64_t> perm;
-  for (int64_t k = 0; k < batch; ++k) {
-    const int64_t g = it * batch + k, epoch = g / n;
-    if (epoch != cached_epoch) {
-      perm.resize(static_cast<size_t>(n));
-      std::iota(perm.begin(), perm.end(), 0);
-      Rng rng = Rng::stream(seed, static_cast<uint64_t>(epoch), RngPurpose::batch);
-      for (int64_t i = n - 1; i > 0; --i)
-        std::swap(perm[i], perm[static_cast<int64_t>(rng.below(static_cast<uint64_t>(i + 1)))]);
-      cached_epoch = epoch;
-    }
-    out.push_back(perm[g % n]);
-  }
-  return out;
+  std::vector<int64_t> perm(static_cast<size_t>(n));
+  std::iota(perm.begin(), perm.end(), 0);
+  Rng rng = Rng::stream(seed, static_cast<uint64_t>(it), RngPurpose::batch);
+  const int64_t b = std::min(batch, n);
+  for (int64_t i = 0; i < b; ++i)  // the first b steps of a Fisher-Yates shuffle
+    std::swap(perm[i], perm[i + static_cast<int64_t>(rng.below(static_cast<uint64_t>(n - i)))]);
+  perm.resize(static_cast<size_t>(b));
+  return perm;
 }
 
-std::vector<int32_t> ReinforceTrainer::generate(const std::vector<int32_t>& prompt) const {
-  return greedy_rollout(model_, overrides_, prompt, opt_.max_new_tokens, opt_.eos_ids, opt_.stop);
-}
-
-std::vector<std::vector<int32_t>> ReinforceTrainer::generate(
-    std::span<const std::vector<int32_t>> prompts) const {
-  if (opt_.batched_rollouts)
-    return greedy_rollouts(model_, overrides_, prompts, opt_.max_new_tokens, opt_.eos_ids, opt_.stop);
-  std::vector<std::vector<int32_t>> out;
-  for (const auto& p : prompts) out.push_back(generate(p));
-  return out;
-}
-
-IterationStats ReinforceTrainer::step(std::span<const RlSample> train, const ScoreFn& score) {
+IterationStats ReinforceTrainer::step(std::span<const int64_t> train) {
   Timer total;
   IterationStats st;
-  const int64_t B = opt_.batch;
-  const std::vector<int64_t> idx = draw_batch(opt_.seed, iteration_, B, static_cast<int64_t>(train.size()));
+  const std::vector<int64_t> idx = draw_batch(opt_.seed, iteration_, opt_.batch,
+                                              static_cast<int64_t>(train.size()));
+  const int64_t B = static_cast<int64_t>(idx.size());
   size_t n_params = 0;
-  for (const SvfMatrix& m : svd_) n_params += static_cast<size_t>(m.rank);
+  for (const SvfAdapter& a : adapters_) n_params += a.e.size();
   DecoderOptions dopt;
   dopt.weight_grads = false;
   dopt.kl_coef = static_cast<float>(opt_.kl_coef / static_cast<double>(B));
@@ -160,44 +144,51 @@ IterationStats ReinforceTrainer::step(std::span<const RlSample> train, const Sco
   // is computed together (rollouts, forward, backward) does not depend on the rank count.
   const int64_t mb = opt_.micro_batch, n_units = (B + mb - 1) / mb;
   std::string mine;  // small per-sample records of this rank's samples (statistics)
-  std::vector<std::vector<double>> local_ds;  // ∂L/∂s of this rank's units, in order
-  double local_max = 0;  // max |∂L/∂s| over this rank's units
+  std::vector<std::vector<double>> local_de;  // ∂L/∂e of this rank's units, in order
+  double local_max = 0;  // max |∂L/∂e| over this rank's units
   for (int64_t u = comm_.rank(); u < n_units; u += comm_.size()) {
     const int64_t k0 = u * mb, k1 = std::min(B, k0 + mb);
-    std::vector<std::vector<int32_t>> prompts;
-    for (int64_t k = k0; k < k1; ++k) prompts.push_back(train[static_cast<size_t>(idx[k])].prompt);
+    std::vector<int64_t> ids;
+    for (int64_t k = k0; k < k1; ++k) ids.push_back(train[static_cast<size_t>(idx[k])]);
     Timer t_roll;
-    const std::vector<std::vector<int32_t>> completions = generate(prompts);
+    const std::vector<Rollout> ro = rollouts_(ids, scaling_, static_cast<double>(n_units));
     st.t_rollout += t_roll.seconds();
-    std::vector<SeqExample> ex(static_cast<size_t>(k1 - k0));
+    T2_CHECK(ro.size() == ids.size(), "rollouts: %zu results for %zu samples", ro.size(),
+             ids.size());
+    std::vector<SeqExample> ex;
     for (int64_t k = k0; k < k1; ++k) {
-      const RlSample& s = train[static_cast<size_t>(idx[k])];
-      const std::vector<int32_t>& completion = completions[static_cast<size_t>(k - k0)];
-      const double reward = score(s, completion) ? 1.0 : -1.0;
-      SeqExample& e = ex[static_cast<size_t>(k - k0)];
-      e.tokens = s.prompt;
-      e.tokens.insert(e.tokens.end(), completion.begin(), completion.end());
-      e.weight.assign(e.tokens.size(), 0.0f);
-      for (size_t i = s.prompt.size(); i < e.tokens.size(); ++i)
-        e.weight[i] = static_cast<float>(reward / static_cast<double>(B));
+      const Rollout& r = ro[static_cast<size_t>(k - k0)];
+      const double reward = r.correct ? 1.0 : -1.0;
+      // A rollout that failed, or left no answer tokens, adds nothing to the gradient.
+      if (!r.error && !r.completion.empty() && !r.prompt.empty()) {
+        SeqExample e;
+        e.tokens = r.prompt;
+        e.tokens.insert(e.tokens.end(), r.completion.begin(), r.completion.end());
+        e.weight.assign(e.tokens.size(), 0.0f);
+        for (size_t i = r.prompt.size(); i < e.tokens.size(); ++i)
+          e.weight[i] = static_cast<float>(reward / static_cast<double>(B));
+        ex.push_back(std::move(e));
+      }
       put(mine, k);
       put(mine, reward);
-      put(mine, static_cast<int64_t>(completion.size()));
+      put(mine, r.generated_tokens);
+      put(mine, static_cast<int64_t>(r.error ? 1 : 0));
     }
     for (SvfAdapter& a : adapters_) a.zero_grad();
-    const ForwardResult r = decoder_->run(ex, true, dopt);
-    st.t_forward += r.seconds_forward;
-    st.t_backward += r.seconds_backward;
+    ForwardResult fr;
+    if (!ex.empty()) fr = decoder_->run(ex, true, dopt);
+    st.t_forward += fr.seconds_forward;
+    st.t_backward += fr.seconds_backward;
     put(mine, -2 - u);  // unit record: loss and KL of the unit
-    put(mine, r.loss);
-    put(mine, r.kl);
+    put(mine, fr.loss);
+    put(mine, fr.kl);
     std::vector<double> g;
     g.reserve(n_params);
-    for (const SvfAdapter& a : adapters_) g.insert(g.end(), a.grad_s.begin(), a.grad_s.end());
+    for (const SvfAdapter& a : adapters_) g.insert(g.end(), a.grad_e.begin(), a.grad_e.end());
     for (double v : g) local_max = std::max(local_max, std::isnan(v) ? INFINITY : std::fabs(v));
-    local_ds.push_back(std::move(g));
+    local_de.push_back(std::move(g));
   }
-  // Exchange: the small records (and each rank's max |∂L/∂s|) are all-gathered and summed in
+  // Exchange: the small records (and each rank's max |∂L/∂e|) are all-gathered and summed in
   // sample / unit order; the gradient is summed exactly in fixed point (gradient_sum),
   // O(parameters) per rank.
   Timer t_ex;
@@ -227,6 +218,7 @@ IterationStats ReinforceTrainer::step(std::span<const RlSample> train, const Sco
         seen[k] = 1;
         reward_of[k] = get<double>(rec, off);
         st.generated_tokens += get<int64_t>(rec, off);
+        st.n_errors += get<int64_t>(rec, off);
       }
     }
   }
@@ -242,31 +234,33 @@ IterationStats ReinforceTrainer::step(std::span<const RlSample> train, const Sco
     st.kl += kl_of[u];
   }
   T2_CHECK(std::isfinite(global_max), "iteration %lld: the gradient is not finite (NaN or "
-           "infinity in dL/ds); lower --lr or check the model", static_cast<long long>(iteration_ + 1));
-  const std::vector<double> ds = gradient_sum(local_ds, n_params, global_max, n_units, comm_);
+           "infinity in dL/de); lower --lr or check the model", static_cast<long long>(iteration_ + 1));
+  const std::vector<double> de = gradient_sum(local_de, n_params, global_max, n_units, comm_);
   st.t_allreduce = t_ex.seconds();
 
   // Chain to p, clip, Adam.
-  std::vector<std::vector<float>> grads(svd_.size());
+  std::vector<std::vector<float>> grads(adapters_.size());
   std::vector<float*> gp, wp;
   std::vector<const float*> gcp;
   std::vector<size_t> sizes;
   size_t off = 0;
-  for (size_t i = 0; i < svd_.size(); ++i) {
-    const int64_t r = svd_[i].rank;
-    std::vector<double> dp(static_cast<size_t>(r));
-    svf_scale_backward(svd_[i], expert_.p[i].data(), opt_.max_mult, ds.data() + off, dp.data());
-    off += static_cast<size_t>(r);
+  for (size_t i = 0; i < adapters_.size(); ++i) {
+    const size_t r = adapters_[i].e.size();
+    std::vector<double> dp(r);
+    svf::effective_singular_values_backward(adapters_[i].svd->s, expert_.p[i], opt_.max_mult,
+                                            std::span<const double>(de).subspan(off, r), dp,
+                                            expert_.names[i]);
+    off += r;
     grads[i].assign(dp.begin(), dp.end());
     gp.push_back(grads[i].data());
     gcp.push_back(grads[i].data());
     wp.push_back(expert_.p[i].data());
-    sizes.push_back(static_cast<size_t>(r));
+    sizes.push_back(r);
   }
   st.grad_norm = clip_global_norm(gp, sizes, opt_.max_grad_norm);
   adam_.step(wp, gcp, opt_.lr);
   ++iteration_;
-  refresh_adapters();
+  refresh();
   double pn = 0;
   for (const auto& p : expert_.p)
     for (float v : p) pn += double(v) * v;
@@ -276,27 +270,28 @@ IterationStats ReinforceTrainer::step(std::span<const RlSample> train, const Sco
   return st;
 }
 
-double ReinforceTrainer::accuracy(std::span<const RlSample> samples, const ScoreFn& score) {
-  if (samples.empty()) return -1.0;
+Accuracy ReinforceTrainer::accuracy(std::span<const int64_t> samples) {
+  Accuracy acc;
+  if (samples.empty()) return acc;
   // The step's units (micro_batch consecutive samples, unit u on rank u mod size).
   const size_t mb = static_cast<size_t>(opt_.micro_batch), n = samples.size();
+  const double n_units = std::ceil(static_cast<double>(n) / static_cast<double>(mb));
   std::string mine;
   for (size_t k0 = static_cast<size_t>(comm_.rank()) * mb; k0 < n;
        k0 += static_cast<size_t>(comm_.size()) * mb) {
-    std::vector<std::vector<int32_t>> prompts;
-    for (size_t k = k0; k < std::min(n, k0 + mb); ++k) prompts.push_back(samples[k].prompt);
-    const std::vector<std::vector<int32_t>> completions = generate(prompts);
-    for (size_t j = 0; j < completions.size(); ++j)
-      mine.push_back(score(samples[k0 + j], completions[j]) ? '1' : '0');
+    const auto ids = samples.subspan(k0, std::min(mb, n - k0));
+    for (const Rollout& r : rollouts_(ids, scaling_, n_units))
+      mine.push_back(r.error ? 'e' : r.correct ? '1' : '0');
   }
   const std::vector<std::string> all = comm_.size() > 1 ? comm_.all_gather(mine)
                                                         : std::vector<std::string>{mine};
-  int64_t correct = 0, got = 0;
+  int64_t correct = 0;
   for (const std::string& s : all)
-    for (char c : s) correct += c == '1', ++got;
-  T2_CHECK(got == static_cast<int64_t>(n), "accuracy: %lld results for %zu samples",
-           static_cast<long long>(got), n);
-  return static_cast<double>(correct) / static_cast<double>(got);
+    for (char c : s) correct += c == '1', acc.n_errors += c == 'e', ++acc.n;
+  T2_CHECK(acc.n == static_cast<int64_t>(n), "accuracy: %lld results for %zu samples",
+           static_cast<long long>(acc.n), n);
+  acc.accuracy = static_cast<double>(correct) / static_cast<double>(acc.n);
+  return acc;
 }
 
 }  // namespace t2::train

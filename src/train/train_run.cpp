@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <span>
+#include <string_view>
 
 #include "base/error.h"
 #include "io/file.h"
@@ -34,7 +35,8 @@ const Column kColumns[] = {
     {"mean_reward", &HistoryRow::mean_reward}, {"loss", &HistoryRow::loss},
     {"grad_norm", &HistoryRow::grad_norm},     {"param_norm", &HistoryRow::param_norm},
     {"train_acc", &HistoryRow::train_acc},     {"valid_acc", &HistoryRow::valid_acc},
-    {"test_acc", &HistoryRow::test_acc},       {"t_rollout", &HistoryRow::t_rollout},
+    {"test_acc", &HistoryRow::test_acc},       {"n_errors", &HistoryRow::n_errors},
+    {"t_rollout", &HistoryRow::t_rollout},
     {"t_forward", &HistoryRow::t_forward},     {"t_backward", &HistoryRow::t_backward},
     {"t_allreduce", &HistoryRow::t_allreduce}, {"t_total", &HistoryRow::t_total},
 };
@@ -46,14 +48,18 @@ struct RunState {
 };
 
 void save_expert_file(const ReinforceTrainer& tr, const TrainRunOptions& opt,
-                      const std::string& path, int64_t iteration, double valid) {
+                      const std::string& path, int64_t iteration, double valid,
+                      const std::vector<HistoryRow>& history) {
   svf::Expert e;
   e.meta.base_fingerprint = opt.base_fingerprint;
   e.meta.task = opt.task;
   e.meta.provenance = opt.provenance;
   e.meta.max_mult = tr.options().max_mult;
-  e.meta.extra["iteration"] = std::to_string(iteration);
+  e.meta.extra["iteration"] = std::to_string(iteration);  // the selected iteration (0: initial)
   e.meta.extra["valid_accuracy"] = t2::format("%.6f", valid);
+  double errors = 0;  // failed rollouts so far (counted as wrong answers)
+  for (const HistoryRow& r : history) errors += r.n_errors;
+  e.meta.extra["failed_rollouts"] = t2::format("%.0f", errors);
   for (size_t i = 0; i < tr.expert().names.size(); ++i)
     e.params[tr.expert().names[i]] = tr.expert().p[i];
   svf::save_expert(e, path);
@@ -133,6 +139,7 @@ RunState read_checkpoint(ReinforceTrainer& tr, const TrainRunOptions& opt) {
   st.history.resize(its.size());
   for (size_t r = 0; r < its.size(); ++r) st.history[r].iteration = its[r];
   for (const Column& c : kColumns) {
+    if (std::string_view(c.name) == "n_errors" && !h.has_dataset(c.name)) continue;  // older files
     const std::vector<double> col = h.dataset(c.name).read_f64();
     T2_CHECK(col.size() == its.size(), "%s: history column %s has %zu rows, expected %zu",
              path.c_str(), c.name, col.size(), its.size());
@@ -147,8 +154,7 @@ std::string checkpoint_path(const std::string& out) { return stem(out) + ".ckpt.
 std::string latest_path(const std::string& out) { return stem(out) + ".latest.h5"; }
 
 std::vector<HistoryRow> run_reinforce(ReinforceTrainer& tr, const EvalSets& sets,
-                                      const ScoreFn& score, const TrainRunOptions& opt,
-                                      const dist::Communicator& comm,
+                                      const TrainRunOptions& opt, const dist::Communicator& comm,
                                       const std::function<void(const HistoryRow&)>& on_row) {
   T2_CHECK(!opt.out.empty(), "run_reinforce needs an output path");
   T2_CHECK(opt.test_interval > 0, "--test-interval must be positive");
@@ -158,17 +164,22 @@ std::vector<HistoryRow> run_reinforce(ReinforceTrainer& tr, const EvalSets& sets
   if (opt.resume && std::filesystem::exists(checkpoint_path(opt.out)))
     st = read_checkpoint(tr, opt);  // every rank reads the same file
   auto evaluate = [&](HistoryRow& row) {
-    const auto first = [](const std::vector<RlSample>& v, int64_t limit) {
+    const auto first = [](const std::vector<int64_t>& v, int64_t limit) {
       const size_t n = limit > 0 ? std::min(v.size(), static_cast<size_t>(limit)) : v.size();
-      return std::span<const RlSample>(v).first(n);
+      return std::span<const int64_t>(v).first(n);
     };
-    row.train_acc = tr.accuracy(first(sets.train, opt.train_eval_limit), score);
-    row.valid_acc = tr.accuracy(first(sets.valid, opt.eval_limit), score);
-    row.test_acc = tr.accuracy(first(sets.test, opt.eval_limit), score);
+    const Accuracy train = tr.accuracy(first(sets.train, opt.train_eval_limit));
+    const Accuracy valid = tr.accuracy(first(sets.valid, opt.eval_limit));
+    const Accuracy test = tr.accuracy(first(sets.test, opt.eval_limit));
+    row.train_acc = train.accuracy;
+    row.valid_acc = valid.accuracy;
+    row.test_acc = test.accuracy;
+    row.n_errors += static_cast<double>(train.n_errors + valid.n_errors + test.n_errors);
     if (row.valid_acc > st.best_valid) {
       st.best_valid = row.valid_acc;
       st.best_iteration = tr.iteration();
-      if (comm.rank() == 0) save_expert_file(tr, opt, opt.out, tr.iteration(), row.valid_acc);
+      if (comm.rank() == 0)
+        save_expert_file(tr, opt, opt.out, tr.iteration(), row.valid_acc, st.history);
     }
   };
   if (st.history.empty()) {  // iteration 0: the initial expert
@@ -183,12 +194,13 @@ std::vector<HistoryRow> run_reinforce(ReinforceTrainer& tr, const EvalSets& sets
     if (comm.rank() == 0) write_checkpoint(tr, opt, st);
   }
   while (tr.iteration() < opt.iters) {
-    const IterationStats s = tr.step(sets.train, score);
+    const IterationStats s = tr.step(sets.train);
     HistoryRow row;
     row.iteration = s.iteration;
     row.mean_reward = s.mean_reward;
     row.loss = s.loss;
     row.grad_norm = s.grad_norm;
+    row.n_errors = static_cast<double>(s.n_errors);
     row.param_norm = s.param_norm;
     row.t_rollout = s.t_rollout;
     row.t_forward = s.t_forward;
@@ -200,7 +212,7 @@ std::vector<HistoryRow> run_reinforce(ReinforceTrainer& tr, const EvalSets& sets
     st.history.push_back(row);
     if (on_row) on_row(row);
     if (comm.rank() == 0 && (eval_now || s.iteration == opt.iters)) {
-      save_expert_file(tr, opt, latest_path(opt.out), tr.iteration(), row.valid_acc);
+      save_expert_file(tr, opt, latest_path(opt.out), tr.iteration(), row.valid_acc, st.history);
       write_checkpoint(tr, opt, st);
     }
   }

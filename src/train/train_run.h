@@ -29,22 +29,26 @@ struct TrainRunOptions {
   std::string provenance;        // command line / config summary
 };
 
+// Sample ids (of the rollout source's list) of each split.
 struct EvalSets {
-  std::vector<RlSample> train, valid, test;
+  std::vector<int64_t> train, valid, test;
 };
 
 struct HistoryRow {
   int64_t iteration = 0;
   double mean_reward = 0, loss = 0, grad_norm = 0, param_norm = 0;
   double train_acc = -1, valid_acc = -1, test_acc = -1;  // -1: not evaluated at this row
+  double n_errors = 0;   // failed rollouts (generation or scoring) of the iteration and its evaluation
   double t_rollout = 0, t_forward = 0, t_backward = 0, t_allreduce = 0, t_total = 0;
 };
 
 // Runs iterations until opt.iters (resuming from the checkpoint when opt.resume and it exists).
-// on_row is called on every rank after each history row. Returns the full history.
+// Iteration 0 is the initial expert (p ≈ 0.1, W' ≈ W): it is evaluated like every other, and it is
+// the saved best expert when no later iteration beats its valid accuracy. The expert files record
+// the selected iteration. on_row is called on every rank after each history row. Returns the full
+// history.
 std::vector<HistoryRow> run_reinforce(ReinforceTrainer& trainer, const EvalSets& sets,
-                                      const ScoreFn& score, const TrainRunOptions& opt,
-                                      const dist::Communicator& comm,
+                                      const TrainRunOptions& opt, const dist::Communicator& comm,
                                       const std::function<void(const HistoryRow&)>& on_row);
 
 std::string checkpoint_path(const std::string& out);

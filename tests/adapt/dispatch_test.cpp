@@ -1,7 +1,7 @@
-// Two-pass dispatch and candidate scoring on a tiny random checkpoint with an SVD store and three
-// random experts: dispatch labels, strategy validation, "other" really runs the base model (no
-// override registered), the shared factored pass-2 batch answers each sample exactly as a batch of
-// its own expert does, and shared-batch candidate scoring agrees with per-candidate recomposition.
+// Dispatch labels and strategy validation, and CEM candidate scoring on a tiny random checkpoint
+// with an SVD store and three random experts: a shared batch of every candidate scores each pair
+// as one batch per candidate does, a candidate without a defined composition is reported and never
+// generated, one-hot weights reproduce an expert, and the tie-break is a teacher-forced re-score.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -10,6 +10,8 @@
 
 #include "adapt/candidate_scorer.h"
 #include "adapt/dispatch.h"
+#include "adapt/eval_batch.h"
+#include "model/generate.h"
 #include "base/timer.h"
 #include "mini/mini.h"
 #include "model/llama/model.h"
@@ -62,7 +64,7 @@ class AdaptSvfTest : public ::testing::Test {
     test::write_tiny_model(dir_ + "/model");
     svf::DecomposeOptions o;
     o.progress = false;
-    svf::LocalCollective local;
+    dist::Communicator local;
     svf::decompose_to_store(dir_ + "/svd.h5",
                             svf::weight_source_from_dir(dir_ + "/model", svf::MatrixSet::mlp), o, local);
     const auto store = svf::SvdStore::open(dir_ + "/svd.h5");
@@ -83,95 +85,22 @@ class AdaptSvfTest : public ::testing::Test {
 };
 std::string AdaptSvfTest::dir_;
 
-TEST_F(AdaptSvfTest, OtherRunsTheBaseModel) {
-  auto model = model::LlamaModel::load(dir_ + "/model");
-  const SvfBank bank = load_svf_bank(dir_ + "/svd.h5", experts(), "", *model);
-  model::RunContext ctx(model);
-  const int n_w = static_cast<int>(model->weights().all().size());
-  auto n_overrides = [&] {
-    int n = 0;
-    for (int i = 0; i < n_w; ++i) n += ctx.override_for(i) != nullptr;
-    return n;
-  };
-  SlotStrategy(StrategyKind::prompt, bank.factors, {nullptr, nullptr}).apply(ctx);
-  EXPECT_EQ(n_overrides(), 0);
-  SlotStrategy(StrategyKind::prompt, bank.factors, {nullptr, &bank.scalings.at("code")}).apply(ctx);
-  EXPECT_EQ(n_overrides(), 6);  // 2 layers x 3 MLP matrices
-  SlotStrategy(StrategyKind::prompt, bank.factors, {nullptr}).apply(ctx);
-  EXPECT_EQ(n_overrides(), 0);  // earlier overrides removed
-  DispatchPlan plan;
-  plan.bank = &bank;
-  EXPECT_EQ(expert_for_label("other", plan), "base");
-  EXPECT_EQ(expert_for_label("code", plan), "code");
-  plan.reference_other = true;
-  plan.last_expert = "reasoning";
-  EXPECT_EQ(expert_for_label("other", plan), "reasoning");
-  EXPECT_EQ(expert_for_label("math", plan), "math");
-}
-
-TEST_F(AdaptSvfTest, TwoPassMatchesSingleExpertBatches) {
-  auto model = model::LlamaModel::load(dir_ + "/model");
-  const SvfBank bank = load_svf_bank(dir_ + "/svd.h5", experts(), "", *model);
-  RunnerOptions ro;
-  ro.max_tokens = 8;
-  SampleRunner runner(model, tokenizer::Tokenizer::load(dir_ + "/model"), ro, nullptr);
-  const TaskData data = load_task_data("gsm8k", dir_ + "/gsm8k.jsonl", 0);
-  const TaskData pass1 = make_dispatch_data(data);
-  ASSERT_EQ(pass1.items.size(), data.items.size());
-  EXPECT_EQ(pass1.items[0].sample->question, data.items[0].sample->question);
-  EXPECT_EQ(pass1.items[0].sample->gold, "math");
-  const std::vector<int64_t> idx = {0, 2, 3, 5};
-  for (bool reference : {false, true}) {
-    DispatchPlan plan;
-    plan.kind = StrategyKind::prompt;
-    plan.bank = &bank;
-    plan.reference_other = reference;
-    plan.last_expert = "reasoning";
-    const auto recs = run_two_pass(runner, data, pass1, idx, plan, true);
-    ASSERT_EQ(recs.size(), idx.size());
-    // Pass 1 of each sample, on its own, gives the same label.
-    const auto base = make_base_strategy();
-    const auto r1 = runner.run_batch(pass1, idx, *base, false);
-    for (size_t i = 0; i < idx.size(); ++i) {
-      ASSERT_TRUE(recs[i].ok()) << recs[i].status;
-      EXPECT_EQ(recs[i].label, tasks::dispatch_label(r1[i].text));
-      EXPECT_EQ(recs[i].expert, expert_for_label(recs[i].label, plan));
-      EXPECT_GT(recs[i].pass1_s, 0.0);
-      EXPECT_GT(recs[i].pass2_s, 0.0);
-      // The shared batch answers like a batch of this sample's expert alone.
-      std::unique_ptr<Strategy> own = recs[i].expert == "base"
-                                          ? make_base_strategy()
-                                          : make_scaling_strategy(StrategyKind::expert, bank, recs[i].expert);
-      const std::vector<int64_t> one = {idx[i]};
-      const auto alone = runner.run_batch(data, one, *own, true);
-      EXPECT_EQ(recs[i].text, alone[0].text) << "sample " << i << " expert " << recs[i].expert;
-      EXPECT_EQ(recs[i].generated_tokens, alone[0].generated_tokens);
-    }
-    if (reference) {
-      for (const auto& r : recs) EXPECT_NE(r.expert, "base");
-    }
-  }
-}
-
 TEST_F(AdaptSvfTest, SharedBatchScoringMatchesPerCandidate) {
   auto model = model::LlamaModel::load(dir_ + "/model");
-  std::vector<svf::Expert> ex;
-  std::vector<std::string> labels, paths;
-  for (const auto& [l, p] : experts()) {
-    ex.push_back(svf::load_expert(p));
-    labels.push_back(l);
-    paths.push_back(p);
-  }
-  const ExpertBank bank = make_expert_bank(labels, ex, paths, false, false);
-  EXPECT_EQ(bank.dim(), 3);
-  // One-hot α reproduces the expert's own z; normalised α sums to one.
-  const auto one_hot = bank.scaling(std::vector<double>{0, 1, 0}, "x");
-  EXPECT_EQ(one_hot.z.at(bank.matrices[0]), ex[1].z(bank.matrices[0]));
   const auto store = svf::SvdStore::open(dir_ + "/svd.h5");
-  RunnerOptions ro;
-  ro.max_tokens = 6;
-  CandidateScorer scorer(model, tokenizer::Tokenizer::load(dir_ + "/model"), ro, nullptr,
-                         svf::FactorSet::load(store, *model, bank.matrices), &bank);
+  svf::ExpertBank bank = svf::ExpertBank::load(store, experts());
+  bank.load_factors(store, *model);
+  EXPECT_EQ(bank.dim(false), 3);
+  EXPECT_EQ(bank.dim(true), 3 * 6);  // 2 layers x 3 MLP matrices
+  // One-hot α reproduces the expert's own z.
+  const auto one_hot = bank.mix(std::vector<double>{0, 1, 0}, false, false, "x");
+  EXPECT_EQ(one_hot.z.at(bank.matrices()[0]), bank.scaling("code").z.at(bank.matrices()[0]));
+  run::RunnerOptions ro;
+  ro.max_new_tokens = 6;
+  ro.apply = svf::ApplyMode::dense;  // the same arithmetic in every batch shape
+  run::SampleRunner runner(model, tokenizer::Tokenizer::load(dir_ + "/model"), ro, nullptr,
+                           bank.factors());
+  CandidateScorer scorer(runner, bank, false, false);
   const TaskData data = load_task_data("gsm8k", dir_ + "/gsm8k.jsonl", 0);
   const std::vector<std::vector<double>> alphas = {
       {1, 0, 0}, {0.2, 0.7, 0.1}, {0, 0, 0}, {0.9, 0.9, 0.9}};
@@ -180,24 +109,60 @@ TEST_F(AdaptSvfTest, SharedBatchScoringMatchesPerCandidate) {
   const auto shared = scorer.score(data, alphas, items);
   const double shared_s = t1.seconds();
   Timer t2;
-  const auto dense = scorer.score_dense(data, alphas, items);
-  const double dense_s = t2.seconds();
+  const auto separate = scorer.score(data, alphas, items, /*separate=*/true);
+  const double separate_s = t2.seconds();
   for (size_t c = 0; c < alphas.size(); ++c)
     for (size_t i = 0; i < items.size(); ++i) {
       if (c == 2) {  // all-zero α: z' = 0, W' undefined; not generated, counts as wrong
-        EXPECT_EQ(shared[c][i].status.rfind("degenerate mixture: all weights 0", 0), 0u);
+        EXPECT_EQ(shared[c][i].status.rfind("degenerate mixture: ", 0), 0u) << shared[c][i].status;
+        EXPECT_NE(shared[c][i].status.find("all 0"), std::string::npos) << shared[c][i].status;
         EXPECT_FALSE(shared[c][i].correct);
         EXPECT_EQ(shared[c][i].generated_tokens, 0);
         continue;
       }
       EXPECT_EQ(shared[c][i].status, "ok");
-      EXPECT_EQ(shared[c][i].generated_tokens, dense[c][i].generated_tokens);
-      EXPECT_NEAR(shared[c][i].mean_logprob, dense[c][i].mean_logprob, 2e-3) << c << " " << i;
+      EXPECT_EQ(shared[c][i].generated_tokens, separate[c][i].generated_tokens);
+      EXPECT_EQ(shared[c][i].correct, separate[c][i].correct);
+      EXPECT_NEAR(shared[c][i].mean_logprob, separate[c][i].mean_logprob, 2e-3) << c << " " << i;
     }
-  // Different mixtures give different outputs (the overrides are live).
-  EXPECT_NE(shared[0][0].mean_logprob, shared[1][0].mean_logprob);
-  std::printf("4 candidates x 4 samples: shared factored batch %.3f s, per-candidate dense %.3f s\n",
-              shared_s, dense_s);
+  std::printf("4 candidates x 4 samples: one shared batch %.3f s, one batch per candidate %.3f s\n",
+              shared_s, separate_s);
+}
+
+// The tie-break is the mean log-probability of the generated output re-scored teacher-forced
+// under the candidate's weights; it must agree with the log-probabilities the sampler computed for
+// the same tokens while generating them (an independent path: incremental decoding, not one
+// teacher-forced pass).
+TEST_F(AdaptSvfTest, TieBreakIsATeacherForcedRescore) {
+  auto model = model::LlamaModel::load(dir_ + "/model");
+  const auto store = svf::SvdStore::open(dir_ + "/svd.h5");
+  svf::ExpertBank bank = svf::ExpertBank::load(store, experts());
+  bank.load_factors(store, *model);
+  run::RunnerOptions ro;
+  ro.max_new_tokens = 6;
+  run::SampleRunner runner(model, tokenizer::Tokenizer::load(dir_ + "/model"), ro, nullptr,
+                           bank.factors());
+  const TaskData data = load_task_data("gsm8k", dir_ + "/gsm8k.jsonl", 0);
+  const svf::ScalingSet& math = bank.scaling("math");
+  std::vector<run::Job> jobs;
+  for (int64_t i : {0, 1, 2}) jobs.push_back({data.task.get(), data.items[i].sample, "", &math, 0});
+  run::BatchOptions bo;
+  bo.logprobs = true;
+  const auto res = runner.run(jobs, bo);
+  std::vector<run::SampleRunner::Rescore> items;
+  for (const auto& r : res) {
+    ASSERT_TRUE(r.ok()) << r.status;
+    std::vector<int32_t> out = r.tokens;
+    if (r.finish == model::FinishReason::stop_token) out.pop_back();
+    items.push_back({r.prompt, out, &math});
+  }
+  const auto mean = runner.mean_logprobs(items);
+  for (size_t k = 0; k < items.size(); ++k) {
+    ASSERT_FALSE(items[k].completion.empty());
+    double sum = 0;
+    for (size_t t = 0; t < items[k].completion.size(); ++t) sum += res[k].logprobs[t];
+    EXPECT_NEAR(mean[k], sum / static_cast<double>(items[k].completion.size()), 2e-3) << k;
+  }
 }
 
 }  // namespace

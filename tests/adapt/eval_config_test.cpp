@@ -17,7 +17,10 @@ TEST(EvalConfig, ListsEveryProblem) {
   c.tp = 0;
   c.batch = 0;
   c.expert = "e.h5";
-  c.scoring = "fuzzy";
+  c.task_options.scoring = "fuzzy";
+  c.temperature = -1;
+  c.svf_apply = "sparse";
+  c.task_options.prompt_file = "poetry=/nonexistent/p.txt";
   const auto p = validate(c);
   auto has = [&](const std::string& needle) {
     for (const auto& s : p)
@@ -31,9 +34,13 @@ TEST(EvalConfig, ListsEveryProblem) {
   EXPECT_TRUE(has("--tp must be >= 1, got 0"));
   EXPECT_TRUE(has("--batch must be >= 1, got 0"));
   EXPECT_TRUE(has("--expert/--mixture need --svd"));
-  EXPECT_TRUE(has("--scoring must be clean or reference, got 'fuzzy'"));
+  EXPECT_TRUE(has("--scoring: expected clean or reference, found 'fuzzy'"));
+  EXPECT_TRUE(has("--temperature must be a finite number >= 0"));
+  EXPECT_TRUE(has("--svf-apply must be auto, dense or factored, got 'sparse'"));
+  EXPECT_TRUE(has("--prompt-file /nonexistent/p.txt: not a readable file"));
+  EXPECT_TRUE(has("--prompt-file poetry=/nonexistent/p.txt: unknown task"));
   EXPECT_TRUE(has("--out REPORT.h5 is required"));
-  EXPECT_GE(p.size(), 9u);
+  EXPECT_GE(p.size(), 13u);
   try {
     check_valid(c);
     FAIL() << "check_valid accepted a bad configuration";
@@ -67,7 +74,7 @@ TEST(EvalConfig, TextKeepsResultSettingsOnly) {
   b.seed = 3;
   EXPECT_NE(config_text(a), config_text(b));
   b = a;
-  b.max_tokens = 16;
+  b.max_new_tokens = 16;
   EXPECT_NE(config_text(a), config_text(b));
   EXPECT_NE(config_text(a).find("task = gsm8k\ndata = g.jsonl\ntask = arc\ndata = a.jsonl\n"),
             std::string::npos);

@@ -22,14 +22,14 @@ for k in 1 2 3; do
 done
 DATA="$W/suite/arc/ARC-Challenge-Test.jsonl"
 ARGS=(--model "$W/model" --svd "$W/svd.h5" --experts "a=$W/e1.h5,b=$W/e2.h5,c=$W/e3.h5"
-      --task arc --data "$DATA" --shots 4 --pop 8 --elite-ratio 0.25 --max-tokens 6 --batch 3
+      --task arc --data "$DATA" --shots 4 --pop 8 --elite-ratio 0.25 --max-new-tokens 6 --batch 3
       --eval-batch 5)
 # History without timings: what runs must agree on.
 history() { python3 -c 'import json,sys; j=json.load(open(sys.argv[1]))
 for g in j["history"]: g.pop("seconds")
 print(json.dumps(j["state"], sort_keys=True)); print(json.dumps(j["history"], sort_keys=True))' "$1"; }
 
-"$T2" search --help | grep -q "usage: t2 search" || fail "search --help"
+help=$("$T2" search --help) && grep -q "usage: t2 search" <<<"$help" || fail "search --help"
 
 # Every problem at once, before any model is loaded.
 rc=0
@@ -48,15 +48,16 @@ if [ "$MODE" = unit ]; then
   grep -q "accuracy .* on 8 non-shot samples (clean), .* on all 12" "$W/np1.out" \
     || fail "final line: $(cat "$W/np1.out")"
   "$T2" mixture show "$W/np1.h5" | grep -q "^a " || fail "mixture file"
-  h5ls -r "$W/np1_report.h5" | grep -q "history/alpha .*{24, 3}" || fail "report history: $(h5ls -r "$W/np1_report.h5")"
+  # Per-layer weights by default: 3 experts x 6 adapted matrices per candidate.
+  h5ls -r "$W/np1_report.h5" | grep -q "history/alpha .*{24, 18}" || fail "report history: $(h5ls -r "$W/np1_report.h5")"
   [ "$(history "$W/np1.h5.search.json" | tail -1 | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 3 ] \
     || fail "3 generations of history expected"
   # Known optimum through the real model: a flat expert (uniform z: W' = W exactly) and two random
   # ones; gold answers are what the base model answers, so fitness 1 is reached only near
   # α = (a, 0, 0) with a > 0. The search must find it and score 1 on the held-out sample too.
-  "$T2" mini-suite --out "$W/sg" --gsm8k-train 0 --gsm8k-test 40 --math-test 0 --mbpp 0 \
+  "$T2" mini-suite --out "$W/sg" --gsm8k-train 0 --gsm8k-test 80 --math-test 0 --mbpp 0 \
     --humaneval 0 --arc-easy-train 0 --arc-easy-test 0 --arc-challenge-test 0 2>/dev/null
-  "$T2" eval --model "$W/model" --task gsm8k --data "$W/sg/gsm8k/test.jsonl" --max-tokens 24 \
+  "$T2" eval --model "$W/model" --task gsm8k --data "$W/sg/gsm8k/test.jsonl" --max-new-tokens 24 \
     --batch 20 --out "$W/g.h5" >/dev/null 2>&1 || fail "base eval for the known-optimum data"
   "$T2" report --samples "$W/g.h5" >"$W/g.tsv"
   python3 - "$W/g.tsv" "$W/sg/gsm8k/test.jsonl" >"$W/known.jsonl" <<'PY'
@@ -72,8 +73,8 @@ PY
   [ "$(wc -l <"$W/known.jsonl")" -ge 3 ] || fail "fewer than 3 base answers with a number"
   "$T2" expert init --svd "$W/svd.h5" --out "$W/flat.h5" --value 0 >/dev/null
   "$T2" search --model "$W/model" --svd "$W/svd.h5" --experts "flat=$W/flat.h5,b=$W/e2.h5,c=$W/e3.h5" \
-    --task gsm8k --data "$W/known.jsonl" --seed 1 --shots 2 --pop 16 --elite-ratio 0.25 \
-    --generations 4 --max-tokens 24 --batch 8 --out "$W/k.h5" >"$W/k.out" 2>"$W/k.err" \
+    --task gsm8k --data "$W/known.jsonl" --seed 1 --shots 2 --pop 16 --elite-ratio 0.25 --alpha global \
+    --generations 4 --max-new-tokens 24 --batch 8 --out "$W/k.h5" >"$W/k.out" 2>"$W/k.err" \
     || { cat "$W/k.err"; fail "known-optimum search"; }
   python3 - "$W/k.h5.search.json" <<'PY' || fail "known optimum not found: $(cat "$W/k.out")"
 import json, sys
@@ -84,7 +85,7 @@ PY
   grep -q "accuracy 1.0000 on .* non-shot samples (clean)" "$W/k.out" || fail "held-out: $(cat "$W/k.out")"
 
   # Two-pass dispatch in t2 eval: labels and experts in the records, the dispatch table printed.
-  EV=(--model "$W/model" --task arc --data "$DATA" --limit 4 --max-tokens 6 --svd "$W/svd.h5"
+  EV=(--model "$W/model" --task arc --data "$DATA" --limit 4 --max-new-tokens 6 --svd "$W/svd.h5"
       --experts "math=$W/e1.h5,code=$W/e2.h5,reasoning=$W/e3.h5")
   "$T2" eval "${EV[@]}" --strategy prompt --out "$W/ev.h5" >"$W/ev.out" 2>"$W/ev.err" \
     || { cat "$W/ev.err"; fail "eval --strategy prompt"; }
@@ -133,7 +134,7 @@ diff <(history "$W/np1.h5.search.json") <(history "$W/k.h5.search.json") >/dev/n
   || fail "killed at generation $g and resumed: history differs"
 diff "$W/np1.out" "$W/k.out" || fail "resumed result differs"
 # Two-pass dispatch (classifier, reference "other") under tensor parallelism: same records.
-EV=(--model "$W/model" --task arc --data "$DATA" --limit 6 --max-tokens 8 --svd "$W/svd.h5" --batch 3
+EV=(--model "$W/model" --task arc --data "$DATA" --limit 6 --max-new-tokens 8 --svd "$W/svd.h5" --batch 3
     --experts "math=$W/e1.h5,code=$W/e2.h5,reasoning=$W/e3.h5" --strategy classifier
     --cls-expert "$W/e1.h5" --dispatch-other reference)
 "$T2" eval "${EV[@]}" --out "$W/d1.h5" >/dev/null 2>"$W/d1.err" || { cat "$W/d1.err"; fail "dispatch np 1"; }

@@ -106,7 +106,7 @@ TEST(DemoCommand, QuickDemoRunsEveryStage) {
     EXPECT_TRUE(status == "ok" || (status == "skipped" && !st.at("reason").get<std::string>().empty()))
         << st.dump();
   }
-  for (const char* name : {"suite", "cls-data", "decompose", "expert-math", "expert-code",
+  for (const char* name : {"suite", "decompose", "expert-math", "expert-code",
                            "expert-reasoning", "expert-cls", "unseen-base", "unseen-prompt",
                            "unseen-classifier", "cem-math", "cem-humaneval", "cem-arc", "report"})
     EXPECT_TRUE(ok.count(name)) << name << " did not run: " << s.dump(2);

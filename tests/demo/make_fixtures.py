@@ -8,11 +8,12 @@ Each line is one of
                                                   a pretraining example rendered by
                                                   datasets/mini/make_tokenizer.py from a mini
                                                   suite record (careful and hasty styles, every
-                                                  task of the corpus); the C++ task prompt must
-                                                  be its prefix
+                                                  task of the corpus, and the classification
+                                                  prompt); the C++ task prompt must be its prefix
 
-Usage: /work/venv-tokenizer/bin/python tests/demo/make_fixtures.py --suite DIR
-(DIR from `t2 mini-suite --out DIR --seed 7`).
+Usage: PYTHON tests/demo/make_fixtures.py --suite DIR, with DIR from
+`t2 mini-suite --out DIR --seed 7 --pretraining --prompts` and a PYTHON that has `tokenizers`
+(python3 -m venv v && v/bin/pip install tokenizers; 0.23.3 here).
 """
 import argparse
 import importlib.util
@@ -42,13 +43,16 @@ def main():
         lines.append({"kind": "encode", "text": t, "ids": tok.encode(t, add_special_tokens=False).ids})
     # Pretraining examples of every task the corpus holds, in both styles (careful, hasty).
     for task, rel in mk.CORPUS_FILES:
-        for k, rec in enumerate(mk.read_jsonl(os.path.join(args.suite, rel))[:3]):
-            _, _, text = mk.render(task, rec, hasty=(k == 2))
+        records = mk.read_jsonl(os.path.join(args.suite, rel))[:3]
+        prompts = mk.read_jsonl(os.path.join(args.suite, "prompts", rel))[:3]
+        for k, (rec, prompt) in enumerate(zip(records, prompts)):
+            _, text = mk.render(task, rec, prompt, hasty=(k == 2))
             lines.append({"kind": "prompt", "task": task, "record": rec, "text": text})
-    for q, label in [("What is 5 plus 6?", "math")]:
-        for sys_name, system in [("dispatch", mk.DISPATCH_SYSTEM), ("cls", mk.CLS_SYSTEM)]:
-            lines.append({"kind": "prompt", "task": sys_name, "record": {"question": q},
-                          "text": mk.chat(system, q, "\\boxed{" + label + "}")})
+    # A classification example: the first GSM8K-like question under the classification prompt.
+    rec = mk.read_jsonl(os.path.join(args.suite, "gsm8k/train.jsonl"))[0]
+    prompt = mk.read_jsonl(os.path.join(args.suite, "prompts/gsm8k/train.jsonl"))[0]
+    lines.append({"kind": "prompt", "task": "cls", "record": {"question": rec["question"]},
+                  "text": prompt["cls_prompt"] + "\\boxed{math}" + mk.EOT})
     out = os.path.join(ROOT, "tests/demo/mini_fixtures.jsonl")
     with open(out, "w", encoding="utf-8") as f:
         for l in lines:

@@ -13,7 +13,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # The evaluation every script runs (three tasks, short generations).
 EVAL_ARGS=(--model "$W/model" --task gsm8k --data "$W/suite/gsm8k/test.jsonl"
            --task arc --data "$W/suite/arc/ARC-Challenge-Test.jsonl"
-           --task math --data "$W/suite/math/test.jsonl" --max-tokens "${MAX_TOKENS:-20}")
+           --task math --data "$W/suite/math/test.jsonl" --max-new-tokens "${MAX_TOKENS:-20}")
 # Per-sample records without the report name and timings, sorted: what runs must agree on.
 samples() { "$T2" report --samples "$1" | tail -n +2 | cut -f2- | sort; }
 # Samples committed so far to a report, also while its run is going on (0 before it is readable).

@@ -22,7 +22,7 @@ set +e
 out=$("$T2" eval --model "$W/model" --task gsm8k --out "$W/bad.h5" 2>&1); rc=$?
 set -e
 [ $rc -eq 1 ] && grep -qF "1 --task but 0 --data" <<< "$out" || fail "unpaired --task accepted: $out"
-"$T2" eval --help | grep -qF -- "--allow-code-execution" || fail "--help lacks options"
+help=$("$T2" eval --help) && grep -qF -- "--allow-code-execution" <<<"$help" || fail "--help lacks options"
 
 # 2. A run: 24 samples, one record each, readable by h5dump.
 "$T2" eval "${EVAL_ARGS[@]}" --batch 4 --out "$W/r.h5" > "$W/eval.out" 2> "$W/eval.err" \

@@ -7,7 +7,7 @@ N_GSM8K=10000 N_ARC=0 N_MATH=0
 source "$(dirname "$0")/common.sh"
 start=$(date +%s)
 mpirun --oversubscribe -np 4 "$T2" eval --model "$W/model" --task gsm8k --data "$W/suite/gsm8k/test.jsonl" \
-  --max-tokens 1 --batch 16 --out "$W/load.h5" > /dev/null 2> "$W/load.err" || { tail "$W/load.err"; fail "load run failed"; }
+  --max-new-tokens 1 --batch 16 --out "$W/load.h5" > /dev/null 2> "$W/load.err" || { tail "$W/load.err"; fail "load run failed"; }
 echo "load_test: $(( $(date +%s) - start )) s wall"
 grep "coordinator" "$W/load.err" | tail -2
 samples "$W/load.h5" > "$W/s.tsv"

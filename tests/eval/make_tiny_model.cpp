@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
     if (with_svf) {
       t2::svf::DecomposeOptions d;
       d.progress = false;
-      t2::svf::LocalCollective local;
+      t2::dist::Communicator local;
       t2::svf::decompose_to_store(dir + "/svd.h5",
                                   t2::svf::weight_source_from_dir(dir, t2::svf::MatrixSet::mlp), d, local);
       const auto store = t2::svf::SvdStore::open(dir + "/svd.h5");

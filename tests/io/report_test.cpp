@@ -1,10 +1,12 @@
 // Report schema and writer: the record codec, a round trip that pins the file layout (attribute,
 // group and column names and types, see docs/report.md), exactly-once commits, resume after a
 // simulated crash (torn journal tail, damaged .h5), resume from a closed report without journal,
-// refusal of a changed configuration, and readability by h5dump.
+// refusal of a changed configuration or input, --overwrite of reports only, and readability by
+// h5dump. Write failures (a full disk) are tested on a real tmpfs by tests/cli/disk_full_test.sh.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -34,6 +36,9 @@ SampleRecord make_record(const std::string& task, int64_t i) {
   r.generated_tokens = static_cast<int32_t>(3 * i);
   r.pass1_s = 0.25 * static_cast<double>(i % 3);
   r.pass2_s = 0.5 + 0.125 * static_cast<double>(i);
+  r.pass1_wall_s = 0.125 * static_cast<double>(i % 3);
+  r.pass2_wall_s = 0.25 + 0.0625 * static_cast<double>(i);
+  r.adapt_s = 0.03125 * static_cast<double>(i % 2);
   r.text = "Step 1: ünïcödé ✓\nline two \"quoted\" " + std::to_string(i);
   return r;
 }
@@ -96,9 +101,13 @@ TEST(ReportRecord, SummaryCountsErrorsAsWrongAndSplitsLabels) {
   EXPECT_DOUBLE_EQ(s.accuracy, 0.7);
   EXPECT_DOUBLE_EQ(s.pass1_s, 0.25 * (0 + 1 + 2 + 0 + 1 + 2 + 0 + 1 + 2 + 0));
   EXPECT_DOUBLE_EQ(s.pass2_s, 10 * 0.5 + 0.125 * 45);
-  EXPECT_DOUBLE_EQ(s.pass_ratio, s.pass1_s / s.pass2_s);
+  // Batch shares sum to the replica's time per pass; the ratio and the throughput use them.
+  EXPECT_DOUBLE_EQ(s.pass1_wall_s, 0.125 * 9);
+  EXPECT_DOUBLE_EQ(s.pass2_wall_s, 10 * 0.25 + 0.0625 * 45);
+  EXPECT_DOUBLE_EQ(s.adapt_s, 0.03125 * 5);
+  EXPECT_DOUBLE_EQ(s.pass_ratio, s.pass1_wall_s / s.pass2_wall_s);
   EXPECT_EQ(s.generated_tokens, 135);
-  EXPECT_DOUBLE_EQ(s.tokens_per_s, 135 / (s.pass1_s + s.pass2_s));
+  EXPECT_DOUBLE_EQ(s.tokens_per_s, 135 / (s.pass1_wall_s + s.pass2_wall_s));
   EXPECT_EQ(s.by_label.at("math").n, 4);  // 0, 3, 6, 9
   EXPECT_EQ(s.by_label.at("math").n_correct, 3);  // 3, 6, 9 (0 is wrong)
 }
@@ -146,7 +155,7 @@ TEST_F(ReportTest, RoundTripPinsTheSchema) {
     EXPECT_TRUE(f.has_attr(attr)) << attr;
   }
   EXPECT_EQ(f.attr_string("schema"), "t2-report");
-  EXPECT_EQ(f.attr_i64("schema_version"), 1);
+  EXPECT_EQ(f.attr_i64("schema_version"), 2);
   EXPECT_EQ(f.attr_string("hosts"), "node1,node2");
   EXPECT_EQ(f.group("fingerprints").attr_string("model"), "sha256:00ff");
   const std::vector<std::pair<std::string, h5::DType>> columns = {
@@ -155,7 +164,9 @@ TEST_F(ReportTest, RoundTripPinsTheSchema) {
       {"prediction", h5::DType::string},  {"correct", h5::DType::i32},
       {"status", h5::DType::string},      {"prompt_tokens", h5::DType::i32},
       {"generated_tokens", h5::DType::i32}, {"pass1_s", h5::DType::f64},
-      {"pass2_s", h5::DType::f64},        {"text", h5::DType::string}};
+      {"pass2_s", h5::DType::f64},        {"text", h5::DType::string},
+      {"pass1_wall_s", h5::DType::f64},   {"pass2_wall_s", h5::DType::f64},
+      {"adapt_s", h5::DType::f64}};
   const h5::Group samples = f.group("tasks/gsm8k/samples");
   EXPECT_EQ(samples.children().size(), columns.size());
   for (const auto& [name, type] : columns) {
@@ -165,11 +176,43 @@ TEST_F(ReportTest, RoundTripPinsTheSchema) {
   }
   const h5::Group task = f.group("tasks/gsm8k");
   for (const char* attr : {"n", "n_correct", "n_errors", "accuracy", "pass1_s", "pass2_s",
-                           "pass_ratio", "prompt_tokens", "generated_tokens", "tokens_per_s"}) {
+                           "pass1_wall_s", "pass2_wall_s", "adapt_s", "pass_ratio",
+                           "prompt_tokens", "generated_tokens", "tokens_per_s"}) {
     EXPECT_TRUE(task.has_attr(attr)) << attr;
   }
   for (const char* col : {"label", "n", "n_correct", "accuracy"})
     EXPECT_TRUE(task.has_dataset(std::string("by_label/") + col)) << col;
+}
+
+// A report of schema version 1 (before per-sample pass times) is still read: its pass1_s/pass2_s
+// columns were each sample's share of its batch, so they become the wall shares, and the
+// per-sample times are unknown (NaN). Made here by rewriting a version-2 file into the old layout.
+TEST_F(ReportTest, ReadsSchemaVersionOne) {
+  const std::string p = path("v1.h5");
+  {
+    ReportWriter w = ReportWriter::create(p, make_run());
+    w.commit({make_record("t", 1), make_record("t", 2)});
+    w.finish(RunStatus::complete);
+  }
+  {
+    h5::File f = h5::File::open(p, h5::Mode::read_write);
+    f.set_attr("schema_version", int64_t{1});
+    h5::Group g = f.group("tasks/t/samples");
+    for (const char* c : {"pass1_wall_s", "pass2_wall_s", "adapt_s"}) g.remove(c);
+    h5::Group t = f.group("tasks/t");
+    t.set_attr("pass1_s", 0.375);  // v1 summaries: sums of the shares
+    t.set_attr("pass2_s", 1.75);
+  }
+  const ReportData d = read_report(p);
+  const auto& rows = d.tasks.at("t");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].pass1_wall_s, make_record("t", 1).pass1_s);
+  EXPECT_EQ(rows[1].pass2_wall_s, make_record("t", 2).pass2_s);
+  EXPECT_TRUE(std::isnan(rows[0].pass2_s));
+  EXPECT_EQ(rows[0].adapt_s, 0.0);
+  EXPECT_EQ(d.summaries.at("t").pass1_wall_s, 0.375);
+  EXPECT_EQ(d.summaries.at("t").pass2_wall_s, 1.75);
+  EXPECT_TRUE(std::isnan(d.summaries.at("t").pass1_s));
 }
 
 TEST_F(ReportTest, CommitIsExactlyOnce) {
@@ -298,6 +341,60 @@ TEST_F(ReportTest, ResumeRefusesAChangedConfiguration) {
         << e.what();
   }
   EXPECT_THROW(ReportWriter::resume(path("missing.h5"), make_run()), Error);
+}
+
+// An input that changed since the run started (an edited data file) cannot be resumed: the
+// committed samples came from the old one. The message names the input, its file and both
+// fingerprints; the unchanged input resumes.
+TEST_F(ReportTest, ResumeRefusesAChangedInput) {
+  const std::string p = path("input.h5");
+  RunInfo run = make_run();
+  run.fingerprints["data/gsm8k"] = "aaaa";
+  { ReportWriter::create(p, run).commit({make_record("gsm8k", 0)}); }
+  RunInfo edited = run;
+  edited.fingerprints["data/gsm8k"] = "bbbb";
+  ReportOptions o;
+  o.inputs["data/gsm8k"] = "suite/gsm8k.jsonl";
+  try {
+    ReportWriter::resume(p, edited, o);
+    FAIL() << "a changed input was resumed";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("input 'data/gsm8k' (suite/gsm8k.jsonl) changed since the "
+                                         "run started (fingerprint aaaa then, bbbb now)"),
+              std::string::npos)
+        << e.what();
+  }
+  RunInfo dropped = run;
+  dropped.fingerprints.erase("expert");
+  EXPECT_THROW(ReportWriter::resume(p, dropped), Error);
+  ReportWriter w = ReportWriter::resume(p, run, o);
+  EXPECT_EQ(w.n_committed(), 1);
+}
+
+// --overwrite replaces a report, never an expert, an SVD store, another HDF5 file or a folder.
+TEST_F(ReportTest, OverwriteReplacesOnlyReports) {
+  const ReportOptions overwrite{.overwrite = true};
+  { h5::File::create(path("expert.h5")).set_attr("format", "t2-svf-expert"); }
+  { h5::File::create(path("foreign.h5")).set_attr("x", "y"); }
+  fs::create_directories(path("folder.h5"));
+  for (const auto& [name, what] : {std::pair{"expert.h5", "is an SVF expert, not a t2 report"},
+                                   std::pair{"foreign.h5", "is an HDF5 file not written by t2"},
+                                   std::pair{"folder.h5", "expected a file, found a directory"}}) {
+    try {
+      ReportWriter::create(path(name), make_run(), overwrite);
+      FAIL() << name << " was overwritten";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(h5::File::open(path("expert.h5")).attr_string("format"), "t2-svf-expert");
+  EXPECT_FALSE(file_exists(journal_path(path("expert.h5"))));
+  { ReportWriter::create(path("r.h5"), make_run()).finish(RunStatus::complete); }
+  EXPECT_NO_THROW(ReportWriter::create(path("r.h5"), make_run(), overwrite).finish(RunStatus::complete));
+  // A report damaged mid-write, next to its journal, is ours to replace too.
+  { ReportWriter::create(path("torn.h5"), make_run()).commit({make_record("t", 0)}); }
+  fs::resize_file(path("torn.h5"), 100);
+  EXPECT_NO_THROW(ReportWriter::create(path("torn.h5"), make_run(), overwrite).finish(RunStatus::complete));
 }
 
 TEST_F(ReportTest, ReadableByH5dump) {

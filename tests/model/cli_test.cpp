@@ -93,7 +93,7 @@ TEST(Cli, GenerateGreedyMatchesTransformers) {
     ids += std::to_string(t);
   }
   const CmdResult r = run("generate --model " + test::fixture_dir(name) + " --ids " + ids +
-                    " --max-tokens 10 --no-eos");
+                    " --max-new-tokens 10 --no-eos");
   ASSERT_EQ(r.status, 0) << r.out;
   const json j = json::parse(r.out);
   EXPECT_EQ(j["ids"].get<std::vector<int32_t>>(), ex[0].greedy);
@@ -112,6 +112,19 @@ TEST(Cli, GenerateGreedyMatchesTransformers) {
   EXPECT_NE(too_long.out.find("context limit"), std::string::npos) << too_long.out;
   EXPECT_EQ(run("generate --model /nonexistent --ids 1").status, 1);
   EXPECT_EQ(run("generate --help").status, 0);
+  // Out-of-range values are refused before the model loads.
+  for (const char* bad : {"--max-new-tokens -1", "--max-new-tokens 0", "--temperature nan",
+                          "--temperature -1", "--temperature inf", "--top-p 0", "--top-p 1.5"}) {
+    const CmdResult r2 = run("generate --model /nonexistent --ids 1 " + std::string(bad));
+    EXPECT_EQ(r2.status, 1) << bad;
+    EXPECT_EQ(r2.out.find("/nonexistent"), std::string::npos) << bad << ": " << r2.out;
+  }
+  // The old spelling of --max-new-tokens still works, with a warning.
+  const CmdResult old = run("generate --model " + test::fixture_dir(name) + " --ids " + ids +
+                            " --max-tokens 3 --no-eos");
+  EXPECT_EQ(old.status, 0) << old.out;
+  EXPECT_NE(old.out.find("--max-tokens is deprecated; use --max-new-tokens"), std::string::npos);
+  EXPECT_NE(old.out.find("\"generated_tokens\":3"), std::string::npos) << old.out;
 }
 
 TEST(Cli, InitWritesLoadableDeterministicCheckpoint) {

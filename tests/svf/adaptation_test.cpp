@@ -1,6 +1,7 @@
-// The --svd/--expert/--mixture/--svf-apply options every model command shares: parsing and
+// The --svd/--expert/--mixture/--svf-apply options of generate and logprobs: parsing and
 // validation, loading with cross-checks, and that applying an expert or a mixture through them
-// gives the same log-probs as registering the overrides by hand (dense and factored).
+// gives the log-probs of a checkpoint holding the composed matrices (composed_checkpoint.h), dense
+// and factored.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -8,6 +9,7 @@
 #include "../model/fixture.h"  // test::fixture_dir, load_expected
 #include "base/error.h"
 #include "model/generate.h"
+#include "composed_checkpoint.h"
 #include "svf/adaptation.h"
 #include "svf/checkpoint.h"
 #include "svf/svd_store.h"
@@ -32,7 +34,7 @@ class AdaptationTest : public ::testing::Test {
     fs::create_directories(dir_);
     DecomposeOptions o;
     o.progress = false;
-    LocalCollective local;
+    dist::Communicator local;
     decompose_to_store(path("svd.h5"), weight_source_from_dir(test::fixture_dir(kFixture),
                                                               MatrixSet::mlp), o, local);
     const SvdStore store = SvdStore::open(path("svd.h5"));
@@ -64,14 +66,18 @@ class AdaptationTest : public ::testing::Test {
   }
   std::vector<std::vector<float>> logprobs(const Adaptation& a) {
     model::RunContext ctx(model_);
-    apply_adaptation(ctx, a);
+    Adapter adapter = make_adapter(*model_, a);
+    Workload w;
+    w.prompt_tokens.assign(ids_.size(), 8);
+    w.new_tokens.assign(ids_.size(), 1);
+    adapter.attach(ctx, {}, w, a.scaling());
     return model::score(ctx, ids_);
   }
-  std::vector<std::vector<float>> logprobs_by_hand(const ScalingSet& s) {
+  // The reference: the checkpoint with the composed matrices, run as a plain model.
+  std::vector<std::vector<float>> reference(const ScalingSet& s, const std::string& name) {
     const SvdStore store = SvdStore::open(path("svd.h5"));
-    const FactorSet f = FactorSet::load(store, *model_);
-    model::RunContext ctx(model_);
-    register_dense_overrides(ctx, f, s);
+    model::RunContext ctx(model::LlamaModel::load(
+        test::write_composed_checkpoint(test::fixture_dir(kFixture), store, s, path(name))));
     return model::score(ctx, ids_);
   }
 
@@ -95,40 +101,39 @@ TEST_F(AdaptationTest, ValidationListsEveryProblem) {
   EXPECT_TRUE(validate_adaptation_options(parse({"--svd", "s", "--expert", "e"})).empty());
   EXPECT_EQ(validate_adaptation_options(parse({"--expert", "e", "--mixture", "m",
                                                "--svf-apply", "sparse"})).size(), 3u);
+  EXPECT_TRUE(validate_adaptation_options(parse({"--svf-apply", "auto"})).empty());
   EXPECT_EQ(validate_adaptation_options(parse({"--svd", "s"})).size(), 1u);
+  EXPECT_EQ(validate_adaptation_options(parse({"--svf-cache-mb", "-1"})).size(), 1u);
   const Adaptation base = load_adaptation(parse({}), *model_);
-  EXPECT_FALSE(base.active);
+  EXPECT_EQ(base.scaling(), nullptr);
   EXPECT_EQ(base.description, "base model");
   EXPECT_THROW(load_adaptation(parse({"--expert", path("a.h5")}), *model_), Error);
 }
 
-TEST_F(AdaptationTest, ExpertDenseAndFactoredMatchHandRegistration) {
-  const auto by_hand = logprobs_by_hand(scaling_from_expert(a_, "a"));
-  const Adaptation dense = load_adaptation(parse({"--svd", path("svd.h5"), "--expert",
-                                                  path("a.h5")}), *model_);
-  EXPECT_TRUE(dense.active);
-  EXPECT_FALSE(dense.factored);
-  EXPECT_NE(dense.description.find("math"), std::string::npos);
-  expect_close(logprobs(dense), by_hand, 1e-6);
-  const Adaptation fact = load_adaptation(parse({"--svd", path("svd.h5"), "--expert",
-                                                 path("a.h5"), "--svf-apply", "factored"}),
-                                          *model_);
-  EXPECT_TRUE(fact.factored);
-  expect_close(logprobs(fact), by_hand, 2e-5);
+TEST_F(AdaptationTest, ExpertDenseAndFactoredMatchTheComposedCheckpoint) {
+  const auto ref = reference(scaling_from_expert(a_, "a"), "ref_a");
+  for (const char* mode : {"auto", "dense", "factored"}) {
+    SCOPED_TRACE(mode);
+    const Adaptation a = load_adaptation(parse({"--svd", path("svd.h5"), "--expert", path("a.h5"),
+                                                "--svf-apply", mode}), *model_);
+    ASSERT_NE(a.scaling(), nullptr);
+    EXPECT_NE(a.description.find("math"), std::string::npos);
+    expect_close(logprobs(a), ref, 2e-5);
+  }
 }
 
-TEST_F(AdaptationTest, MixtureMatchesHandMixedScaling) {
+TEST_F(AdaptationTest, MixtureMatchesTheComposedCheckpointOfTheMixedScaling) {
   Mixture mix;
   mix.base_fingerprint = a_.meta.base_fingerprint;
   mix.experts = {{"math", "a.h5", a_.checksum()}, {"code", "b.h5", b_.checksum()}};
   mix.alpha = {0.7, 0.2};
   save_mixture(mix, path("mix.h5"));
   const std::vector<Expert> experts{a_, b_};
-  const auto by_hand = logprobs_by_hand(scaling_from_mixture(mix, experts, "m"));
+  const auto ref = reference(scaling_from_mixture(mix, experts, "m"), "ref_mix");
   const Adaptation a = load_adaptation(parse({"--svd", path("svd.h5"), "--mixture",
                                               path("mix.h5")}), *model_);
   EXPECT_NE(a.description.find("math=0.7"), std::string::npos) << a.description;
-  expect_close(logprobs(a), by_hand, 1e-6);
+  expect_close(logprobs(a), ref, 2e-5);
 }
 
 TEST_F(AdaptationTest, StoreOfAnotherModelIsRefusedBeforeAnyRun) {

@@ -77,8 +77,8 @@ awk -v d="$(maxdiff "$tmp/r_dense.jsonl" "$tmp/r_fact.jsonl")" 'BEGIN { exit !(d
 awk -v d="$(maxdiff "$tmp/base.jsonl" "$tmp/r_dense.jsonl")" 'BEGIN { exit !(d > 1e-3) }' || fail "random expert had no effect"
 # t2 generate: greedy continuation with a uniform expert equals the base model's.
 ids=$(python3 -c "import json; print(','.join(map(str, json.load(open('$model/expected.json'))['sequences'][0]['ids'])))")
-$t2 generate --model $model --ids "$ids" --max-tokens 8 --no-eos >"$tmp/g_base.json"
-$t2 generate --model $model --ids "$ids" --max-tokens 8 --no-eos --svd "$tmp/svd.h5" --expert "$tmp/u.h5" >"$tmp/g_u.json"
+$t2 generate --model $model --ids "$ids" --max-new-tokens 8 --no-eos >"$tmp/g_base.json"
+$t2 generate --model $model --ids "$ids" --max-new-tokens 8 --no-eos --svd "$tmp/svd.h5" --expert "$tmp/u.h5" >"$tmp/g_u.json"
 gen_ids() { python3 -c "import json, sys; print(json.load(open(sys.argv[1]))['ids'])" "$1"; }
 [ "$(gen_ids "$tmp/g_base.json")" = "$(gen_ids "$tmp/g_u.json")" ] || fail "generate with a uniform expert differs: $(cat "$tmp/g_base.json" "$tmp/g_u.json")"
 expect_error "need --svd" $t2 logprobs --model $model --input "$tmp/ids.jsonl" --expert "$tmp/u.h5"

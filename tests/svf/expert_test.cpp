@@ -50,7 +50,7 @@ class ExpertTest : public ::testing::Test {
     };
     DecomposeOptions o;
     o.progress = false;
-    LocalCollective local;
+    dist::Communicator local;
     decompose_to_store(path("svd.h5"), src, o, local);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -217,6 +217,24 @@ TEST_F(ExpertTest, MixtureFilesRoundTripAndMixAfterTheSigmoid) {
   std::string m = error_of([&] { load_mixture_experts(back, path("mix.h5"), s); });
   EXPECT_HAS(m, "'code'");
   EXPECT_HAS(m, "changed");
+}
+
+// Per-matrix weights for a matrix the experts do not adapt (a misspelt name) would never apply:
+// a mixture file carrying one is refused when its experts are loaded.
+TEST_F(ExpertTest, MixtureWeightsForAnUnknownMatrixAreRefused) {
+  const SvdStore s = store();
+  Expert a = init_expert_random(s, {}, 1, 0.5, 1.0);
+  save_expert(a, path("a.h5"));
+  Mixture mix;
+  mix.base_fingerprint = s.base_fingerprint();
+  mix.experts = {{"math", "a.h5", a.checksum()}};
+  mix.alpha = {1.0};
+  mix.matrix_names = {"model.layers.0.mlp.nosuch.weight"};
+  mix.alpha_matrix = {0.5};
+  save_mixture(mix, path("mix.h5"));  // the file alone cannot know what its experts adapt
+  const std::string m = error_of([&] { load_mixture_experts(load_mixture(path("mix.h5")), path("mix.h5"), s); });
+  EXPECT_HAS(m, "nosuch");
+  EXPECT_HAS(m, "do not adapt");
 }
 
 TEST_F(ExpertTest, BadMixtureWeightsAreRefused) {

@@ -1,6 +1,6 @@
 // SVD store and rank-parallel decomposition: round trip, resume (complete matrices skipped,
 // incomplete ones redone), a store from another checkpoint refused, truncated files refused,
-// and the same store from 1 and 3 ranks (ranks simulated by threads behind the Collective
+// and the same store from 1 and 3 ranks (ranks simulated by threads behind the communicator
 // interface, exactly as MPI ranks would call it). An error on one rank stops every rank.
 #include <gtest/gtest.h>
 
@@ -16,7 +16,7 @@
 #include "io/file.h"
 #include "io/h5.h"
 #include "svf/decompose.h"
-#include "svf/fingerprint.h"
+#include "model/fingerprint.h"
 #include "svf/svd_store.h"
 
 namespace t2::svf {
@@ -33,28 +33,46 @@ struct ThreadWorld {
   std::string bcast;
 };
 
-class ThreadCollective final : public Collective {
+// The collectives decompose_to_store uses (gather and broadcast to/from rank 0) for one thread-rank;
+// everything else is not needed here and throws.
+class ThreadComm final : public dist::CommImpl {
  public:
-  ThreadCollective(ThreadWorld& w, int rank) : w_(w), rank_(rank) {}
+  ThreadComm(ThreadWorld& w, int rank) : w_(w), rank_(rank) {}
+  const char* kind() const override { return "threads"; }
   int rank() const override { return rank_; }
   int size() const override { return w_.size; }
-  std::vector<std::string> gather_to_root(const std::string& bytes) override {
-    w_.slots[rank_] = bytes;
+  std::vector<std::string> gather(std::string_view bytes, int root) const override {
+    w_.slots[rank_] = std::string(bytes);
     w_.bar.arrive_and_wait();
     std::vector<std::string> out;
-    if (rank_ == 0) out = w_.slots;
+    if (rank_ == root) out = w_.slots;
     w_.bar.arrive_and_wait();
     return out;
   }
-  std::string broadcast_from_root(const std::string& bytes) override {
-    if (rank_ == 0) w_.bcast = bytes;
+  void broadcast(std::string& bytes, int root) const override {
+    if (rank_ == root) w_.bcast = bytes;
     w_.bar.arrive_and_wait();
-    std::string out = w_.bcast;
+    bytes = w_.bcast;
     w_.bar.arrive_and_wait();
-    return out;
   }
+  void barrier() const override { w_.bar.arrive_and_wait(); }
+  void all_reduce_sum(std::span<float>) const override { unused("all_reduce_sum"); }
+  void all_reduce_sum(std::span<double>) const override { unused("all_reduce_sum"); }
+  void all_reduce_sum(std::span<int64_t>) const override { unused("all_reduce_sum"); }
+  std::vector<std::string> all_gather(std::string_view) const override { unused("all_gather"); }
+  void send(std::string_view, int, int) const override { unused("send"); }
+  dist::Message recv(int, int) const override { unused("recv"); }
+  dist::MessageInfo probe(int, int) const override { unused("probe"); }
+  std::optional<dist::MessageInfo> iprobe(int, int) const override { unused("iprobe"); }
+  std::shared_ptr<dist::CommImpl> split(int, int) const override { unused("split"); }
+  std::shared_ptr<dist::CommImpl> split_node() const override { unused("split_node"); }
+  [[noreturn]] void abort(int) const override { unused("abort"); }
+  bool thread_multiple() const override { return false; }
 
  private:
+  [[noreturn]] static void unused(const char* what) {
+    throw Error(std::string("thread-rank test communicator: ") + what + " is not implemented");
+  }
   ThreadWorld& w_;
   int rank_;
 };
@@ -96,10 +114,10 @@ struct FakeModel {
     return s;
   }
   std::string fingerprint() const {
-    std::vector<TensorDesc> t;
+    std::vector<model::TensorDesc> t;
     for (auto& [n, w] : weights)
       t.push_back({n, w.dtype, {w.n_out, w.n_in}, w.data.data(), w.data.size() * 4});
-    return fingerprint_tensors(t);
+    return model::fingerprint_tensors(t);
   }
 };
 
@@ -132,7 +150,7 @@ std::vector<std::string> run_ranks(int n, const std::string& store, const Weight
   std::vector<std::thread> threads;
   for (int r = 0; r < n; ++r) {
     threads.emplace_back([&, r] {
-      ThreadCollective comm(world, r);
+      const dist::Communicator comm(std::make_shared<ThreadComm>(world, r));
       try {
         sums[r] = decompose_to_store(store, src, quiet(), comm);
       } catch (const Error& e) {
@@ -147,7 +165,7 @@ std::vector<std::string> run_ranks(int n, const std::string& store, const Weight
 
 TEST_F(StoreTest, DecomposeWritesEveryMatrixWithSmallError) {
   FakeModel model;
-  LocalCollective local;
+  dist::Communicator local;
   const auto sum = decompose_to_store(path("svd.h5"), model.source(), quiet(), local);
   EXPECT_EQ(sum.n_matrices, 7);
   EXPECT_EQ(sum.n_done, 7);
@@ -183,7 +201,7 @@ TEST_F(StoreTest, DecomposeWritesEveryMatrixWithSmallError) {
 
 TEST_F(StoreTest, ThreeRanksGiveTheSameStoreAsOne) {
   FakeModel model;
-  LocalCollective local;
+  dist::Communicator local;
   decompose_to_store(path("one.h5"), model.source(), quiet(), local);
   std::vector<DecomposeSummary> sums;
   const auto errors = run_ranks(3, path("three.h5"), model.source(), &sums);
@@ -206,7 +224,7 @@ TEST_F(StoreTest, ResumeSkipsCompleteAndRedoesIncompleteMatrices) {
   FakeModel model;
   std::vector<std::string> names;
   for (auto& [n, _] : model.weights) names.push_back(n);
-  LocalCollective local;
+  dist::Communicator local;
   const std::vector<std::string> first(names.begin(), names.begin() + 3);
   decompose_to_store(path("svd.h5"), model.source(first), quiet(), local);
   EXPECT_EQ(model.loads.load(), 3);
@@ -227,7 +245,7 @@ TEST_F(StoreTest, ResumeSkipsCompleteAndRedoesIncompleteMatrices) {
 
 TEST_F(StoreTest, StoreFromAnotherCheckpointIsRefused) {
   FakeModel model;
-  LocalCollective local;
+  dist::Communicator local;
   decompose_to_store(path("svd.h5"), model.source(), quiet(), local);
   FakeModel other;
   other.weights.begin()->second.data[0] += 1.0f;  // a fine-tune: same names and shapes
@@ -255,7 +273,7 @@ TEST_F(StoreTest, ErrorOnOneRankStopsAllRanksAndKeepsFinishedWork) {
 
 TEST_F(StoreTest, DamagedAndForeignFilesAreRefusedClearly) {
   FakeModel model;
-  LocalCollective local;
+  dist::Communicator local;
   decompose_to_store(path("svd.h5"), model.source(), quiet(), local);
   const std::string bytes = io::read_file(path("svd.h5"));
   io::write_file_atomic(path("cut.h5"), std::string_view(bytes).substr(0, bytes.size() / 3));
@@ -303,20 +321,20 @@ TEST_F(StoreTest, DamagedAndForeignFilesAreRefusedClearly) {
 
 TEST(Fingerprint, OrderIndependentAndContentSensitive) {
   std::vector<float> a(100000, 1.0f), b(50, 2.0f);
-  std::vector<TensorDesc> t{{"a", "F32", {100000}, a.data(), a.size() * 4},
+  std::vector<model::TensorDesc> t{{"a", "F32", {100000}, a.data(), a.size() * 4},
                             {"b", "F32", {50}, b.data(), b.size() * 4}};
-  const std::string f1 = fingerprint_tensors(t);
+  const std::string f1 = model::fingerprint_tensors(t);
   std::swap(t[0], t[1]);
-  EXPECT_EQ(fingerprint_tensors(t), f1);
+  EXPECT_EQ(model::fingerprint_tensors(t), f1);
   EXPECT_EQ(f1.rfind("t2fp1-", 0), 0u);
   b[7] = 2.5f;  // small tensor: hashed whole
-  EXPECT_NE(fingerprint_tensors(t), f1);
+  EXPECT_NE(model::fingerprint_tensors(t), f1);
   b[7] = 2.0f;
   a[0] = 0.0f;  // first block of a large tensor is always sampled
-  EXPECT_NE(fingerprint_tensors(t), f1);
+  EXPECT_NE(model::fingerprint_tensors(t), f1);
   a[0] = 1.0f;
   t[1].shape = {50000, 2};
-  EXPECT_NE(fingerprint_tensors(t), f1);
+  EXPECT_NE(model::fingerprint_tensors(t), f1);
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // SVD and composition against NumPy/LAPACK references (tests/reference/svf/make_svf_fixtures.py):
-// singular values and vectors, c, dense W' (f32 and bf16), factored y with a different z per
-// sequence, mixtures; plus the identities the method relies on (uniform z reconstructs W, a mixed
-// batch equals each sequence alone, factored equals dense).
+// singular values and vectors, c, dense W' (f32, and stored in bf16 for the engine), the factored
+// path of the slot override with a different z per sequence, mixtures, and the backward of the
+// scaling against finite differences; plus the identities the method relies on (uniform z
+// reconstructs W, a mixed batch equals each sequence alone, factored equals dense).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -13,8 +14,9 @@
 #include "svf/compose.h"
 #include "svf/expert.h"
 #include "svf/mixture.h"
+#include "svf/override.h"
 #include "svf/svd.h"
-
+#include "tensor/ops.h"  // kernel level
 namespace t2::svf {
 namespace {
 
@@ -87,31 +89,45 @@ TEST_P(Reference, MassFactorAndDenseCompositionMatchNumpy) {
   std::vector<float> w1(static_cast<size_t>(m * n));
   compose_dense(svd, z1, w1, name());
   EXPECT_LT(rel_err(w1, f64(c()["w1"])), 1e-5);
-  std::vector<uint16_t> b1(w1.size());
-  compose_dense_bf16(svd, z1, b1, name());
-  std::vector<float> b1f(b1.size());
-  for (size_t i = 0; i < b1.size(); ++i) b1f[i] = bf16_to_float(b1[i]);
-  // bf16 keeps 8 significant bits: relative error per entry ≤ 2^-8.
+  // Stored for the engine in bf16 (8 significant bits): relative error per entry ≤ 2^-8.
+  const EngineMatrix b1(w1, m, n, tensor::DType::bf16);
+  const auto* bits = static_cast<const uint16_t*>(b1.data());
   const auto w1_ref = f64(c()["w1"]);
-  for (size_t i = 0; i < b1f.size(); ++i)
-    EXPECT_NEAR(b1f[i], w1_ref[i], std::abs(w1_ref[i]) * 0.0040 + 1e-6) << i;
+  for (size_t i = 0; i < w1_ref.size(); ++i)
+    EXPECT_NEAR(tensor::bf16_to_f32(bits[i]), w1_ref[i], std::abs(w1_ref[i]) * 0.0040 + 1e-6) << i;
+}
+
+// The factored path of the slot override, y = U · (e_slot ⊙ (Vᵀ x)), with the reference kernels
+// (f32 arithmetic), rows of two sequences interleaved.
+std::vector<float> factored(const Svd& svd, const std::vector<std::vector<float>>& e,
+                            std::span<const float> x, std::span<const int32_t> row_seq) {
+  tensor::set_kernel_level(tensor::KernelLevel::reference);
+  std::vector<float> scales;
+  std::vector<SlotOverride::Route> routes;
+  for (size_t q = 0; q < e.size(); ++q) {
+    scales.insert(scales.end(), e[q].begin(), e[q].end());
+    routes.push_back({-1, static_cast<int32_t>(q)});
+  }
+  const SlotOverride ov(svd.n_out, svd.n_in, {},
+                        std::make_shared<const EngineFactors>(svd, tensor::DType::f32), scales,
+                        routes, routes.front());
+  const int64_t rows = static_cast<int64_t>(x.size()) / svd.n_in;
+  std::vector<float> y(static_cast<size_t>(rows * svd.n_out));
+  ov.forward(x.data(), y.data(), rows, row_seq);
+  tensor::set_kernel_level(tensor::KernelLevel::fast);
+  return y;
 }
 
 TEST_P(Reference, FactoredBatchWithPerSequenceZMatchesNumpy) {
   const int64_t m = c()["n_out"], n = c()["n_in"];
   const double max_mult = c()["max_mult"];
   Svd svd = compute_svd(f32(c()["w"]), m, n, SvdPrecision::f32, name());
-  const auto e1 = effective_singular_values(svd, scaling_from_params(f32(c()["p1"]), max_mult),
+  const auto e1 = effective_singular_values(svd.s, scaling_from_params(f32(c()["p1"]), max_mult),
                                             name());
-  const auto e2 = effective_singular_values(svd, scaling_from_params(f32(c()["p2"]), max_mult),
+  const auto e2 = effective_singular_values(svd.s, scaling_from_params(f32(c()["p2"]), max_mult),
                                             name());
-  std::vector<float> scales(e1);
-  scales.insert(scales.end(), e2.begin(), e2.end());
-  const auto x = f32(c()["x"]);
   const auto row_seq = c()["row_seq"].get<std::vector<int32_t>>();
-  const int64_t rows = static_cast<int64_t>(row_seq.size());
-  std::vector<float> y(static_cast<size_t>(rows * m));
-  apply_factored(svd, x, y, rows, row_seq, scales, name());
+  const auto y = factored(svd, {e1, e2}, f32(c()["x"]), row_seq);
   EXPECT_LT(rel_err(y, f64(c()["y"])), 2e-5);
 }
 
@@ -172,31 +188,58 @@ TEST(Compose, MixedBatchEqualsEachSequenceAloneAndDense) {
   const auto w = random_matrix(m, n, 11);
   Svd svd = compute_svd(w, m, n, SvdPrecision::f32, "W");
   Rng rng(5);
-  std::vector<float> scales;
-  std::vector<std::vector<float>> zs;
+  std::vector<std::vector<float>> zs, es;
   for (int q = 0; q < n_seq; ++q) {
     std::vector<float> p(svd.r);
     for (auto& x : p) x = static_cast<float>(rng.normal());
     zs.push_back(scaling_from_params(p, 1.0));
-    auto e = effective_singular_values(svd, zs.back(), "W");
-    scales.insert(scales.end(), e.begin(), e.end());
+    es.push_back(effective_singular_values(svd.s, zs.back(), "W"));
   }
   const auto x = random_matrix(rows, n, 12);
   const std::vector<int32_t> row_seq{2, 0, 1, 1, 2, 0, 2};
-  std::vector<float> y(rows * m);
-  apply_factored(svd, x, y, rows, row_seq, scales, "W");
+  const auto y = factored(svd, es, x, row_seq);
   for (int64_t i = 0; i < rows; ++i) {
     const int q = row_seq[i];
     std::span<const float> xi(x.data() + i * n, n);
-    std::vector<float> alone(m), dense(m), wq(m * n);
-    apply_factored(svd, xi, alone, 1, {}, std::span<const float>(scales).subspan(q * svd.r, svd.r),
-                   "W");
+    const auto alone = factored(svd, {es[q]}, xi, {});
+    // Dense: x · W'ᵀ in double from the composed W'.
+    std::vector<float> wq(m * n);
     compose_dense(svd, zs[q], wq, "W");
-    apply_dense(wq, m, n, xi, dense, 1);
     for (int64_t j = 0; j < m; ++j) {
+      double dense = 0;
+      for (int64_t k = 0; k < n; ++k) dense += double(xi[k]) * wq[j * n + k];
       EXPECT_NEAR(y[i * m + j], alone[j], 1e-5) << "row " << i;
-      EXPECT_NEAR(y[i * m + j], dense[j], 1e-4) << "row " << i;
+      EXPECT_NEAR(y[i * m + j], dense, 1e-4) << "row " << i;
     }
+  }
+}
+
+// The backward of e(p) = σ ⊙ sigmoid(p) · max_mult · c against central differences of a random
+// linear loss L = Σ g ⊙ e, in double.
+TEST(Compose, ScalingBackwardMatchesFiniteDifferences) {
+  Svd svd = compute_svd(random_matrix(12, 9, 3), 12, 9, SvdPrecision::f64, "W");
+  Rng rng(9);
+  std::vector<float> p(svd.r);
+  std::vector<double> g(svd.r);
+  for (auto& x : p) x = static_cast<float>(rng.normal());
+  for (auto& x : g) x = rng.normal();
+  const double max_mult = 1.7;
+  std::vector<double> dp(svd.r);
+  effective_singular_values_backward(svd.s, p, max_mult, g, dp, "W");
+  const auto loss = [&](const std::vector<float>& q) {
+    const auto z = scaling_from_params(q, max_mult);
+    double c = 0, t = 0, l = 0;
+    for (int64_t k = 0; k < svd.r; ++k) c += svd.s[k], t += double(svd.s[k]) * z[k];
+    for (int64_t k = 0; k < svd.r; ++k) l += g[k] * svd.s[k] * z[k] * (c / t);
+    return l;
+  };
+  for (int64_t k = 0; k < svd.r; ++k) {
+    std::vector<float> hi(p), lo(p);
+    const float h = 1e-2f;
+    hi[k] += h;
+    lo[k] -= h;
+    const double fd = (loss(hi) - loss(lo)) / (double(hi[k]) - double(lo[k]));
+    EXPECT_NEAR(dp[k], fd, 1e-4 * (1 + std::abs(fd))) << "parameter " << k;
   }
 }
 
@@ -210,9 +253,17 @@ TEST(Compose, ErrorsNameTheMatrix) {
     EXPECT_NE(std::string(e.what()).find("undefined"), std::string::npos);
   }
   EXPECT_THROW(mass_factor(svd.s, std::vector<float>(3, 1.0f), "W"), Error);
-  std::vector<float> y(6), x(4, 1.0f);
-  std::vector<int32_t> bad_seq{1};
-  EXPECT_THROW(apply_factored(svd, x, y, 1, bad_seq, std::vector<float>(4, 1.0f), "W"), Error);
+  EXPECT_THROW(mix_z({}, {}, false, "W"), Error);
+  const std::vector<float> z1(4, 1.0f);
+  const std::vector<const std::vector<float>*> zk{&z1, &z1};
+  try {
+    mix_z(zk, std::vector<double>{0.0, 0.0}, true, "model.layers.2.mlp.gate_proj.weight");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("gate_proj"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("all 0"), std::string::npos);
+  }
+  EXPECT_THROW(mix_z(zk, std::vector<double>{-1.0, 2.0}, false, "W"), Error);
   std::vector<float> nan_w(24, 1.0f);
   nan_w[13] = NAN;
   try {
@@ -222,15 +273,6 @@ TEST(Compose, ErrorsNameTheMatrix) {
     EXPECT_NE(std::string(e.what()).find("down_proj"), std::string::npos);
     EXPECT_NE(std::string(e.what()).find("[3, 1]"), std::string::npos);
   }
-}
-
-TEST(Compose, Bf16RoundsToNearestEven) {
-  EXPECT_EQ(float_to_bf16(1.0f), 0x3F80);
-  EXPECT_EQ(bf16_to_float(float_to_bf16(-2.5f)), -2.5f);
-  // 1 + 2^-8 is exactly halfway between 1 and 1 + 2^-7: ties to even → 1.
-  EXPECT_EQ(float_to_bf16(1.0f + 1.0f / 256), 0x3F80);
-  EXPECT_EQ(float_to_bf16(1.0f + 3.0f / 256), 0x3F82);  // halfway, rounds up to even
-  EXPECT_TRUE(std::isnan(bf16_to_float(float_to_bf16(NAN))));
 }
 
 }  // namespace

@@ -1,8 +1,9 @@
 // Benchmarks of the SVF core at the Llama-3.2-1B MLP shapes (gate/up [8192, 2048], down
 // [2048, 8192]): SVD per matrix (f32 and f64 LAPACK), dense recomposition per matrix, dense vs
-// factored application for a batch of rows, and one CEM generation (32 candidates × 10 prompts ×
-// 32 tokens) scored with factored batching versus 32 sequential recompositions, per matrix (a
-// model has 48 such matrices, so model-level times are ≈ 48× these). Not a ctest; run:
+// factored application (svf/override.h, bf16 storage, the engine's kernels) for a batch of rows,
+// and one CEM generation (32 candidates × 10 prompts × 32 tokens) scored with factored batching
+// versus 32 sequential recompositions, per matrix (a model has 48 such matrices, so model-level
+// times are ≈ 48× these). Whole-model figures: tests/bench/svf_door_bench. Not a ctest; run:
 //   build/tests/svf/svf_bench [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
 
@@ -10,7 +11,9 @@
 
 #include "base/rng.h"
 #include "svf/compose.h"
+#include "svf/override.h"
 #include "svf/svd.h"
+#include "tensor/dtype.h"
 
 namespace {
 
@@ -61,33 +64,50 @@ void BM_ComposeDense(benchmark::State& state) {
 BENCHMARK(BM_ComposeDense)->Args({8192, 2048})->Args({2048, 8192})->Iterations(3)
     ->Unit(benchmark::kMillisecond)->UseRealTime();
 
-// Application to n rows: dense x·W'ᵀ versus factored U((σ⊙z·c)⊙(Vᵀx)) with 8 different z.
+// Application to n rows through the engine's kernels, weights stored in bf16: dense x·W'ᵀ versus
+// the slot override's factored path with 8 different scalings (one per 8th of the rows).
+std::shared_ptr<const EngineMatrix> bf16_matrix(const Svd& svd) {
+  std::vector<float> w(static_cast<size_t>(svd.n_out * svd.n_in));
+  compose_dense(svd, random_z(svd.r, 3), w, "W");
+  return std::make_shared<const EngineMatrix>(w, svd.n_out, svd.n_in, tensor::DType::bf16);
+}
+
+SlotOverride factored_override(const Svd& svd, int64_t n_seq, uint64_t seed) {
+  std::vector<float> scales;
+  std::vector<SlotOverride::Route> routes;
+  for (int64_t q = 0; q < n_seq; ++q) {
+    auto e = effective_singular_values(svd.s, random_z(svd.r, seed + q), "W");
+    scales.insert(scales.end(), e.begin(), e.end());
+    routes.push_back({-1, static_cast<int32_t>(q)});
+  }
+  return SlotOverride(svd.n_out, svd.n_in, {},
+                      std::make_shared<const EngineFactors>(svd, tensor::DType::bf16), scales,
+                      routes, routes.front());
+}
+
 void BM_ApplyDense(benchmark::State& state) {
-  const int64_t out = state.range(0), in = state.range(1), n = state.range(2);
-  const auto w = random_values(out * in, 4);
-  const auto x = random_values(n * in, 5, 1.0);
-  std::vector<float> y(n * out);
-  for (auto _ : state) apply_dense(w, out, in, x, y, n);
+  const int64_t n = state.range(2);
+  const Svd& svd = cached_svd(state.range(0), state.range(1));
+  const auto w = bf16_matrix(svd);
+  const auto x = random_values(n * svd.n_in, 5, 1.0);
+  std::vector<float> y(n * svd.n_out);
+  for (auto _ : state) w->apply(x.data(), y.data(), n);
   state.counters["rows/s"] = benchmark::Counter(double(n), benchmark::Counter::kIsIterationInvariantRate);
 }
 void BM_ApplyFactored(benchmark::State& state) {
   const int64_t n = state.range(2), n_seq = 8;
   const Svd& svd = cached_svd(state.range(0), state.range(1));
-  std::vector<float> scales;
-  for (int q = 0; q < n_seq; ++q) {
-    auto e = effective_singular_values(svd, random_z(svd.r, 10 + q), "W");
-    scales.insert(scales.end(), e.begin(), e.end());
-  }
+  const SlotOverride ov = factored_override(svd, n_seq, 10);
   std::vector<int32_t> row_seq(n);
   for (int64_t i = 0; i < n; ++i) row_seq[i] = static_cast<int32_t>(i % n_seq);
   const auto x = random_values(n * svd.n_in, 5, 1.0);
   std::vector<float> y(n * svd.n_out);
-  for (auto _ : state) apply_factored(svd, x, y, n, row_seq, scales, "W");
+  for (auto _ : state) ov.forward(x.data(), y.data(), n, row_seq);
   state.counters["rows/s"] = benchmark::Counter(double(n), benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(BM_ApplyDense)->Args({8192, 2048, 64})->Args({8192, 2048, 512})
+BENCHMARK(BM_ApplyDense)->Args({8192, 2048, 16})->Args({8192, 2048, 512})
     ->Args({2048, 8192, 512})->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(1.0);
-BENCHMARK(BM_ApplyFactored)->Args({8192, 2048, 64})->Args({8192, 2048, 512})
+BENCHMARK(BM_ApplyFactored)->Args({8192, 2048, 16})->Args({8192, 2048, 512})
     ->Args({2048, 8192, 512})->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(1.0);
 
 // One CEM generation on one matrix: 32 candidates × 10 prompts × 32 tokens = 10,240 rows.
@@ -100,7 +120,8 @@ void BM_CemGenerationSequentialDense(benchmark::State& state) {
   for (auto _ : state) {
     for (int64_t c = 0; c < kCandidates; ++c) {
       compose_dense(svd, random_z(svd.r, 100 + c), w, "W");
-      apply_dense(w, svd.n_out, svd.n_in, x, y, kRowsPerCandidate);
+      const EngineMatrix m(w, svd.n_out, svd.n_in, tensor::DType::bf16);
+      m.apply(x.data(), y.data(), kRowsPerCandidate);
     }
   }
 }
@@ -112,12 +133,8 @@ void BM_CemGenerationFactoredBatch(benchmark::State& state) {
   std::vector<int32_t> row_seq(n);
   for (int64_t i = 0; i < n; ++i) row_seq[i] = static_cast<int32_t>(i / kRowsPerCandidate);
   for (auto _ : state) {
-    std::vector<float> scales;
-    for (int64_t c = 0; c < kCandidates; ++c) {
-      auto e = effective_singular_values(svd, random_z(svd.r, 100 + c), "W");
-      scales.insert(scales.end(), e.begin(), e.end());
-    }
-    apply_factored(svd, x, y, n, row_seq, scales, "W");
+    const SlotOverride ov = factored_override(svd, kCandidates, 100);
+    ov.forward(x.data(), y.data(), n, row_seq);
   }
 }
 BENCHMARK(BM_CemGenerationSequentialDense)->Args({8192, 2048})->Iterations(1)

@@ -1,6 +1,8 @@
 // Answer extraction on hand-written completions shaped like real model outputs: chains of thought
 // with several numbers, boxes with nested braces, no answer, several boxes, letter answers in many
-// forms, code fences. Each case states the expected prediction in clean and reference modes.
+// forms, code fences. Each case states the expected prediction in clean mode, and in reference mode
+// where the reference's rule is plain; the reference's verdicts themselves are checked case by case
+// against its own outputs in reference_scoring_test.cpp.
 #include <gtest/gtest.h>
 
 #include "tasks/classify.h"
@@ -44,10 +46,14 @@ TEST(Gsm8kExtract, CleanAndReference) {
   ScoreOptions clean, ref;
   ref.mode = ScoringMode::reference;
   EXPECT_TRUE(t->score(s, "So they paid $1,450,000.", clean).correct);
-  EXPECT_FALSE(t->score(s, "So they paid $1,450,000.", ref).correct);
+  EXPECT_FALSE(t->score(s, "So they paid $1,450.", clean).correct);
+  // The reference reads the gold with the same pattern (000), so a different amount ending in
+  // ",000" is right there (the fixture cases hold such verdicts of the reference itself).
+  EXPECT_TRUE(t->score(s, "So they paid $2,000.", ref).correct);
+  EXPECT_FALSE(t->score(s, "So they paid $2,000.", clean).correct);
   const Sample neg = gsm8k_sample("-3");
   EXPECT_TRUE(t->score(neg, "The change is -3.", clean).correct);
-  EXPECT_FALSE(t->score(neg, "The change is -3.", ref).correct);
+  EXPECT_FALSE(t->score(neg, "The change is 3.", clean).correct);
   EXPECT_EQ(t->score(neg, "I don't know.", clean).status, "no_answer");
 }
 
@@ -74,16 +80,14 @@ TEST(MathExtract, BoxesAndAnswerLines) {
       {"\\boxed{3} was wrong; the answer is 4", "4"},
   };
   for (const auto& c : cases) EXPECT_EQ(t->extract(s, c.completion, ScoringMode::clean), c.clean) << c.completion;
-  ScoreOptions clean, ref;
-  ref.mode = ScoringMode::reference;
+  ScoreOptions clean;
   EXPECT_TRUE(t->score(s, "so \\boxed{\\dfrac{1}{2}}", clean).correct);
   EXPECT_TRUE(t->score(s, "the answer is 1/2.", clean).correct);
   EXPECT_TRUE(t->score(s, "The answer is: 0.5", clean).correct);
-  EXPECT_TRUE(t->score(s, "The answer is: 0.5", ref).correct);   // the string rules map 0.5
-  EXPECT_FALSE(t->score(s, "The answer is: 0.50", ref).correct);  // but nothing numeric
   EXPECT_TRUE(t->score(s, "The answer is: 0.50", clean).correct);
   EXPECT_EQ(t->score(s, "nothing", clean).status, "no_answer");
   EXPECT_EQ(t->extract(s, "x The answer is: 3 \\boxed{4}", ScoringMode::reference), "3 \\boxed{4}");
+  EXPECT_EQ(t->extract(s, "The answer is: 4. We are done.\nMore", ScoringMode::reference), "4. We are done");
 }
 
 Sample arc_sample(const std::vector<std::string>& labels, const std::string& key) {
@@ -110,7 +114,7 @@ TEST(ArcExtract, FallbackChain) {
       {"I pick (B) because of reasons.", "B", "B"},
       {"A tree grows. Option B is wrong; so D", "D", "D"},
       {"None of these fits.", "", ""},
-      {"The answer is (E).", "", ""},  // E is not an option here
+      {"The answer is (E).", "", "E"},  // E is not an option here; the reference reads A-J
   };
   for (const auto& c : cases) {
     EXPECT_EQ(t->extract(s, c.completion, ScoringMode::clean), c.clean) << c.completion;
@@ -139,6 +143,27 @@ TEST(Dispatch, FirstBoxDecides) {
   EXPECT_EQ(dispatch_label("\\boxed{physics}"), "other");
   EXPECT_EQ(dispatch_label("math"), "other");
   EXPECT_EQ(dispatch_label(""), "other");
+}
+
+// The reference's rule (utils.py, re.search(r"\\boxed{([^}]*)}")): the first box's raw text.
+TEST(Dispatch, ReferenceLabelIsTheRawFirstBox) {
+  const auto ref = ScoringMode::reference;
+  EXPECT_EQ(dispatch_label("Classification: \\boxed{math}", ref), "math");
+  EXPECT_EQ(dispatch_label("It is \\boxed{ Code }.", ref), "other");   // no trimming
+  EXPECT_EQ(dispatch_label("\\boxed{Math}", ref), "other");            // no lower-casing
+  EXPECT_EQ(dispatch_label("\\boxed{\\text{code}} \\boxed{code}", ref), "other");  // "\\text{code"
+  EXPECT_EQ(dispatch_label("\\boxed {math} then \\boxed{reasoning}", ref), "reasoning");
+  EXPECT_EQ(dispatch_label("\\boxed{math", ref), "other");
+  EXPECT_EQ(dispatch_label("\\fbox{code}", ref), "other");
+  // The cls task in reference mode keeps the raw text as its prediction, compared exactly.
+  auto cls = make_task("cls");
+  const Sample s = cls->parse_record({{"id", "1"}, {"question", "q"}, {"label", "code"}}, 0);
+  ScoreOptions o;
+  o.mode = ref;
+  EXPECT_EQ(cls->score(s, "\\boxed{ code}", o).prediction, " code");
+  EXPECT_FALSE(cls->score(s, "\\boxed{ code}", o).correct);
+  EXPECT_TRUE(cls->score(s, "\\boxed{ code}", {}).correct);
+  EXPECT_TRUE(cls->score(s, "\\boxed{code}", o).correct);
 }
 
 TEST(Text, Utf8Validation) {

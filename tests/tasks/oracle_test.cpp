@@ -135,6 +135,34 @@ TEST(Loader, BadRecordsBecomeErrorsWithFileAndLine) {
   std::filesystem::remove_all(dir);
 }
 
+// No records at all is an error (an empty file would otherwise give a complete report without the
+// task), and so is a path that is not a file; both name what they found.
+TEST(Loader, EmptyFilesAndNonFilesAreRefused) {
+  const std::string dir = ::testing::TempDir() + "t2_loader_empty_test";
+  std::filesystem::create_directories(dir);
+  io::write_file_atomic(dir + "/empty.jsonl", "");
+  io::write_file_atomic(dir + "/blank.jsonl", "\n  \n\t\r\n");
+  auto task = make_task("gsm8k");
+  for (const char* name : {"/empty.jsonl", "/blank.jsonl"}) {
+    try {
+      task->load(dir + name);
+      FAIL() << name << " was loaded";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("holds no records"), std::string::npos) << e.what();
+    }
+  }
+  for (const auto& [path, found] : {std::pair{dir, "found a directory"},
+                                    std::pair{std::string("/dev/zero"), "found a character device"}}) {
+    try {
+      task->load(path);
+      FAIL() << path << " was loaded";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(found), std::string::npos) << e.what();
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Loader, ArcRejectsAnswerKeyOutsideLabels) {
   auto task = make_task("arc");
   EXPECT_THROW(task->parse_record({{"id", "x"},

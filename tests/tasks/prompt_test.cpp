@@ -41,7 +41,13 @@ TEST(Prompts, CodePrefillsOpenAFence) {
   EXPECT_EQ(m.id, "7");
   const Prompt q = mbpp->build_prompt(m);
   EXPECT_EQ(q.prefill, "```python\n");
-  EXPECT_NE(q.user.find("assert g(1) == 2\nassert g(2) == 3"), std::string::npos) << q.user;
+  // As the reference: the model sees one test assert (the first); all of them are graded.
+  EXPECT_NE(q.user.find("Add one.\n"), std::string::npos) << q.user;
+  EXPECT_NE(q.user.find("assert g(1) == 2"), std::string::npos) << q.user;
+  EXPECT_EQ(q.user.find("assert g(2) == 3"), std::string::npos) << q.user;
+  // A prompt file can show every graded test with {tests}.
+  mbpp->set_prompt_template(parse_prompt_file("[user]\n{question}\n{tests}\n", "all.prompt", mbpp->prompt_template()));
+  EXPECT_EQ(mbpp->build_prompt(m).user, "Add one.\nassert g(1) == 2\nassert g(2) == 3");
 }
 
 TEST(PromptFile, ReplacesSectionsAndKeepsBraces) {
@@ -81,12 +87,24 @@ TEST(PromptFile, RenderOnlyKnownPlaceholders) {
 
 TEST(TaskOptions, ValidationAndCodeOptIn) {
   TaskOptions o;
-  EXPECT_EQ(validate_task_options(o), "");
+  EXPECT_TRUE(validate_task_options(o).empty());
   o.scoring = "strict";
   o.code_timeout = -1;
-  const std::string problems = validate_task_options(o);
+  o.prompt_file = "gsm8k=/nonexistent/p.txt,poetry=tests/tasks/prompt_test.cpp";
+  std::string problems;
+  for (const auto& p : validate_task_options(o)) problems += p + "\n";
   EXPECT_NE(problems.find("--scoring"), std::string::npos);
   EXPECT_NE(problems.find("--code-timeout"), std::string::npos);
+  EXPECT_NE(problems.find("/nonexistent/p.txt: not a readable file"), std::string::npos) << problems;
+  EXPECT_NE(problems.find("poetry=tests/tasks/prompt_test.cpp: unknown task"), std::string::npos);
+  // Which file serves which task: one for all, or per task (dispatch: the first pass).
+  o.prompt_file = "a.txt";
+  EXPECT_EQ(prompt_file_for(o, "gsm8k"), "a.txt");
+  EXPECT_EQ(prompt_file_for(o, "dispatch"), "a.txt");
+  o.prompt_file = "gsm8k=g.txt,dispatch=d.txt";
+  EXPECT_EQ(prompt_file_for(o, "gsm8k"), "g.txt");
+  EXPECT_EQ(prompt_file_for(o, "dispatch"), "d.txt");
+  EXPECT_EQ(prompt_file_for(o, "arc"), "");
   TaskOptions ok;
   EXPECT_THROW(require_code_execution_allowed(*make_task("mbpp"), ok), Error);
   EXPECT_NO_THROW(require_code_execution_allowed(*make_task("gsm8k"), ok));
@@ -112,8 +130,10 @@ TEST(Classification, SetsFromTrainingSamples) {
     EXPECT_EQ(s.id.substr(0, s.gold.size() + 1), s.gold + "/");
     EXPECT_TRUE(cls->score(s, cls->gold_completion(s), {}).correct);
   }
-  EXPECT_NE(cls->build_prompt(sets.test[0]).system.find("\\boxed{code}"), std::string::npos);
-  EXPECT_NE(dispatch_prompt_template().system.find("\\boxed{other}"), std::string::npos);
+  // One classification prompt for the cls expert and pass 1: all four labels, other included.
+  const std::string system = cls->build_prompt(sets.test[0]).system;
+  for (const char* label : {"\\boxed{code}", "\\boxed{math}", "\\boxed{reasoning}", "\\boxed{other}"})
+    EXPECT_NE(system.find(label), std::string::npos) << label;
 }
 
 }  // namespace

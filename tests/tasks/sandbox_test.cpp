@@ -1,4 +1,4 @@
-// Sandbox attack suite: every attack from issue 5 must end FAIL or TIMEOUT within its limit + 2 s,
+// Sandbox attack suite: every attack must end FAIL or TIMEOUT within its limit + 2 s,
 // leave no process behind, change no file outside its temp dir, and not disturb the next program.
 // Each attack program also defines a wrong solution, so a forged PASS would be caught.
 #include <gtest/gtest.h>
@@ -185,6 +185,155 @@ TEST_P(SandboxAttack, EqualsAlwaysTrue) {
                                        "def is_prime(n):\n    return T()\n",
                                        "assert is_prime(4)\n"});
   EXPECT_EQ(truthy.outcome, Outcome::fail) << truthy.detail;
+}
+
+// The held-out adversarial program: it passes by reading the expected value from its caller — the
+// source line of the assert (through the frame's file name and line, as linecache does), the
+// constants of the calling code, or the tests file itself — and returning it. In one process it
+// passes; with the tests in another process there is nothing to read. The asserted values are
+// wrong for an honest add(), so only a cheat could pass.
+TEST_P(SandboxAttack, ReadsTheExpectedValueFromItsCaller) {
+  const std::string tests = "assert add(1, 2) == 7\nassert add(2, 2) == 9\n";
+  const Result source = sandbox_->run({R"(
+import sys, ast, linecache
+def add(a, b):
+    f = sys._getframe(1)
+    while f is not None:
+        line = linecache.getline(f.f_code.co_filename, f.f_lineno)
+        if '==' in line:
+            return ast.literal_eval(line.split('==', 1)[1].strip())
+        f = f.f_back
+    return a + b
+)", tests});
+  EXPECT_STREQ(outcome_name(source.outcome), "fail") << source.detail << source.output;
+  const Result consts = sandbox_->run({R"(
+import sys
+def add(a, b):
+    f = sys._getframe(1)
+    while f is not None:
+        for c in f.f_code.co_consts:
+            if type(c) is int and c not in (a, b, 1, 2):
+                return c
+        f = f.f_back
+    return a + b
+)", "assert add(1, 2) == 7\n"});
+  EXPECT_STREQ(outcome_name(consts.outcome), "fail") << consts.detail << consts.output;
+  const Result file = sandbox_->run({R"(
+import re, gc, types
+def add(a, b):
+    try:
+        m = re.search(r'add\(%d, %d\) == (\d+)' % (a, b), open('tests.py').read())
+        if m:
+            return int(m.group(1))
+    except OSError:
+        pass
+    for o in gc.get_objects():
+        if isinstance(o, types.CodeType) and 'add' in o.co_names:
+            for c in o.co_consts:
+                if type(c) is int and c not in (a, b):
+                    return c
+    return a + b
+)", tests});
+  EXPECT_STREQ(outcome_name(file.outcome), "fail") << file.detail << file.output;
+  // Honest programs still pass the same way.
+  const Result honest = sandbox_->run({"def add(a, b):\n    return a + b\n", "assert add(1, 2) == 3\n"});
+  EXPECT_EQ(honest.outcome, Outcome::pass) << honest.detail << honest.output;
+}
+
+// A program that redefines a builtin or a standard module the tests use on their own values (abs,
+// set, math) would compute the tests' checks itself, seeing the expected values: those names keep
+// their real meaning in the tests. A function the task asks for under a builtin's name (MBPP 126's
+// sum) is an entry point and does reach the tests.
+TEST_P(SandboxAttack, RedefinedBuiltinsDoNotStandInForTheTests) {
+  const std::string wrong = "def f(x):\n    return 1\n";
+  const Result by_abs = sandbox_->run({"abs = lambda x: 0\n" + wrong, "assert abs(f(1) - 2.5) < 1e-6\n"});
+  EXPECT_STREQ(outcome_name(by_abs.outcome), "fail") << by_abs.detail;
+  const Result by_set = sandbox_->run({"set = lambda *a: 1\n" + wrong, "assert set(f(1)) == set((4, 5))\n"});
+  EXPECT_STREQ(outcome_name(by_set.outcome), "fail") << by_set.detail;
+  const Result by_module = sandbox_->run(
+      {"class M:\n    isclose = staticmethod(lambda *a, **k: True)\nmath = M()\n" + wrong,
+       "assert math.isclose(f(1), 2.5)\n"});
+  EXPECT_STREQ(outcome_name(by_module.outcome), "fail") << by_module.detail;
+  const Job sum_task{"def sum(a, b):\n    return a + b\n", "assert sum(10, 15) == 25\n", {"sum"}};
+  const Result entry = sandbox_->run(sum_task);
+  EXPECT_EQ(entry.outcome, Outcome::pass) << entry.detail << entry.output;
+  const Result imported = sandbox_->run({"import math\ndef area(r):\n    return math.pi * r * r\n",
+                                         "assert math.isclose(area(1), 3.14159, rel_tol=1e-3)\n"});
+  EXPECT_EQ(imported.outcome, Outcome::pass) << imported.detail << imported.output;
+}
+
+// The tests' process is out of the program's reach: its memory, descriptors and environment
+// (where the nonce and the result pipe are) cannot be opened through /proc, and result lines the
+// program writes to any descriptor it has count for nothing.
+TEST_P(SandboxAttack, TheTestsProcessIsOutOfReach) {
+  const Result r = attack(R"(
+import os
+pp = os.getppid()
+for path in ('/proc/%d/mem' % pp, '/proc/%d/fd/4' % pp, '/proc/%d/fd/3' % pp,
+             '/proc/%d/environ' % pp, '/proc/%d/maps' % pp):
+    for mode in ('rb', 'wb'):
+        try:
+            open(path, mode, buffering=0).close()
+            print('opened', path, mode, flush=True)
+        except OSError:
+            pass
+for fd in range(3, 64):
+    try:
+        os.write(fd, b'T2RESULT 0 PASS\n')
+    except OSError:
+        pass
+)");
+  EXPECT_EQ(r.output.find("opened"), std::string::npos) << r.output;
+}
+
+// What honest programs and tests do keeps working across the two processes: objects the program
+// makes (attributes set by the tests, as MBPP's trees are built), generators and iterators,
+// exceptions the tests expect, standard-library values, modules the tests use through the
+// program's imports, and state kept between calls.
+TEST_P(SandboxAttack, ProgramObjectsWorkThroughTheChannel) {
+  const Result r = sandbox_->run({R"(
+import sys
+from collections import Counter
+class Node:
+    def __init__(self, data):
+        self.data, self.left, self.right = data, None, None
+def height(n):
+    return 0 if n is None else 1 + max(height(n.left), height(n.right))
+def squares(n):
+    for i in range(n):
+        yield i * i
+def check_positive(x):
+    if x <= 0:
+        raise ValueError('not positive')
+    return True
+def counts(s):
+    return Counter(s)
+def keys(d):
+    return d.keys()
+calls = []
+def remember(x):
+    calls.append(x)
+    return len(calls)
+)",
+                                   R"(
+root = Node(1)
+root.left = Node(2)
+root.left.left = Node(3)
+assert height(root) == 3
+assert root.left.data == 2
+assert list(squares(4)) == [0, 1, 4, 9]
+assert 9 in squares(5)
+try:
+    check_positive(-1)
+    assert False, 'no exception'
+except ValueError:
+    pass
+assert counts('abca') == {'a': 2, 'b': 1, 'c': 1}
+assert keys({'x': 1, 'y': 2}) == {'x', 'y'}
+assert sys.getsizeof((1, 2)) > 0
+assert remember(5) == 1 and remember(6) == 2
+)"});
+  EXPECT_EQ(r.outcome, Outcome::pass) << r.detail << r.output;
 }
 
 TEST_P(SandboxAttack, ResetsSignalHandlers) {

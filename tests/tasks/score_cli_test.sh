@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end check of `t2 score` on real data files: JSON lines per sample, the summary line,
-# bad/unknown completion lines counted as errors, the code-execution opt-in, --help.
+# bad/unknown completion lines counted as errors, the code-execution opt-in, --help, and
+# `--scoring reference` against every reference-scoring fixture case.
 # Usage: tests/tasks/score_cli_test.sh PATH/TO/t2   (run from the repository root)
 set -euo pipefail
 t2=$1
@@ -8,7 +9,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "score_cli_test: $*" >&2; exit 1; }
 
-"$t2" score --help | grep -q -- "--allow-code-execution" || fail "--help lacks --allow-code-execution"
+help=$("$t2" score --help) && grep -q -- "--allow-code-execution" <<<"$help" || fail "--help lacks --allow-code-execution"
 
 # GSM8K test line 0 has gold 18, line 1 gold 3.
 cat > "$tmp/gsm.jsonl" <<'JSON'
@@ -46,17 +47,53 @@ out=$("$t2" score --task mbpp --data ../shared/datasets/mbpp/mbpp.jsonl --comple
 echo "$out" | sed -n 1p | grep -q '"correct":true,"id":"2"' || fail "mbpp 2: $out"
 echo "$out" | sed -n 2p | grep -q '"status":"fail"' || fail "mbpp 3: $out"
 
-# Reference mode differs from clean where the reference drops thousands separators.
-id=$(python3 -c "
-import json
-for i, l in enumerate(open('../shared/datasets/gsm8k/test.jsonl')):
-    if ',' in l.split('####')[-1]: print(i); break")
-gold=$(python3 -c "
-import json
-print(json.loads(open('../shared/datasets/gsm8k/test.jsonl').readlines()[$id])['answer'].split('####')[-1].strip())")
-printf '{"id": "%s", "completion": "The total is %s."}\n' "$id" "$gold" > "$tmp/g2.jsonl"
-"$t2" score --task gsm8k --data ../shared/datasets/gsm8k/test.jsonl --completions "$tmp/g2.jsonl" \
-  | head -n 1 | grep -q '"correct":true' || fail "clean mode with separators"
-"$t2" score --task gsm8k --data ../shared/datasets/gsm8k/test.jsonl --completions "$tmp/g2.jsonl" --scoring reference \
-  | head -n 1 | grep -q '"correct":false' || fail "reference mode should miss $gold"
+# --scoring reference agrees with the reference scorer's own verdicts on every fixture case
+# (../shared/fixtures/reference_scoring, SOURCES.md there): one `t2 score` run per batch of cases
+# with distinct ids; the inputs on which the reference raises come back as errors naming it.
+python3 - "$t2" "$tmp" <<'PY' || fail "reference scoring disagrees with the reference (see above)"
+import json, subprocess, sys
+t2, tmp = sys.argv[1], sys.argv[2]
+fx = "../shared/fixtures/reference_scoring/"
+files = [("gsm8k", "gsm8k.jsonl", "gsm8k/test.jsonl"), ("math", "math.jsonl", "math/test.jsonl"),
+         ("math", "math_raises.jsonl", "math/test.jsonl"),
+         ("arc", "arc_challenge.jsonl", "arc/ARC-Challenge-Test.jsonl"), ("arc", "arc_easy.jsonl", "arc/ARC-Easy-Test.jsonl")]
+bad = total = 0
+for task, fixture, data in files:
+    cases = [json.loads(l) for l in open(fx + fixture)]
+    batches = []
+    for c in cases:
+        for b in batches:
+            if c["id"] not in b:
+                b[c["id"]] = c
+                break
+        else:
+            batches.append({c["id"]: c})
+    for b in batches:
+        with open(f"{tmp}/ref.jsonl", "w") as f:
+            for c in b.values():
+                f.write(json.dumps({"id": c["id"], "completion": c["completion"]}) + "\n")
+        out = subprocess.run([t2, "score", "--task", task, "--data", "../shared/datasets/" + data,
+                              "--completions", f"{tmp}/ref.jsonl", "--scoring", "reference"],
+                             capture_output=True, text=True, check=True).stdout.splitlines()
+        lines = [json.loads(l) for l in out if '"id"' in l]
+        assert len(lines) == len(b), (fixture, len(lines), len(b))
+        for got in lines:
+            c = b[got["id"]]
+            total += 1
+            want = c["reference_extracted"]
+            if c["reference_correct"] is None:  # the reference raises here
+                ok = got["status"] == "error" and "IndexError" in got.get("detail", "")
+            elif task == "gsm8k":
+                ok = got["correct"] == c["reference_correct"] and got["status"] != "error" and (
+                    got["prediction"] == "" if want is None else float(got["prediction"]) == want)
+            else:
+                ok = got["correct"] == c["reference_correct"] and got["status"] != "error" and \
+                     got["prediction"] == (want or "")
+            if not ok:
+                bad += 1
+                print("disagree:", c["case"], c["completion"][:80], "reference", c["reference_correct"],
+                      want, "t2", got, file=sys.stderr)
+print(f"reference fixtures: {total - bad} / {total} cases agree", file=sys.stderr)
+sys.exit(1 if bad or total != 996 else 0)
+PY
 echo "score_cli_test: ok"

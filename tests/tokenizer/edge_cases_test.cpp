@@ -48,6 +48,11 @@ json patch_variant(json tj, const std::string& variant) {
         {"type": "Replace", "pattern": {"String": "\u2581"}, "content": " "},
         {"type": "ByteFallback"}, {"type": "Fuse"},
         {"type": "Strip", "content": " ", "start": 1, "stop": 0}]})");
+  } else if (variant == "digits_gpt2") {
+    tj["pre_tokenizer"] = json::parse(R"({"type": "Sequence", "pretokenizers": [
+        {"type": "Digits", "individual_digits": true},
+        {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true,
+         "use_regex": true}]})");
   } else if (variant == "strip_options") {
     for (auto& t : tj["added_tokens"]) {
       if (t["content"] == "<|eot_id|>") t["lstrip"] = true;
@@ -93,7 +98,7 @@ TEST(EdgeCases, EncodeAndDecodeMatchReference) {
         << vocab << "/" << variant << " text " << json(text).dump().substr(0, 120);
     ++per_variant[vocab + "/" + variant];
   }
-  EXPECT_EQ(per_variant.size(), 7u);  // every variant of the generator was exercised
+  EXPECT_EQ(per_variant.size(), 8u);  // every variant of the generator was exercised
 }
 
 TEST(EdgeCases, DecodeOfPartialCharactersMatchesReference) {

@@ -55,6 +55,11 @@ def patch_variant(tj, variant):
             {"type": "Replace", "pattern": {"String": "\u2581"}, "content": " "},
             {"type": "ByteFallback"}, {"type": "Fuse"},
             {"type": "Strip", "content": " ", "start": 1, "stop": 0}]}
+    elif variant == "digits_gpt2":  # SmolLM / StarCoder: each digit alone, then the GPT-2 split
+        tj["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": [
+            {"type": "Digits", "individual_digits": True},
+            {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True,
+             "use_regex": True}]}
     elif variant == "strip_options":  # lstrip / rstrip / single_word on three specials
         for t in tj["added_tokens"]:
             if t["content"] == "<|eot_id|>":
@@ -130,6 +135,8 @@ def gsm8k_texts(n):
 
 
 TEXTS += random_texts(40) + gsm8k_texts(8)
+# Whitespace before digits: where a digits-first split differs from the GPT-2 split.
+TEXTS += ["a  1", "x\t\t22 y   333", " 7", "\n\n8\n", "\u0663  \u0664\u0665", "v2  .0  x\u00b2  \u00bd"]
 
 # Id runs whose decode needs care: byte tokens that do not form whole characters.
 LLAMA3_DECODE = [[9468], [9468, 239], [9468, 239, 222], [9468, 239, 222, 9468], [15722],
@@ -188,7 +195,8 @@ def main():
     lines = []
     plans = [("llama3", "base"), ("mistral", "base"), ("llama3", "gpt2_regex"),
              ("llama3", "gpt2_regex_prefix"), ("mistral", "metaspace_first"),
-             ("mistral", "metaspace_always_split"), ("llama3", "strip_options")]
+             ("mistral", "metaspace_always_split"), ("llama3", "strip_options"),
+             ("llama3", "digits_gpt2")]
     for vocab, variant in plans:
         tok = Tokenizer.from_str(json.dumps(patch_variant(files[vocab], variant)))
         for split in (False, True):

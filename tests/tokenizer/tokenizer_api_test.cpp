@@ -123,7 +123,7 @@ TEST(TokenizerApi, ChatTemplateErrorsNameTheFile) {
                                              "custom/tokenizer_config.json");
   expect_error([&] { tok.chat_template(); },
                {"custom/tokenizer_config.json", "not one of the built-in templates", "llama3"});
-  expect_error([] { ChatTemplate::builtin("chatml", "<s>", "</s>"); }, {"chatml", "mistral-v0.2"});
+  expect_error([] { ChatTemplate::builtin("vicuna", "<s>", "</s>"); }, {"vicuna", "mistral-v0.2"});
   EXPECT_EQ(llama3().chat_template().name(), "llama3");
   EXPECT_EQ(llama3().chat_template().end_of_turn(), "<|eot_id|>");
 }

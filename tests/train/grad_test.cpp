@@ -11,7 +11,8 @@
 #include "base/error.h"
 
 #include "train/decoder.h"
-#include "train/svf_param.h"
+#include "svf/compose.h"
+#include "svf/svd.h"
 #include "grad_fixture.h"
 
 namespace t2::train {
@@ -34,7 +35,8 @@ double rel_err(const std::vector<float>& a, const std::vector<float>& b) {
 
 // SVF adapters on every MLP matrix, from the fixture's U, S, V and p.
 struct SvfSetup {
-  std::vector<SvfMatrix> mats;
+  std::vector<svf::Svd> mats;
+  std::vector<std::string> names;
   std::vector<std::vector<float>> p;
   std::vector<SvfAdapter> adapters;
   std::vector<std::pair<int64_t, LayerTensor>> where;
@@ -44,33 +46,37 @@ struct SvfSetup {
     for (int64_t l = 0; l < c.n_layer; ++l) {
       for (LayerTensor t : {LayerTensor::gate_proj, LayerTensor::up_proj, LayerTensor::down_proj}) {
         const std::string name = model::layer_tensor_name(l, t);
-        SvfMatrix m;
-        m.name = name;
+        svf::Svd m;
         m.u = f.tensor("svf/" + name + "/U");
-        m.sigma = f.tensor("svf/" + name + "/S");
+        m.s = f.tensor("svf/" + name + "/S");
         m.v = f.tensor("svf/" + name + "/V");
-        m.rank = static_cast<int64_t>(m.sigma.size());
-        m.n_out = static_cast<int64_t>(m.u.size()) / m.rank;
-        m.n_in = static_cast<int64_t>(m.v.size()) / m.rank;
+        m.r = static_cast<int64_t>(m.s.size());
+        m.n_out = static_cast<int64_t>(m.u.size()) / m.r;
+        m.n_in = static_cast<int64_t>(m.v.size()) / m.r;
         mats.push_back(std::move(m));
+        names.push_back(name);
         p.push_back(f.tensor("svf/" + name + "/p"));
         where.emplace_back(l, t);
       }
     }
     adapters.resize(mats.size());
     for (size_t i = 0; i < mats.size(); ++i) {
-      adapters[i].m = &mats[i];
-      adapters[i].set_scale(svf_scale(mats[i], p[i].data(), f.max_mult));
-      dec.set_adapter(where[i].first, where[i].second, &adapters[i]);
+      adapters[i].svd = &mats[i];
+      adapters[i].grad_e.assign(static_cast<size_t>(mats[i].r), 0.0);
     }
+    rescale(f.max_mult);
+    for (size_t i = 0; i < mats.size(); ++i)
+      dec.set_adapter(where[i].first, where[i].second, &adapters[i]);
   }
   void rescale(float max_mult) {
     for (size_t i = 0; i < mats.size(); ++i)
-      adapters[i].set_scale(svf_scale(mats[i], p[i].data(), max_mult));
+      adapters[i].e = svf::effective_singular_values(
+          mats[i].s, svf::scaling_from_params(p[i], max_mult), names[i]);
   }
   std::vector<float> grad_p(size_t i, float max_mult) const {
-    std::vector<double> dp(mats[i].rank);
-    svf_scale_backward(mats[i], p[i].data(), max_mult, adapters[i].grad_s.data(), dp.data());
+    std::vector<double> dp(mats[i].r);
+    svf::effective_singular_values_backward(mats[i].s, p[i], max_mult, adapters[i].grad_e, dp,
+                                            names[i]);
     return std::vector<float>(dp.begin(), dp.end());
   }
 };
@@ -108,10 +114,10 @@ TEST(TrainGrad, SvfParameterGradientsMatchTorch) {
     EXPECT_NEAR(r.loss, f.svf_loss, 1e-4 * std::fabs(f.svf_loss));
     double worst = 0;
     for (size_t i = 0; i < svf.mats.size(); ++i) {
-      const std::vector<float> ref = f.tensor("svf/" + svf.mats[i].name + "/grad_p");
+      const std::vector<float> ref = f.tensor("svf/" + svf.names[i] + "/grad_p");
       const double e = rel_err(svf.grad_p(i, f.max_mult), ref);
       worst = std::max(worst, e);
-      EXPECT_LT(e, 2e-5) << svf.mats[i].name;
+      EXPECT_LT(e, 2e-5) << svf.names[i];
     }
     std::printf("%s: SVF loss %.6f (torch %.6f), worst dL/dp error %.2e of max |grad|\n", name,
                 r.loss, f.svf_loss, worst);
@@ -181,7 +187,7 @@ TEST(TrainGrad, SvfGradientsMatchFiniteDifferencesWithKl) {
         svf.p[m][idx] = p0;
         svf.rescale(f.max_mult);
         const double fd = (lp - lm) / (2.0 * h);
-        EXPECT_NEAR(g[idx], fd, 2e-3 + 2e-2 * std::fabs(fd)) << svf.mats[m].name << "[" << idx << "]";
+        EXPECT_NEAR(g[idx], fd, 2e-3 + 2e-2 * std::fabs(fd)) << svf.names[m] << "[" << idx << "]";
       }
     }
   }
@@ -190,17 +196,19 @@ TEST(TrainGrad, SvfGradientsMatchFiniteDifferencesWithKl) {
 TEST(TrainGrad, SvdReconstructsAndScalingKeepsMass) {
   GradFixture f = test::load_grad_fixture("gqa_untied");
   const Param& w = f.params->layer(1, LayerTensor::gate_proj);
-  const SvfMatrix m = svd_matrix(w.name, w.w.data(), w.rows, w.cols);
-  std::vector<float> p(m.rank, 0.3f), back(w.w.size());
+  const svf::Svd m = svf::compute_svd(w.w, w.rows, w.cols, svf::SvdPrecision::f64, w.name);
+  std::vector<float> p(m.r, 0.3f), back(w.w.size());
   p[0] = -2.0f;
-  const std::vector<float> s = svf_scale(m, p.data(), 1.0f);
+  const std::vector<float> s =
+      svf::effective_singular_values(m.s, svf::scaling_from_params(p, 1.0), w.name);
   double sum_s = 0, sum_sigma = 0;
-  for (int64_t i = 0; i < m.rank; ++i) sum_s += s[i], sum_sigma += m.sigma[i];
+  for (int64_t i = 0; i < m.r; ++i) sum_s += s[i], sum_sigma += m.s[i];
   EXPECT_NEAR(sum_s, sum_sigma, 1e-4 * sum_sigma);
-  svf_compose(m, m.sigma.data(), back.data());
+  svf::reconstruct(m, back);
   EXPECT_LT(rel_err(back, w.w), 1e-5);
-  std::vector<float> zero_p(m.rank, -1e4f);  // sigmoid underflows to 0: c undefined
-  EXPECT_THROW(svf_scale(m, zero_p.data(), 1.0f), t2::Error);
+  std::vector<float> zero_p(m.r, -1e4f);  // sigmoid underflows to 0: c undefined
+  EXPECT_THROW(svf::effective_singular_values(m.s, svf::scaling_from_params(zero_p, 1.0), w.name),
+               t2::Error);
 }
 
 TEST(TrainGrad, MalformedExamplesAreRejected) {

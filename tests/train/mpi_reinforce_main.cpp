@@ -9,21 +9,21 @@
 int main(int argc, char** argv) {
   t2::dist::MpiGuard guard(argc, argv);
   const t2::dist::Communicator world = t2::dist::mpi_world();
-  auto m = t2::test::rl_model();
-  const auto prompts = t2::test::rl_prompts(24, m->config().n_vocab);
+  t2::test::RlWorld w(24);
+  const auto ids = w.ids();
   auto o = t2::test::rl_options();
   o.batch = 7;        // not a multiple of the rank count
   o.micro_batch = 2;  // units of 2, 2, 2, 1 samples: every rank gets work, one gets two units
-  t2::train::ReinforceTrainer dist_tr(m, t2::test::rl_svd(*m), o, world);
-  t2::train::ReinforceTrainer local_tr(m, t2::test::rl_svd(*m), o, t2::dist::Communicator());
+  auto dist_tr = w.trainer(o, world);
+  auto local_tr = w.trainer(o);
   double rd = 0, rl = 0;
   for (int it = 0; it < 6; ++it) {
-    rd += dist_tr.step(prompts, t2::test::even_first_token).mean_reward;
-    rl += local_tr.step(prompts, t2::test::even_first_token).mean_reward;
+    rd += dist_tr->step(ids).mean_reward;
+    rl += local_tr->step(ids).mean_reward;
   }
-  const double acc_d = dist_tr.accuracy(prompts, t2::test::even_first_token);
-  const double acc_l = local_tr.accuracy(prompts, t2::test::even_first_token);
-  double bad = (dist_tr.expert().p != local_tr.expert().p || rd != rl || acc_d != acc_l) ? 1 : 0;
+  const double acc_d = dist_tr->accuracy(ids).accuracy;
+  const double acc_l = local_tr->accuracy(ids).accuracy;
+  double bad = (dist_tr->expert().p != local_tr->expert().p || rd != rl || acc_d != acc_l) ? 1 : 0;
   if (bad > 0)
     std::fprintf(stderr, "rank %d: %d-rank and 1-rank experts differ (rewards %g vs %g)\n",
                  world.rank(), world.size(), rd, rl);

@@ -106,8 +106,19 @@ TEST(Pretrain, LearnsAPatternAndTheEngineAgreesOnTheCheckpoint) {
   o.save_every = 0;
   const std::string out = temp_dir("ckpt");
   std::vector<PretrainLog> logs;
-  pretrain(params, stream, o, out, [&](const PretrainLog& l) { logs.push_back(l); });
+  std::vector<int64_t> steps;  // on_step: every step, 1-based, before that step's log
+  double last_step_loss = 0;
+  pretrain(params, stream, o, out, [&](const PretrainLog& l) {
+    EXPECT_EQ(steps.back(), l.step);
+    logs.push_back(l);
+  }, [&](int64_t step, double loss) {
+    steps.push_back(step);
+    last_step_loss = loss;
+  });
   ASSERT_EQ(logs.size(), 8u);
+  ASSERT_EQ(steps.size(), 80u);
+  for (size_t i = 0; i < steps.size(); ++i) EXPECT_EQ(steps[i], static_cast<int64_t>(i + 1));
+  EXPECT_TRUE(std::isfinite(last_step_loss));
   std::printf("pretrain loss: first window %.3f, last window %.3f (uniform: %.3f)\n", logs[0].loss,
               logs.back().loss, std::log(40.0));
   EXPECT_GT(logs[0].loss, 2.5);

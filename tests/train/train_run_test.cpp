@@ -24,16 +24,17 @@ std::string temp_dir(const std::string& name) {
   return p.string();
 }
 
-EvalSets sets_of(const std::vector<RlSample>& all) {
+EvalSets sets_of(size_t n) {
   EvalSets s;
-  for (size_t i = 0; i < all.size(); ++i) (i % 3 == 0 ? s.valid : i % 3 == 1 ? s.test : s.train).push_back(all[i]);
+  for (size_t i = 0; i < n; ++i)
+    (i % 3 == 0 ? s.valid : i % 3 == 1 ? s.test : s.train).push_back(static_cast<int64_t>(i));
   return s;
 }
 
 // --train-eval-limit / --eval-limit: the accuracies are those of the first N samples of each split.
 TEST(TrainRun, EvaluationLimitsTakeTheFirstSamples) {
-  auto m = test::rl_model();
-  const EvalSets sets = sets_of(test::rl_prompts(30, m->config().n_vocab));
+  test::RlWorld w(30);
+  const EvalSets sets = sets_of(w.prompts.size());
   const dist::Communicator comm;
   TrainRunOptions ro;
   ro.iters = 0;
@@ -42,25 +43,25 @@ TEST(TrainRun, EvaluationLimitsTakeTheFirstSamples) {
   ro.out = temp_dir("limits") + "/e.h5";
   ro.train_eval_limit = 4;
   ro.eval_limit = 3;
-  ReinforceTrainer tr(m, test::rl_svd(*m), test::rl_options(), comm);
-  const auto h = run_reinforce(tr, sets, test::even_first_token, ro, comm, {});
+  auto tr = w.trainer(test::rl_options(), comm);
+  const auto h = run_reinforce(*tr, sets, ro, comm, {});
   ASSERT_EQ(h.size(), 1u);
-  const auto first = [](const std::vector<RlSample>& v, size_t n) {
-    return std::vector<RlSample>(v.begin(), v.begin() + static_cast<long>(n));
+  const auto first = [](const std::vector<int64_t>& v, size_t n) {
+    return std::vector<int64_t>(v.begin(), v.begin() + static_cast<long>(n));
   };
-  EXPECT_EQ(h[0].train_acc, tr.accuracy(first(sets.train, 4), test::even_first_token));
-  EXPECT_EQ(h[0].valid_acc, tr.accuracy(first(sets.valid, 3), test::even_first_token));
-  EXPECT_EQ(h[0].test_acc, tr.accuracy(first(sets.test, 3), test::even_first_token));
+  EXPECT_EQ(h[0].train_acc, tr->accuracy(first(sets.train, 4)).accuracy);
+  EXPECT_EQ(h[0].valid_acc, tr->accuracy(first(sets.valid, 3)).accuracy);
+  EXPECT_EQ(h[0].test_acc, tr->accuracy(first(sets.test, 3)).accuracy);
   // Accuracies over 4 or 3 samples are multiples of 1/4 or 1/3.
   EXPECT_DOUBLE_EQ(h[0].train_acc * 4, std::round(h[0].train_acc * 4));
   EXPECT_DOUBLE_EQ(h[0].valid_acc * 3, std::round(h[0].valid_acc * 3));
   ro.eval_limit = -1;
-  EXPECT_THROW(run_reinforce(tr, sets, test::even_first_token, ro, comm, {}), Error);
+  EXPECT_THROW(run_reinforce(*tr, sets, ro, comm, {}), Error);
 }
 
 TEST(TrainRun, ResumeAfterACheckpointEqualsAnUninterruptedRun) {
-  auto m = test::rl_model();
-  const EvalSets sets = sets_of(test::rl_prompts(30, m->config().n_vocab));
+  test::RlWorld w(30);
+  const EvalSets sets = sets_of(w.prompts.size());
   auto o = test::rl_options();
   o.batch = 5;
   const dist::Communicator comm;
@@ -72,8 +73,8 @@ TEST(TrainRun, ResumeAfterACheckpointEqualsAnUninterruptedRun) {
 
   ro.iters = 7;
   ro.out = dir + "/straight.h5";
-  ReinforceTrainer a(m, test::rl_svd(*m), o, comm);
-  const auto ha = run_reinforce(a, sets, test::even_first_token, ro, comm, {});
+  auto a = w.trainer(o, comm);
+  const auto ha = run_reinforce(*a, sets, ro, comm, {});
   ASSERT_EQ(ha.size(), 8u);  // iteration 0 + 7
   EXPECT_GE(ha[3].valid_acc, 0.0);
   EXPECT_LT(ha[4].valid_acc, 0.0);  // not an evaluation iteration
@@ -83,14 +84,14 @@ TEST(TrainRun, ResumeAfterACheckpointEqualsAnUninterruptedRun) {
   ro.out = dir + "/split.h5";
   ro.iters = 6;
   {
-    ReinforceTrainer b(m, test::rl_svd(*m), o, comm);
-    run_reinforce(b, sets, test::even_first_token, ro, comm, {});
+    auto b = w.trainer(o, comm);
+    run_reinforce(*b, sets, ro, comm, {});
   }
   ro.iters = 7;
   ro.resume = true;
-  ReinforceTrainer c(m, test::rl_svd(*m), o, comm);
-  const auto hc = run_reinforce(c, sets, test::even_first_token, ro, comm, {});
-  EXPECT_EQ(c.expert().p, a.expert().p);
+  auto c = w.trainer(o, comm);
+  const auto hc = run_reinforce(*c, sets, ro, comm, {});
+  EXPECT_EQ(c->expert().p, a->expert().p);
   ASSERT_EQ(hc.size(), ha.size());
   for (size_t i = 0; i < ha.size(); ++i) {
     EXPECT_EQ(hc[i].iteration, ha[i].iteration);
@@ -100,14 +101,16 @@ TEST(TrainRun, ResumeAfterACheckpointEqualsAnUninterruptedRun) {
   // Expert files are svf experts; the latest holds the final parameters.
   const svf::Expert latest = svf::load_expert(latest_path(ro.out));
   EXPECT_EQ(latest.meta.task, "even-first-token");
-  EXPECT_EQ(latest.params.at(c.expert().names[0]), c.expert().p[0]);
+  EXPECT_EQ(latest.params.at(c->expert().names[0]), c->expert().p[0]);
+  EXPECT_EQ(latest.meta.extra.at("iteration"), "7");
+  EXPECT_EQ(latest.meta.extra.at("failed_rollouts"), "0");
   EXPECT_TRUE(std::filesystem::exists(ro.out));
   EXPECT_TRUE(io::file_exists(dir + "/split.history.tsv"));
 
   // A checkpoint of another base model is refused.
   ro.base_fingerprint = "t2fp1-other";
-  ReinforceTrainer d(m, test::rl_svd(*m), o, comm);
-  EXPECT_THROW(run_reinforce(d, sets, test::even_first_token, ro, comm, {}), t2::Error);
+  auto d = w.trainer(o, comm);
+  EXPECT_THROW(run_reinforce(*d, sets, ro, comm, {}), t2::Error);
   std::filesystem::remove_all(dir);
 }
 

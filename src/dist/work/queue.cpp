@@ -144,25 +144,13 @@ class Heartbeat {
   std::thread thread_;
 };
 
-// The testing hold (file comment): T2_TEST_UNIT_DELAY_MS, validated and announced once.
-int unit_delay_ms() {
-  static const int ms = [] {
-    const char* v = std::getenv("T2_TEST_UNIT_DELAY_MS");
-    if (v == nullptr || *v == '\0') return 0;
-    char* end = nullptr;
-    errno = 0;
-    const long n = std::strtol(v, &end, 10);
-    T2_CHECK(errno == 0 && *end == '\0' && n >= 0 && n <= 600000,
-             "T2_TEST_UNIT_DELAY_MS='%s': expected whole milliseconds from 0 to 600000", v);
-    if (n > 0) T2_LOG_WARN("T2_TEST_UNIT_DELAY_MS=%ld: every work unit waits that long first "
-                           "(testing aid)", n);
-    return static_cast<int>(n);
-  }();
-  return ms;
-}
-
 UnitResult run_unit(const WorkUnit& unit, const Communicator& group, const WorkFn& fn) {
-  if (const int ms = unit_delay_ms(); ms > 0) {
+  if (const int ms = test_unit_delay_ms(); ms > 0) {
+    static const bool announced = [ms] {
+      T2_LOG_WARN("T2_TEST_UNIT_DELAY_MS=%d: every work unit waits that long first (testing aid)", ms);
+      return true;
+    }();
+    (void)announced;
     std::this_thread::sleep_for(std::chrono::milliseconds(ms));
   }
   UnitResult r;
@@ -418,13 +406,28 @@ QueueStats follow(const WorldLayout& layout, const WorkFn& fn) {
 
 }  // namespace
 
+// The testing hold (file comment): T2_TEST_UNIT_DELAY_MS, validated once.
+int test_unit_delay_ms() {
+  static const int ms = [] {
+    const char* v = std::getenv("T2_TEST_UNIT_DELAY_MS");
+    if (v == nullptr || *v == '\0') return 0;
+    char* end = nullptr;
+    errno = 0;
+    const long n = std::strtol(v, &end, 10);
+    T2_CHECK(errno == 0 && *end == '\0' && n >= 0 && n <= 600000,
+             "T2_TEST_UNIT_DELAY_MS='%s': expected whole milliseconds from 0 to 600000", v);
+    return static_cast<int>(n);
+  }();
+  return ms;
+}
+
 QueueStats run_work_queue(const Communicator& world, const WorldLayout& layout,
                           const std::vector<WorkUnit>& units, const WorkFn& fn,
                           const ResultFn& on_result, const QueueOptions& options) {
   T2_CHECK(world.size() == layout.world_size,
            "work queue: layout made for %d ranks used with a world of %d", layout.world_size,
            world.size());
-  unit_delay_ms();  // a malformed testing hold fails here, on every rank alike
+  test_unit_delay_ms();  // a malformed testing hold fails here, on every rank alike
   switch (layout.role) {
     case Role::inline_single:
       check_unique_ids(units);

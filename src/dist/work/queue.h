@@ -84,6 +84,11 @@ struct QueueStats {
   int exit_code = 0;
 };
 
+// The testing hold T2_TEST_UNIT_DELAY_MS (docs/eval.md) in milliseconds, 0 when unset. Throws
+// t2::Error unless it is whole milliseconds from 0 to 600000; t2's main() calls it before any
+// command runs, so a malformed value stops the run before it creates outputs.
+int test_unit_delay_ms();
+
 // Collective over the world: every rank calls it with the same layout. units and on_result are used
 // on rank 0 only (ids must be unique); fn runs on worker ranks (and inline with one process).
 QueueStats run_work_queue(const Communicator& world, const WorldLayout& layout,

@@ -7,38 +7,13 @@
 
 #include "base/error.h"
 #include "io/file.h"
+#include "model/config_fields.h"
 
 namespace t2::model {
 
 namespace {
 
 using json = nlohmann::json;
-
-json parse_json(const std::string& text, const std::string& source) {
-  try {
-    return json::parse(text);
-  } catch (const json::exception& e) {
-    T2_FAIL("%s: not valid JSON: %s", source.c_str(), e.what());
-  }
-}
-
-int64_t get_int(const json& j, const char* key, const std::string& source, bool required,
-                int64_t fallback = 0) {
-  if (!j.contains(key) || j[key].is_null()) {
-    T2_CHECK(!required, "%s: missing required key \"%s\"", source.c_str(), key);
-    return fallback;
-  }
-  T2_CHECK(j[key].is_number_integer(), "%s: \"%s\" must be an integer, found %s", source.c_str(),
-           key, j[key].dump().c_str());
-  return j[key].get<int64_t>();
-}
-
-double get_num(const json& j, const char* key, const std::string& source, double fallback) {
-  if (!j.contains(key) || j[key].is_null()) return fallback;
-  T2_CHECK(j[key].is_number(), "%s: \"%s\" must be a number, found %s", source.c_str(), key,
-           j[key].dump().c_str());
-  return j[key].get<double>();
-}
 
 // bos/eos ids: an int, a list of ints, or null.
 std::vector<int32_t> get_ids(const json& j, const char* key, const std::string& source) {
@@ -165,24 +140,27 @@ LlamaConfig parse_llama_config(const std::string& json_text, const std::string& 
   return c;
 }
 
+void apply_generation_config(const std::string& dir, LlamaConfig& c) {
+  const std::string gen_path = (std::filesystem::path(dir) / "generation_config.json").string();
+  if (!io::file_exists(gen_path)) return;
+  const json g = parse_json(io::read_file(gen_path), gen_path);
+  T2_CHECK(g.is_object(), "%s: expected a JSON object", gen_path.c_str());
+  auto eos = get_ids(g, "eos_token_id", gen_path);
+  if (!eos.empty()) c.eos_token_ids = eos;
+  auto bos = get_ids(g, "bos_token_id", gen_path);
+  if (!bos.empty()) c.bos_token_ids = bos;
+  c.gen_temperature = get_num(g, "temperature", gen_path, c.gen_temperature);
+  c.gen_top_p = get_num(g, "top_p", gen_path, c.gen_top_p);
+  if (g.contains("do_sample") && g["do_sample"].is_boolean()) c.gen_do_sample = g["do_sample"];
+}
+
 LlamaConfig load_llama_config(const std::string& dir) {
   namespace fs = std::filesystem;
   const std::string path = (fs::path(dir) / "config.json").string();
   T2_CHECK(io::file_exists(path), "%s: no config.json (is this a Hugging Face model directory?)",
            dir.c_str());
   LlamaConfig c = parse_llama_config(io::read_file(path), path);
-  const std::string gen_path = (fs::path(dir) / "generation_config.json").string();
-  if (io::file_exists(gen_path)) {
-    const json g = parse_json(io::read_file(gen_path), gen_path);
-    T2_CHECK(g.is_object(), "%s: expected a JSON object", gen_path.c_str());
-    auto eos = get_ids(g, "eos_token_id", gen_path);
-    if (!eos.empty()) c.eos_token_ids = eos;
-    auto bos = get_ids(g, "bos_token_id", gen_path);
-    if (!bos.empty()) c.bos_token_ids = bos;
-    c.gen_temperature = get_num(g, "temperature", gen_path, c.gen_temperature);
-    c.gen_top_p = get_num(g, "top_p", gen_path, c.gen_top_p);
-    if (g.contains("do_sample") && g["do_sample"].is_boolean()) c.gen_do_sample = g["do_sample"];
-  }
+  apply_generation_config(dir, c);
   return c;
 }
 
@@ -192,6 +170,12 @@ std::vector<float> rope_inv_freq(const LlamaConfig& c) {
   for (int64_t i = 0; i < half; ++i) {
     const float expo = static_cast<float>(2 * i) / static_cast<float>(c.head_dim);
     inv[i] = 1.0f / std::pow(static_cast<float>(c.rope_theta), expo);
+  }
+  if (!c.rope_freq_factors.empty()) {
+    T2_CHECK(static_cast<int64_t>(c.rope_freq_factors.size()) == half,
+             "rope frequency factors: %zu values for head_dim %lld (expected head_dim / 2)",
+             c.rope_freq_factors.size(), static_cast<long long>(c.head_dim));
+    for (int64_t i = 0; i < half; ++i) inv[i] /= c.rope_freq_factors[i];
   }
   if (c.rope_type != RopeType::llama3) return inv;
   const double old_ctx = static_cast<double>(c.rope_original_ctx);

@@ -32,6 +32,8 @@ struct LlamaConfig {
   double rope_low_freq_factor = 1.0;
   double rope_high_freq_factor = 4.0;
   int64_t rope_original_ctx = 8192;
+  // Per-frequency divisors [head_dim / 2] (GGUF rope_freqs.weight); empty = none.
+  std::vector<float> rope_freq_factors;
   int64_t sliding_window = 0;  // 0 = none (Mistral v0.1 sets 4096)
   bool tie_word_embeddings = false;
   std::vector<int32_t> bos_token_ids;  // usually one
@@ -53,8 +55,12 @@ LlamaConfig parse_llama_config(const std::string& json_text, const std::string& 
 // Reads DIR/config.json and, when present, DIR/generation_config.json (whose eos/bos ids, when
 // given, take precedence as in Hugging Face generate()).
 LlamaConfig load_llama_config(const std::string& dir);
+// Applies DIR/generation_config.json, when present, to c (eos/bos ids, temperature, top_p,
+// do_sample); nothing when absent.
+void apply_generation_config(const std::string& dir, LlamaConfig& c);
 
-// RoPE inverse frequencies [head_dim / 2], with llama3 scaling applied when configured. Computed
+// RoPE inverse frequencies [head_dim / 2], with llama3 scaling applied when configured and divided
+// by rope_freq_factors when given. Computed
 // as Hugging Face does (float32 base powers) so angles match its cos/sin tables.
 std::vector<float> rope_inv_freq(const LlamaConfig& config);
 

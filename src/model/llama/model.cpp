@@ -5,8 +5,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <filesystem>
 
 #include "base/error.h"
+#include "model/llama/gguf_checkpoint.h"  // llama_config_from_gguf
 #include "model/run_context.h"
 #include "tensor/ops.h"  // linear, rms_norm, rope, kv_store, attention_cached, silu_mul, ...
 
@@ -33,12 +36,21 @@ void project(const RunContext& ctx, const Weight& w, const float* x, float* y, i
 
 }  // namespace
 
-std::shared_ptr<const LlamaModel> LlamaModel::load(const std::string& dir, const LoadOptions& opt) {
+std::shared_ptr<const LlamaModel> LlamaModel::load(const std::string& path, const LoadOptions& opt) {
   std::shared_ptr<LlamaModel> m(new LlamaModel());
-  m->dir_ = dir;
-  m->config_ = load_llama_config(dir);
+  m->dir_ = path;
   m->tp_ = opt.tp;
-  m->weights_ = std::make_unique<LlamaWeights>(dir, m->config_, opt.tp);
+  std::error_code ec;
+  T2_CHECK(std::filesystem::exists(path, ec), "model path %s does not exist (expected a Hugging "
+           "Face model directory with config.json, or a .gguf file)", path.c_str());
+  if (std::filesystem::is_regular_file(path, ec)) {
+    auto file = std::make_shared<const io::GgufFile>(path);  // throws when it is not GGUF
+    m->config_ = llama_config_from_gguf(*file);
+    m->weights_ = std::make_unique<LlamaWeights>(file, m->config_, opt.tp, opt.gguf_dtype);
+  } else {
+    m->config_ = opt.config ? *opt.config : load_llama_config(path);
+    m->weights_ = std::make_unique<LlamaWeights>(path, m->config_, opt.tp, opt.stored_name);
+  }
   m->inv_freq_ = rope_inv_freq(m->config_);
   return m;
 }
@@ -72,6 +84,11 @@ int64_t LlamaModel::forward(RunContext& ctx, std::span<const SeqChunk> batch) co
     for (int32_t t : ch.tokens)
       T2_CHECK(t >= 0 && t < c.n_vocab, "token id %d of sequence %d is outside the vocabulary "
                "[0, %lld)", t, ch.slot, static_cast<long long>(c.n_vocab));
+    for (const EmbeddingRun& e : ch.embeds)
+      T2_CHECK(e.pos >= 0 && e.n >= 0 && (e.n == 0 || e.data != nullptr),
+               "sequence %d: input embeddings for positions [%lld, %lld) are malformed (negative "
+               "position or count, or no data)", ch.slot, static_cast<long long>(e.pos),
+               static_cast<long long>(e.pos + e.n));
     n += len;
     max_chunk = std::max(max_chunk, len);
     n_out += ch.output == OutputRows::all ? len : (ch.output == OutputRows::last && len > 0);
@@ -105,6 +122,16 @@ int64_t LlamaModel::forward(RunContext& ctx, std::span<const SeqChunk> batch) co
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const Weight& embed = weights_->embed_tokens();
   if (n > 0) tensor::embedding(embed.data, embed.dtype, c.n_vocab, tokens, x, n, d);
+  // Given input vectors replace the token embeddings of the positions they cover.
+  for (size_t b = 0; b < batch.size(); ++b) {
+    const int64_t begin = pos0[b], end = begin + static_cast<int64_t>(batch[b].tokens.size());
+    for (const EmbeddingRun& e : batch[b].embeds) {
+      const int64_t lo = std::max(begin, e.pos), hi = std::min(end, e.pos + e.n);
+      if (lo < hi)
+        std::memcpy(x + (row0[b] + lo - begin) * d, e.data + (lo - e.pos) * d,
+                    static_cast<size_t>((hi - lo) * d) * sizeof(float));
+    }
+  }
 
   // Attention per sequence; many small chunks (decode) run in parallel, a long one uses the
   // kernel's own threads.

@@ -3,7 +3,7 @@
 // overrides, the tensor-parallel all-reduce) lives in a RunContext (model/run_context.h), so one
 // model can serve several runs at once from different threads, each with its own RunContext.
 //
-// Forward: embeddings → n_layer × [RMSNorm → q/k/v → RoPE → GQA attention over the sequence's own
+// Forward: token embeddings (or the input vectors a chunk gives for some positions) → n_layer × [RMSNorm → q/k/v → RoPE → GQA attention over the sequence's own
 // KV cache → o_proj → all-reduce → residual → RMSNorm → gate/up → SiLU·up → down_proj →
 // all-reduce → residual] → final RMSNorm → head. All rows of all sequences of a batch go through
 // one linear call per projection; attention runs per sequence.
@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -24,27 +25,51 @@ class RunContext;
 
 struct LoadOptions {
   TpShard tp;  // keep only this rank's shard (column-parallel q/k/v/gate/up, row-parallel o/down)
+  // For a decoder inside a larger checkpoint (model/llava): the config to use instead of
+  // DIR/config.json, and where each canonical tensor name is stored in the files. Unset: the
+  // directory is a plain Llama-family checkpoint.
+  std::optional<LlamaConfig> config{};
+  StoredNameFn stored_name{};
+  // GGUF checkpoints: the dtype their matrices are converted to at load. bf16 halves the bytes a
+  // decode step reads (and takes the fast kernels' bf16 path); f32 keeps the dequantized values
+  // exactly. Safetensors checkpoints keep their file dtype regardless.
+  DType gguf_dtype = DType::bf16;
 };
 
 // Which rows of a chunk produce a final hidden state (and so logits).
 enum class OutputRows : uint8_t { none, last, all };
 
+// Input vectors given for positions [pos, pos + n) of a sequence in place of the embeddings of the
+// tokens there (the tokens are placeholders; e.g. image features spliced in by model/llava). The
+// decoder does not know where they come from. data: [n, n_embd], owned by the caller.
+struct EmbeddingRun {
+  int64_t pos = 0;
+  int64_t n = 0;
+  const float* data = nullptr;
+};
+
 // One sequence's share of a forward call: `tokens` are appended to the sequence in `slot` at its
-// current length (prefill = many tokens, decode = one; both may be mixed in one batch).
+// current length (prefill = many tokens, decode = one; both may be mixed in one batch). `embeds`
+// (absolute positions of the sequence, in any order, not overlapping) replace the token
+// embeddings at the positions of this chunk they cover; runs outside the chunk are ignored, so a
+// request may hand the same list to every chunk.
 struct SeqChunk {
   int32_t slot = 0;
   std::span<const int32_t> tokens;
   OutputRows output = OutputRows::last;
+  std::span<const EmbeddingRun> embeds{};
 };
 
 class LlamaModel {
  public:
-  // Reads config.json (+ generation_config.json) and the safetensors of dir. Throws t2::Error.
-  static std::shared_ptr<const LlamaModel> load(const std::string& dir, const LoadOptions& opt = {});
+  // path: a Hugging Face model directory (config.json + generation_config.json + safetensors) or
+  // a GGUF file (config from its metadata, see llama/gguf_checkpoint.h). Throws t2::Error.
+  static std::shared_ptr<const LlamaModel> load(const std::string& path, const LoadOptions& opt = {});
 
   const LlamaConfig& config() const { return config_; }
   const LlamaWeights& weights() const { return *weights_; }
   const std::vector<float>& inv_freq() const { return inv_freq_; }
+  // The path the model was loaded from (a directory or a .gguf file).
   const std::string& dir() const { return dir_; }
   TpShard tp() const { return tp_; }
   // This rank's share of heads and FFN columns.

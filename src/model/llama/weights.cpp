@@ -1,10 +1,12 @@
 // Weight table construction: presence and shape checks against the config, tensor-parallel shards.
 #include "model/llama/weights.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "base/error.h"
 #include "base/log.h"
+#include "model/llama/gguf_checkpoint.h"
 
 namespace t2::model {
 
@@ -21,15 +23,46 @@ void check_shape(const io::TensorEntry& e, int64_t rows, int64_t cols, bool two_
   const bool ok = two_d ? (e.shape.size() == 2 && e.shape[0] == rows && e.shape[1] == cols)
                         : (e.shape.size() == 1 && e.shape[0] == rows);
   T2_CHECK(ok,
-           "%s: tensor '%s' has shape %s but config.json implies %s (%s); the checkpoint does not "
-           "match its config.json",
+           "%s: tensor '%s' has shape %s but the config implies %s (%s); the checkpoint does not "
+           "match its config (config.json or GGUF metadata)",
            e.file.c_str(), e.name.c_str(), e.shape_str().c_str(),
            shape_str(rows, cols, two_d).c_str(), what);
 }
 
 }  // namespace
 
-LlamaWeights::LlamaWeights(const std::string& dir, const LlamaConfig& c, TpShard tp) {
+LlamaWeights::LlamaWeights(const std::string& dir, const LlamaConfig& c, TpShard tp,
+                           const StoredNameFn& stored_name) {
+  files_ = std::make_unique<io::SafetensorsDir>(dir);
+  if (!stored_name) {
+    build([this](const std::string& n) { return files_->find(n); }, files_->names(), dir, c, tp);
+    return;
+  }
+  // A decoder inside a larger checkpoint: its other tensors are not the decoder's to report.
+  build([&](const std::string& n) { return files_->find(stored_name(n)); }, {}, dir, c, tp,
+        stored_name);
+}
+
+LlamaWeights::LlamaWeights(std::shared_ptr<const io::GgufFile> file, const LlamaConfig& c,
+                           TpShard tp, DType dtype)
+    : gguf_(std::move(file)) {
+  auto tensors = std::make_shared<GgufTensors>(*gguf_, c, dtype);
+  std::vector<std::string> names;
+  for (const auto& e : tensors->entries()) names.push_back(e.name);
+  for (const auto& t : gguf_->tensors()) {
+    if (!canonical_name_from_gguf(t.name) && t.name != "rope_freqs.weight")
+      T2_LOG_DEBUG("%s: ignoring tensor '%s' (not used by the Llama decoder)",
+                   gguf_->path().c_str(), t.name.c_str());
+  }
+  build([&](const std::string& n) { return tensors->find(n); }, names, gguf_->path(), c, tp);
+  // Keep the converted buffers that the table points into (unsharded views and norms' sources).
+  gguf_tensors_ = std::move(tensors);
+}
+
+void LlamaWeights::build(const Lookup& find, const std::vector<std::string>& file_names,
+                         const std::string& dir, const LlamaConfig& c, TpShard tp,
+                         const StoredNameFn& stored) {
+  const auto stored_as = [&](const std::string& n) { return stored ? stored(n) : n; };
   T2_CHECK(tp.size >= 1 && tp.rank >= 0 && tp.rank < tp.size, "bad tensor-parallel shard %d of %d",
            tp.rank, tp.size);
   T2_CHECK(c.n_head % tp.size == 0 && c.n_head_kv % tp.size == 0 && c.n_ff % tp.size == 0,
@@ -37,19 +70,24 @@ LlamaWeights::LlamaWeights(const std::string& dir, const LlamaConfig& c, TpShard
            "num_key_value_heads (%lld) and intermediate_size (%lld) divisible by %d",
            tp.size, static_cast<long long>(c.n_head), static_cast<long long>(c.n_head_kv),
            static_cast<long long>(c.n_ff), tp.size);
-  files_ = std::make_unique<io::SafetensorsDir>(dir);
+  auto get = [&](const std::string& name) -> const io::TensorEntry& {
+    const io::TensorEntry* e = find(name);
+    T2_CHECK(e != nullptr, "%s: tensor '%s' is missing from the checkpoint", dir.c_str(),
+             stored_as(name).c_str());
+    return *e;
+  };
   weights_.reserve(static_cast<size_t>(c.n_layer) * kLayerTensorCount + 3);
 
   // Full, replicated tensor in file dtype (a view).
   auto view = [&](const std::string& name, int64_t rows, int64_t cols, bool two_d,
                   const char* what) -> const Weight& {
-    const io::TensorEntry& e = files_->get(name);
+    const io::TensorEntry& e = get(name);
     check_shape(e, rows, cols, two_d, what);
     return add(Weight{name, e.dtype, rows, two_d ? cols : 1, e.data, -1});
   };
   // 1-D norm weight converted to f32.
   auto norm = [&](const std::string& name) -> const Weight& {
-    const io::TensorEntry& e = files_->get(name);
+    const io::TensorEntry& e = get(name);
     check_shape(e, c.n_embd, 1, false, "hidden_size");
     std::vector<unsigned char> buf(static_cast<size_t>(c.n_embd) * sizeof(float));
     tensor::convert_to_f32(e.data, e.dtype, reinterpret_cast<float*>(buf.data()),
@@ -60,7 +98,7 @@ LlamaWeights::LlamaWeights(const std::string& dir, const LlamaConfig& c, TpShard
   // Column-parallel: rows [rank * rows/size, ...) of a [rows, cols] matrix; a view.
   auto col_parallel = [&](const std::string& name, int64_t rows, int64_t cols,
                           const char* what) -> const Weight& {
-    const io::TensorEntry& e = files_->get(name);
+    const io::TensorEntry& e = get(name);
     check_shape(e, rows, cols, true, what);
     const int64_t local = rows / tp.size;
     const auto* base = static_cast<const unsigned char*>(e.data);
@@ -71,7 +109,7 @@ LlamaWeights::LlamaWeights(const std::string& dir, const LlamaConfig& c, TpShard
   auto row_parallel = [&](const std::string& name, int64_t rows, int64_t cols,
                           const char* what) -> const Weight& {
     if (tp.size == 1) return view(name, rows, cols, true, what);
-    const io::TensorEntry& e = files_->get(name);
+    const io::TensorEntry& e = get(name);
     check_shape(e, rows, cols, true, what);
     const int64_t local = cols / tp.size;
     const size_t es = tensor::dtype_size(e.dtype);
@@ -112,14 +150,14 @@ LlamaWeights::LlamaWeights(const std::string& dir, const LlamaConfig& c, TpShard
   if (c.tie_word_embeddings) {
     lm_head_ = embed_;
   } else {
-    T2_CHECK(files_->find(std::string(kLmHeadName)) != nullptr,
-             "%s: tensor 'lm_head.weight' is missing and config.json has tie_word_embeddings "
-             "false (set it to true if the head shares the embedding table)",
-             dir.c_str());
+    T2_CHECK(find(std::string(kLmHeadName)) != nullptr,
+             "%s: tensor '%s' is missing and config.json has tie_word_embeddings false (set it to "
+             "true if the head shares the embedding table)",
+             dir.c_str(), stored_as(std::string(kLmHeadName)).c_str());
     lm_head_ = &view(std::string(kLmHeadName), c.n_vocab, c.n_embd, true,
                      "[vocab_size, hidden_size]");
   }
-  for (const auto& n : files_->names()) {
+  for (const auto& n : file_names) {
     if (!by_name_.count(n) && n != kLmHeadName)
       T2_LOG_DEBUG("%s: ignoring tensor '%s' (not used by the Llama decoder)", dir.c_str(), n.c_str());
   }
@@ -143,6 +181,30 @@ const Weight& LlamaWeights::get(const std::string& name) const {
   T2_CHECK(w != nullptr, "no weight named '%s' in the model (expected a canonical Hugging Face "
            "name such as model.layers.0.mlp.gate_proj.weight)", name.c_str());
   return *w;
+}
+
+const io::SafetensorsDir& LlamaWeights::files() const {
+  T2_CHECK(files_ != nullptr, "%s is a GGUF checkpoint, not a Hugging Face safetensors directory; "
+           "SVF decomposition, experts and training do not take GGUF files yet: use the model's "
+           "Hugging Face directory for them",
+           gguf_ ? gguf_->path().c_str() : "?");
+  return *files_;
+}
+
+std::vector<TensorDesc> LlamaWeights::stored_tensors() const {
+  std::vector<TensorDesc> out;
+  if (files_) {
+    for (const auto& name : files_->names()) {
+      const io::TensorEntry& e = files_->get(name);
+      out.push_back({e.name, io::safetensors_dtype_name(e.dtype), e.shape, e.data, e.n_bytes});
+    }
+  } else {
+    for (const auto& t : gguf_->tensors())
+      out.push_back({t.name, t.type_name(), t.shape, t.data, t.n_bytes});
+    std::sort(out.begin(), out.end(),
+              [](const TensorDesc& a, const TensorDesc& b) { return a.name < b.name; });
+  }
+  return out;
 }
 
 size_t LlamaWeights::weight_bytes() const {

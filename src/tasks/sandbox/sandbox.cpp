@@ -455,7 +455,15 @@ Result Sandbox::run_with(const Job& job, Isolation mode, const Limits& lim) cons
     }
     ::close(go[1]);
   }
-  const std::string ctl_msg = nonce + "\n";
+  // The control message: the nonce, then the entry points (identifiers only) on one line.
+  std::string ctl_msg = nonce + "\n";
+  for (const auto& name : job.entry_points) {
+    const bool identifier = !name.empty() && name.size() < 200 &&
+        name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") ==
+            std::string::npos;
+    if (identifier) ctl_msg += name + " ";
+  }
+  ctl_msg += "\n";
   (void)!::write(ctl[1], ctl_msg.data(), ctl_msg.size());
   ::close(ctl[1]);
 

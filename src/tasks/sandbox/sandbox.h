@@ -7,7 +7,10 @@
 // kills every descendant and Landlock confines writes to the temp dir. A seccomp filter denies socket creation,
 // ptrace and signals to outside processes in every mode. The verdict comes from a harness that
 // writes a nonce-keyed result to a private pipe after the tests pass; exit codes alone count for
-// nothing. Nothing here knows about tasks: it runs (program, tests) pairs.
+// nothing. Inside the sandbox the program and the tests run in two processes (harness.cpp): the
+// program's process sees only the arguments of the calls the tests make, never the tests, their
+// expected values, the nonce or the result pipe, so no program can read the answer from its
+// caller. Nothing here knows about tasks: it runs (program, tests) pairs.
 #pragma once
 
 #include <cstddef>
@@ -34,11 +37,18 @@ enum class Isolation {
 };
 const char* isolation_name(Isolation i);
 
-// One program to run. `program` is executed first (as module __t2_program__), then `tests` in the
-// same namespace with its comparisons and asserts guarded against forged __eq__/__bool__.
+// One program to run. `program` is executed first (as module __t2_program__, in the program's
+// process), then `tests` in the tests' process, where each name the program defined is a proxy of
+// the program's object (or its value); comparing or asserting the truth of a program's object is
+// refused (it would hand the program the expected value, or forge __eq__/__bool__).
 struct Job {
   std::string program;
   std::string tests;
+  // The functions the task asks the program for, which the tests call by name even where a name
+  // is also a Python builtin (MBPP 126 asks for `sum`). Any other builtin the program redefines
+  // (abs, set, ...) keeps its builtin meaning in the tests, so the program cannot steer the tests'
+  // own computations. Names that are not Python identifiers are ignored.
+  std::vector<std::string> entry_points;
 };
 
 enum class Outcome { pass, fail, timeout, error };
