@@ -58,6 +58,7 @@ void fill_answer(io::SampleRecord& rec, const run::JobResult& r, const Shares& s
   rec.text = r.text;
   rec.prediction = r.verdict.prediction;
   rec.correct = r.scored && r.verdict.correct;
+  rec.vision_s = r.vision_s;
   if (r.ran) {
     rec.pass2_s = r.seconds;
     rec.pass2_wall_s = sh.wall;
@@ -66,17 +67,6 @@ void fill_answer(io::SampleRecord& rec, const run::JobResult& r, const Shares& s
 }
 
 }  // namespace
-
-const char* strategy_kind_name(StrategyKind k) {
-  switch (k) {
-    case StrategyKind::base: return "base";
-    case StrategyKind::expert: return "expert";
-    case StrategyKind::mixture: return "mixture";
-    case StrategyKind::prompt: return "prompt";
-    case StrategyKind::classifier: return "classifier";
-  }
-  return "?";
-}
 
 TaskData make_dispatch_data(const TaskData& target) {
   TaskData d;

@@ -27,7 +27,6 @@
 namespace t2::adapt {
 
 enum class StrategyKind { base, expert, mixture, prompt, classifier };
-const char* strategy_kind_name(StrategyKind k);
 
 struct EvalPlan {
   StrategyKind kind = StrategyKind::base;

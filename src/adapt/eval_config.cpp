@@ -9,7 +9,10 @@
 #include "adapt/dispatch.h"
 #include "base/error.h"
 #include "io/file_kind.h"  // file_problem
+#include "model/llava/checkpoint.h"  // describe_model_kind
+#include "model/llava/config.h"      // is_llava_checkpoint
 #include "tasks/task.h"
+#include "tasks/vqa.h"  // is_image_task
 
 namespace t2::adapt {
 
@@ -50,6 +53,31 @@ std::vector<std::string> validate(const EvalConfig& c) {
     if ((t.name == "mbpp" || t.name == "humaneval") && !c.task_options.allow_code_execution)
       add(t2::format("task %s runs generated code: pass --allow-code-execution to run it in the sandbox",
                      t.name.c_str()));
+  }
+  // Image tasks: a LLaVA-NeXT checkpoint, and --images only where there are images.
+  std::string image_tasks, text_tasks;
+  for (const TaskSpec& t : c.tasks) {
+    std::string& list = tasks::is_image_task(t.name) ? image_tasks : text_tasks;
+    list += (list.empty() ? "" : ", ") + t.name;
+  }
+  if (!image_tasks.empty() && fs::is_directory(c.model_dir) &&
+      fs::exists(fs::path(c.model_dir) / "config.json") &&
+      !model::llava::is_llava_checkpoint(c.model_dir))
+    add(t2::format("--task %s asks questions about images, but --model %s is %s; give a "
+                   "LLaVA-NeXT checkpoint (config.json model_type llava_next)", image_tasks.c_str(),
+                   c.model_dir.c_str(), model::llava::describe_model_kind(c.model_dir).c_str()));
+  else if (!image_tasks.empty() && fs::is_regular_file(c.model_dir))
+    add(t2::format("--task %s asks questions about images, but --model %s is %s; give a "
+                   "LLaVA-NeXT checkpoint folder", image_tasks.c_str(), c.model_dir.c_str(),
+                   model::llava::describe_model_kind(c.model_dir).c_str()));
+  if (!c.images.empty()) {
+    if (image_tasks.empty())
+      add(t2::format("--images %s is for the image tasks (textvqa, okvqa); %s %s no images",
+                     c.images.c_str(), text_tasks.c_str(),
+                     text_tasks.find(',') == std::string::npos ? "has" : "have"));
+    if (!fs::is_directory(c.images))
+      add(t2::format("--images %s: %s (expected the folder of the task's pictures)",
+                     c.images.c_str(), io::file_problem(c.images).c_str()));
   }
   if (c.limit < 0) add(t2::format("--limit must be >= 0 (0 = all), got %lld", static_cast<long long>(c.limit)));
   if (c.tp < 1) add(t2::format("--tp must be >= 1, got %d", c.tp));
@@ -105,6 +133,7 @@ std::string config_text(const EvalConfig& c) {
     kv("task", t.name);
     kv("data", t.data);
   }
+  if (!c.images.empty()) kv("images", c.images);
   kv("limit", std::to_string(c.limit));
   kv("svd", c.svd);
   kv("expert", c.expert);

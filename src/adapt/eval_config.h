@@ -14,8 +14,8 @@
 namespace t2::adapt {
 
 struct TaskSpec {
-  std::string name;  // gsm8k, math, arc, mbpp, humaneval, cls
-  std::string data;  // JSONL (or .jsonl.gz) file
+  std::string name;  // gsm8k, math, arc, mbpp, humaneval, cls, textvqa, okvqa
+  std::string data;  // JSONL (or .jsonl.gz) file; TextVQA json; OK-VQA questions file
 };
 
 struct EvalConfig {
@@ -23,6 +23,7 @@ struct EvalConfig {
   std::string tokenizer;      // tokenizer.json or folder; "" = the model folder
   std::string chat_template;  // built-in template name when the checkpoint has none ("" = its own)
   std::vector<TaskSpec> tasks;
+  std::string images;  // image tasks: folder of the pictures ("" = the task's folders beside --data)
   int64_t limit = 0;  // first N samples of each task; 0 = all
   std::string svd, expert, mixture;
   // Two-pass dispatch (dispatch.h): strategy "" = base/expert/mixture from the files given.

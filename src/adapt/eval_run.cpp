@@ -26,6 +26,7 @@
 #include "io/report_table.h"
 #include "model/fingerprint.h"
 #include "model/llama/model.h"
+#include "model/llava/checkpoint.h"  // load_model
 #include "svf/svd_store.h"
 
 namespace t2::adapt {
@@ -108,7 +109,7 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
   std::string err;
   try {
     for (const TaskSpec& t : cfg.tasks) {
-      data.push_back(load_task_data(t.name, t.data, cfg.limit));
+      data.push_back(load_task_data(t.name, t.data, cfg.limit, cfg.images));
       tasks::apply_prompt_file(*data.back().task, cfg.task_options);
     }
     if (two_pass)
@@ -119,7 +120,9 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
     if (works) {
       model::LoadOptions lo;
       lo.tp = {layout.group_rank, layout.tp};
-      auto model = model::LlamaModel::load(cfg.model_dir, lo);
+      // A LLaVA-NeXT checkpoint brings its vision side for image tasks (model/llava/checkpoint.h).
+      const model::llava::LoadedModel loaded = model::llava::load_model(cfg.model_dir, lo);
+      auto model = loaded.language;
       if (plan.kind != StrategyKind::base) bank = load_eval_bank(cfg, *model);
       plan.bank = &bank;
       if (plan.kind == StrategyKind::expert) {
@@ -145,6 +148,7 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
       runner = std::make_unique<run::SampleRunner>(std::move(model), std::move(tok), ro,
                                                    sandbox.get(),
                                                    bank.empty() ? nullptr : bank.factors());
+      if (loaded.has_vision()) runner->set_vision(loaded.vision);
       if (layout.tp > 1) {
         dist::Communicator gc = layout.group_comm;
         runner->set_all_reduce(

@@ -23,9 +23,12 @@
 #include "dist/work/stop_signals.h"
 #include "io/file.h"
 #include "model/llama/model.h"
+#include "model/llava/checkpoint.h"  // load_model, describe_model_kind
+#include "model/llava/config.h"      // is_llava_checkpoint
 #include "svf/bank.h"
 #include "svf/svd_store.h"
 #include "tasks/splits.h"
+#include "tasks/vqa.h"  // is_image_task
 
 namespace t2::adapt {
 
@@ -110,11 +113,19 @@ std::vector<std::string> search_problems(const SearchConfig& c) {
   const auto known = tasks::task_names();
   if (std::find(known.begin(), known.end(), c.task) == known.end())
     p.push_back("--task " + c.task + ": unknown task");
+  if (tasks::is_image_task(c.task) && fs::is_directory(c.model_dir) &&
+      !model::llava::is_llava_checkpoint(c.model_dir))
+    p.push_back("--task " + c.task + " asks questions about images, but --model " + c.model_dir +
+                " is " + model::llava::describe_model_kind(c.model_dir) + "; give a LLaVA-NeXT "
+                "checkpoint (config.json model_type llava_next)");
+  if (!c.images.empty() && !tasks::is_image_task(c.task))
+    p.push_back("--images is for the image tasks (textvqa, okvqa); task " + c.task +
+                " has no images");
   if (c.data.empty()) p.push_back("--data FILE is required");
   else if (!fs::is_regular_file(c.data)) p.push_back("--data " + c.data + ": no such file");
   else if (std::find(known.begin(), known.end(), c.task) != known.end()) {
     try {
-      const TaskData d = load_task_data(c.task, c.data, 0);
+      const TaskData d = load_task_data(c.task, c.data, 0, c.images);
       if (c.shots >= static_cast<int64_t>(d.items.size()))
         p.push_back(t2::format("--shots %d leaves no sample for the clean evaluation: %s has %zu "
                                "samples", c.shots, c.data.c_str(), d.items.size()));
@@ -177,6 +188,7 @@ std::string search_state_path(const SearchConfig& c) { return c.out + ".search.j
 std::string search_config_text(const SearchConfig& c) {
   std::string s = "model=" + c.model_dir + "\ntokenizer=" + c.tokenizer + "\nchat_template=" +
                   c.chat_template + "\nsvd=" + c.svd + "\ntask=" + c.task + "\ndata=" + c.data + "\n";
+  if (!c.images.empty()) s += "images=" + c.images + "\n";
   for (const auto& [l, f] : c.experts) s += "expert=" + l + "=" + f + "\n";
   s += t2::format("shots=%d\nseed=%lld\npop=%d\nelite_ratio=%.17g\ngenerations=%d\nmin=%.17g\n"
                   "max=%.17g\nper_layer=%d\nnormalize=%d\nbatch=%d\neval_batch=%d\nmax_tokens=%lld\n"
@@ -201,10 +213,11 @@ int run_search(const SearchConfig& c, const dist::Communicator& world, const Bui
   std::unique_ptr<tasks::sandbox::Sandbox> sandbox;
   std::string err;
   try {
-    data = load_task_data(c.task, c.data, 0);
+    data = load_task_data(c.task, c.data, 0, c.images);
     tasks::apply_prompt_file(*data.task, c.task_options);
     if (works) {
-      auto model = model::LlamaModel::load(c.model_dir);
+      const model::llava::LoadedModel loaded = model::llava::load_model(c.model_dir);
+      auto model = loaded.language;
       auto tok = tokenizer::Tokenizer::load(c.tokenizer.empty() ? c.model_dir : c.tokenizer);
       const auto store = svf::SvdStore::open(c.svd);
       bank = svf::ExpertBank::load(store, c.experts);
@@ -218,6 +231,7 @@ int run_search(const SearchConfig& c, const dist::Communicator& world, const Bui
       ro.svf_cache_bytes = c.svf_cache_bytes;
       runner = std::make_unique<run::SampleRunner>(std::move(model), std::move(tok), ro,
                                                    sandbox.get(), bank.factors());
+      if (loaded.has_vision()) runner->set_vision(loaded.vision);
       scorer = std::make_unique<CandidateScorer>(*runner, bank, c.per_layer, c.normalize,
                                                  c.tiebreak);
     } else {

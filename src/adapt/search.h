@@ -25,6 +25,7 @@ struct SearchConfig {
   std::string model_dir, tokenizer, chat_template, svd;
   std::vector<std::pair<std::string, std::string>> experts;  // label, file
   std::string task, data;
+  std::string images;  // image tasks: folder of the pictures ("" = beside the data file)
   int shots = 10;
   int64_t seed = -1;  // shot shuffle and CEM draws; < 0 = the task's few-shot seed
   int pop = 32;

@@ -3,13 +3,17 @@
 
 #include <algorithm>
 
+#include "tasks/vqa.h"  // set_image_dir
+
 namespace t2::adapt {
 
-TaskData load_task_data(const std::string& name, const std::string& path, int64_t limit) {
+TaskData load_task_data(const std::string& name, const std::string& path, int64_t limit,
+                        const std::string& image_dir) {
   TaskData d;
   d.name = name;
   d.path = path;
   d.task = tasks::make_task(name);
+  if (!image_dir.empty()) tasks::set_image_dir(*d.task, image_dir);
   d.dataset = d.task->load(path);
   // Merge samples and load errors by line: the position among the file's records is the index.
   struct Entry {

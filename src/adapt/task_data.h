@@ -27,8 +27,10 @@ struct TaskData {
   std::vector<TaskItem> items;  // index = position; the first --limit records only
 };
 
-// Loads the file with the task's loader. limit > 0 keeps the first `limit` items. Throws t2::Error
-// when the file cannot be read at all.
-TaskData load_task_data(const std::string& name, const std::string& path, int64_t limit);
+// Loads the file with the task's loader. limit > 0 keeps the first `limit` items. image_dir: the
+// folder of an image task's pictures ("" = the task's usual folders beside the data file). Throws
+// t2::Error when the file cannot be read at all, or image_dir is given for a text task.
+TaskData load_task_data(const std::string& name, const std::string& path, int64_t limit,
+                        const std::string& image_dir = "");
 
 }  // namespace t2::adapt

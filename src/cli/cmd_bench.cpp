@@ -20,6 +20,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "model/generate.h"
+#include "model/llava/checkpoint.h"  // load_model
 #include "model/sampling.h"
 #include "tensor/cpu/isa.h"
 #include "tensor/linalg.h"  // set_threads, blas_description
@@ -55,7 +56,7 @@ size_t peak_rss_bytes() {
 int run_bench(int argc, char** argv) {
   po::options_description desc("t2 bench: prefill, batched decode and scoring throughput");
   desc.add_options()
-      ("model", po::value<std::string>()->required(), "Hugging Face model directory or .gguf file")
+      ("model", po::value<std::string>()->required(), "Hugging Face model directory or .gguf file (a LLaVA-NeXT directory: its language model)")
       ("gguf-dtype", po::value<std::string>()->default_value("bf16"),
        "dtype GGUF matrices are converted to at load: bf16, f16 or f32")
       ("prompt-tokens", po::value<int64_t>()->default_value(512), "prompt length (prefill, and the "
@@ -105,7 +106,7 @@ int run_bench(int argc, char** argv) {
   else if (gguf_dtype == "f16") load_opt.gguf_dtype = tensor::DType::f16;
   else T2_CHECK(gguf_dtype == "bf16", "--gguf-dtype must be bf16, f16 or f32, got '%s'",
                 gguf_dtype.c_str());
-  auto m = model::LlamaModel::load(vm["model"].as<std::string>(), load_opt);
+  auto m = model::llava::load_model(vm["model"].as<std::string>(), load_opt).language;
   const auto& c = m->config();
   T2_CHECK(n_prompt + n_gen <= c.n_ctx_max, "--prompt-tokens + --gen-tokens (%lld) exceed the "
            "model's context limit %lld", static_cast<long long>(n_prompt + n_gen),

@@ -24,13 +24,17 @@ int run_eval(int argc, char** argv) {
   std::string scoring;
   po::options_description io_opts("Inputs and output");
   io_opts.add_options()
-      ("model", po::value(&c.model_dir), "Hugging Face checkpoint folder (config.json, *.safetensors) or .gguf file")
+      ("model", po::value(&c.model_dir), "Hugging Face checkpoint folder (config.json, *.safetensors; a LLaVA-NeXT one for image tasks) or .gguf file")
       ("tokenizer", po::value(&c.tokenizer), "tokenizer.json or its folder (default: the model folder)")
       ("chat-template", po::value(&c.chat_template),
        "built-in chat template (llama3, mistral-v0.1, mistral-v0.2, chatml, smollm2) for a checkpoint without one or with one t2 does not know")
       ("task", po::value(&task_names)->composing(),
-       "task name (gsm8k, math, arc, mbpp, humaneval, cls); repeat --task/--data pairs for several")
-      ("data", po::value(&data_files)->composing(), "data file of the --task at the same position")
+       "task name (gsm8k, math, arc, mbpp, humaneval, cls, and with a LLaVA-NeXT --model the image "
+       "tasks textvqa, okvqa); repeat --task/--data pairs for several")
+      ("data", po::value(&data_files)->composing(), "data file of the --task at the same position "
+       "(okvqa: the questions file; its annotations file lies beside it)")
+      ("images", po::value(&c.images), "folder of the image tasks' pictures (default: images/, "
+       "train_images/ or the COCO split folder beside the data file)")
       ("limit", po::value(&c.limit)->default_value(0), "evaluate only the first N records of each task (0 = all)")
       ("out", po::value(&c.out), "report file (HDF5) to write")
       ("resume", po::bool_switch(&c.resume), "continue an interrupted run of the same configuration in --out")

@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "model/generate.h"
+#include "model/llava/checkpoint.h"  // load_model
 #include "run/prompt_encoder.h"  // PromptEncoder, StopStrings
 #include "svf/adaptation.h"      // --svd/--expert/--mixture
 
@@ -20,7 +21,7 @@ namespace t2::cli {
 int run_generate(int argc, char** argv) {
   po::options_description desc("t2 generate: generate tokens from a prompt");
   desc.add_options()
-      ("model", po::value<std::string>()->required(), "Hugging Face model directory or .gguf file")
+      ("model", po::value<std::string>()->required(), "Hugging Face model directory or .gguf file (a LLaVA-NeXT directory: its language model)")
       ("ids", po::value<std::string>(), "prompt token ids, comma-separated (e.g. 128000,9906)")
       ("prompt", po::value<std::string>(),
        "prompt text, encoded with the model's tokenizer (BOS added when the tokenizer adds one)")
@@ -73,7 +74,7 @@ int run_generate(int argc, char** argv) {
       req.prompt.push_back(static_cast<int32_t>(v));
     }
   }
-  auto m = model::LlamaModel::load(dir);
+  auto m = model::llava::load_model(dir).language;
   std::optional<run::PromptEncoder> enc;
   if (text_mode) {
     enc.emplace(tokenizer::Tokenizer::load(dir), m->config());

@@ -9,6 +9,7 @@
 #include "cli/options.h"
 #include "io/line_reader.h"
 #include "model/generate.h"
+#include "model/llava/checkpoint.h"  // load_model
 #include "svf/adaptation.h"  // --svd/--expert/--mixture
 
 namespace t2::cli {
@@ -16,7 +17,7 @@ namespace t2::cli {
 int run_logprobs(int argc, char** argv) {
   po::options_description desc("t2 logprobs: teacher-forced log-probabilities");
   desc.add_options()
-      ("model", po::value<std::string>()->required(), "Hugging Face model directory or .gguf file")
+      ("model", po::value<std::string>()->required(), "Hugging Face model directory or .gguf file (a LLaVA-NeXT directory: its language model)")
       ("input", po::value<std::string>()->required(), "JSON lines {\"ids\": [...]} ('-' = stdin)")
       ("batch-tokens", po::value<int64_t>()->default_value(1024),
        "tokens per forward pass (sequences are batched and chunked to this budget)");
@@ -53,7 +54,7 @@ int run_logprobs(int argc, char** argv) {
     }
     seqs.push_back(std::move(ids));
   }
-  auto m = model::LlamaModel::load(vm["model"].as<std::string>());
+  auto m = model::llava::load_model(vm["model"].as<std::string>()).language;
   const svf::Adaptation adaptation = svf::load_adaptation(adapt, *m);
   model::RunContext ctx(m);
   svf::Adapter adapter = svf::make_adapter(*m, adaptation);

@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "mini/mini.h"
+#include "mini/vqa.h"  // write_vqa_suite
 
 namespace t2::cli {
 
@@ -13,6 +14,7 @@ int run_mini_suite(int argc, char** argv) {
   mini::SuiteOptions o;
   std::string out;
   bool prompts = false;
+  mini::VqaSuiteOptions vqa;
   po::options_description desc("t2 mini-suite: generate the mini task suite");
   desc.add_options()("out", po::value(&out)->required(), "output folder (files use the real datasets' names)")(
       "seed", po::value(&o.seed)->default_value(o.seed), "generator seed")(
@@ -30,13 +32,24 @@ int run_mini_suite(int argc, char** argv) {
       "arc-easy-train", po::value(&o.n_arc_easy_train)->default_value(o.n_arc_easy_train), "ARC-Easy-like train questions")(
       "arc-easy-test", po::value(&o.n_arc_easy_test)->default_value(o.n_arc_easy_test), "ARC-Easy-like test questions")(
       "arc-challenge-test", po::value(&o.n_arc_challenge_test)->default_value(o.n_arc_challenge_test),
-      "ARC-Challenge-like test questions");
+      "ARC-Challenge-like test questions")(
+      "textvqa-train", po::value(&vqa.n_textvqa_train)->default_value(0),
+      "image questions: TextVQA-like train questions (textvqa/, with their PNG pictures)")(
+      "textvqa-val", po::value(&vqa.n_textvqa_val)->default_value(0), "TextVQA-like val questions")(
+      "okvqa-val", po::value(&vqa.n_okvqa_val)->default_value(0),
+      "OK-VQA-like val questions (okvqa/, with their PNG pictures)");
   const auto parsed = parse_options("t2 mini-suite --out DIR [--seed S]", desc, argc, argv);
   if (parsed.help) return 0;
   const auto suite = mini::generate_suite(o);
   const size_t n = mini::write_suite(suite, out);
   if (prompts) mini::write_suite(mini::prompt_files(suite), out);
   std::fprintf(stderr, "wrote %zu records under %s\n", n, out.c_str());
+  if (vqa.n_textvqa_train + vqa.n_textvqa_val + vqa.n_okvqa_val > 0) {
+    vqa.seed = o.seed;
+    const size_t nq = mini::write_vqa_suite(vqa, out);
+    std::fprintf(stderr, "wrote %zu image questions under %s/textvqa and %s/okvqa\n", nq,
+                 out.c_str(), out.c_str());
+  }
   return 0;
 }
 

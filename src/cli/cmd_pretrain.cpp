@@ -35,6 +35,28 @@ void copy_tokenizer_files(const std::string& path, const std::string& out_dir) {
   }
 }
 
+// Trains with a progress line; log lines every --log-every steps stay above it on a terminal, or
+// every 10 s into a log file.
+void run_pretrain_loop(train::ParamSet& params, const std::vector<int32_t>& stream,
+                       const train::PretrainOptions& o, const std::string& out) {
+  ProgressOptions po;
+  po.label = "pretrain";
+  po.unit = "steps";
+  po.rate_unit = "tokens";
+  po.rate_per_unit = static_cast<double>(o.batch * o.seq_len);
+  Progress progress(po, o.steps);
+  train::pretrain(
+      params, stream, o, out,
+      [&](const train::PretrainLog& l) {
+        progress.message(format("step %6lld  loss %.4f  lr %.2e  grad-norm %.3f  %.0f tok/s  %.1f s "
+                                "(forward %.1f s, backward %.1f s)",
+                                static_cast<long long>(l.step), l.loss, l.lr, l.grad_norm,
+                                l.tokens_per_s, l.seconds, l.t_forward, l.t_backward));
+      },
+      [&](int64_t step, double loss) { progress.update(step, format("loss %.4f", loss)); });
+  progress.finish();
+}
+
 }  // namespace
 
 int run_pretrain(int argc, char** argv) {
@@ -51,28 +73,44 @@ int run_pretrain(int argc, char** argv) {
       ("out", po::value(&out)->required(), "output checkpoint directory")
       ("tokenizer", po::value(&tok_path), "tokenizer.json or a directory holding one: encodes "
        "text records and is copied into --out")
-      ("steps", po::value(&o.steps)->default_value(o.steps), "optimiser steps")
-      ("batch", po::value(&o.batch)->default_value(o.batch), "sequences per step")
-      ("seq-len", po::value(&o.seq_len)->default_value(o.seq_len), "tokens per sequence")
-      ("lr", po::value(&o.lr)->default_value(o.lr), "peak learning rate")
-      ("min-lr-ratio", po::value(&o.min_lr_ratio)->default_value(o.min_lr_ratio), "cosine floor as a fraction of --lr")
-      ("warmup", po::value(&o.warmup)->default_value(o.warmup), "linear warmup steps")
-      ("weight-decay", po::value(&o.weight_decay)->default_value(o.weight_decay), "AdamW decoupled weight decay (matrices only)")
-      ("max-grad-norm", po::value(&o.max_grad_norm)->default_value(o.max_grad_norm), "global gradient-norm clip (0: none)")
-      ("init-std", po::value(&o.init_std)->default_value(o.init_std), "std of the random initialisation")
+      ("steps", po::value(&o.steps)->default_value(o.steps), "optimiser steps (>= 1)")
+      ("batch", po::value(&o.batch)->default_value(o.batch), "sequences per step (>= 1)")
+      ("seq-len", po::value(&o.seq_len)->default_value(o.seq_len), "tokens per sequence (>= 2, <= the model's context)")
+      ("lr", po::value(&o.lr)->default_value(o.lr), "peak learning rate (> 0)")
+      ("min-lr-ratio", po::value(&o.min_lr_ratio)->default_value(o.min_lr_ratio), "cosine floor as a fraction of --lr (0..1)")
+      ("warmup", po::value(&o.warmup)->default_value(o.warmup), "linear warmup steps (>= 0)")
+      ("weight-decay", po::value(&o.weight_decay)->default_value(o.weight_decay), "AdamW decoupled weight decay, matrices only (>= 0)")
+      ("max-grad-norm", po::value(&o.max_grad_norm)->default_value(o.max_grad_norm), "global gradient-norm clip (>= 0; 0: none)")
+      ("init-std", po::value(&o.init_std)->default_value(o.init_std), "std of the random initialisation (>= 0)")
       ("seed", po::value(&o.seed)->default_value(o.seed), "seed of initialisation and batch draws")
-      ("save-every", po::value(&o.save_every)->default_value(o.save_every), "checkpoint every N steps (0: at the end only)")
-      ("log-every", po::value(&o.log_every)->default_value(o.log_every), "progress line every N steps")
+      ("save-every", po::value(&o.save_every)->default_value(o.save_every), "checkpoint every N steps (>= 0; 0: at the end only)")
+      ("log-every", po::value(&o.log_every)->default_value(o.log_every), "progress line every N steps (>= 1)")
       ("dtype", po::value(&dtype)->default_value(dtype), "checkpoint dtype: f32, bf16 or f16")
-      ("threads", po::value(&threads)->default_value(0), "OpenMP/BLAS threads (0: library default)");
+      ("threads", po::value(&threads)->default_value(0), "OpenMP/BLAS threads (>= 0; 0: library default)");
   const auto parsed = parse_options("t2 pretrain --shape SHAPE.json --corpus FILE.jsonl --out DIR "
                                     "[--steps N] [--batch B] [--seq-len L]", desc, argc, argv);
   if (parsed.help) return 0;
-  T2_CHECK(shape.empty() != init.empty(), "give exactly one of --shape (random init) and --init");
+  // Every setting is checked before a model is built or anything is written.
+  std::vector<std::string> problems = train::pretrain_problems(o);
+  namespace fs = std::filesystem;
+  const auto add = [&](std::string p) { problems.push_back(std::move(p)); };
+  if (shape.empty() == init.empty()) add("give exactly one of --shape (random init) and --init");
+  if (!shape.empty() && !fs::is_regular_file(shape)) add("--shape " + shape + ": not a readable file");
+  if (!init.empty() && !fs::is_directory(init)) add("--init " + init + ": not a checkpoint folder");
+  if (!fs::is_regular_file(corpus)) add("--corpus " + corpus + ": not a readable file");
+  if (!tok_path.empty() && !fs::exists(tok_path)) add("--tokenizer " + tok_path + ": no such file or folder");
+  if (fs::exists(out) && !fs::is_directory(out)) add("--out " + out + " exists and is not a folder");
+  if (threads < 0) add(format("--threads must be >= 0, got %d", threads));
   if (dtype == "f32") o.save_dtype = tensor::DType::f32;
   else if (dtype == "bf16") o.save_dtype = tensor::DType::bf16;
   else if (dtype == "f16") o.save_dtype = tensor::DType::f16;
-  else T2_FAIL("--dtype: expected f32, bf16 or f16, got '%s'", dtype.c_str());
+  else add("--dtype: expected f32, bf16 or f16, got '" + dtype + "'");
+  if (!problems.empty()) {
+    std::string msg = format("invalid settings (%zu problem%s):", problems.size(),
+                             problems.size() == 1 ? "" : "s");
+    for (const auto& p : problems) msg += "\n  - " + p;
+    throw t2::Error(msg);
+  }
   if (threads > 0) {
     tensor::set_threads(threads);
   }
@@ -94,26 +132,19 @@ int run_pretrain(int argc, char** argv) {
                static_cast<long long>(params->n_elements()), stream.size(),
                static_cast<long long>(o.steps), static_cast<long long>(o.batch),
                static_cast<long long>(o.seq_len));
-  std::filesystem::create_directories(out);
-  if (!tok_path.empty()) copy_tokenizer_files(tok_path, out);
-  // Log lines every --log-every steps stay; the progress line (steps, tokens/s, ETA) goes below
-  // them on a terminal, or every 10 s into a log file.
-  ProgressOptions po;
-  po.label = "pretrain";
-  po.unit = "steps";
-  po.rate_unit = "tokens";
-  po.rate_per_unit = static_cast<double>(o.batch * o.seq_len);
-  Progress progress(po, o.steps);
-  train::pretrain(
-      *params, stream, o, out,
-      [&](const train::PretrainLog& l) {
-        progress.message(format("step %6lld  loss %.4f  lr %.2e  grad-norm %.3f  %.0f tok/s  %.1f s "
-                                "(forward %.1f s, backward %.1f s)",
-                                static_cast<long long>(l.step), l.loss, l.lr, l.grad_norm,
-                                l.tokens_per_s, l.seconds, l.t_forward, l.t_backward));
-      },
-      [&](int64_t step, double loss) { progress.update(step, format("loss %.4f", loss)); });
-  progress.finish();
+  train::check_pretrain_inputs(o, c.n_ctx_max, stream.size());
+  // A folder this run creates is removed again when the run fails before its first checkpoint, so
+  // a failed start leaves no folder that looks like a model.
+  const bool created_out = !fs::exists(out);
+  fs::create_directories(out);
+  try {
+    if (!tok_path.empty()) copy_tokenizer_files(tok_path, out);
+    run_pretrain_loop(*params, stream, o, out);
+  } catch (...) {
+    std::error_code ec;
+    if (created_out && !fs::exists(fs::path(out) / "model.safetensors", ec)) fs::remove_all(out, ec);
+    throw;
+  }
   std::fprintf(stderr, "wrote %s\n", out.c_str());
   return 0;
 }

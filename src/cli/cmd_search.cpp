@@ -22,13 +22,15 @@ int run_search(int argc, char** argv) {
   int64_t svf_cache_mb = 0;
   po::options_description io_opts("Inputs and outputs");
   io_opts.add_options()
-      ("model", po::value(&c.model_dir), "Hugging Face checkpoint folder or .gguf file")
+      ("model", po::value(&c.model_dir), "Hugging Face checkpoint folder (a LLaVA-NeXT one for image tasks) or .gguf file")
       ("tokenizer", po::value(&c.tokenizer), "tokenizer.json or its folder (default: the model folder)")
       ("chat-template", po::value(&c.chat_template), "built-in chat template for a checkpoint without one")
       ("svd", po::value(&c.svd), "SVD store of the model")
       ("experts", po::value(&experts), "experts to mix: LABEL=FILE[,LABEL=FILE...] (K experts)")
       ("task", po::value(&c.task), "target task (arc, humaneval, math, or any task with --seed)")
       ("data", po::value(&c.data), "the target task's test file; shots are drawn from it")
+      ("images", po::value(&c.images), "image tasks (textvqa, okvqa, with a LLaVA-NeXT --model): "
+       "folder of the pictures (default: the task's folders beside --data)")
       ("out", po::value(&c.out), "mixture file (HDF5) to write with the best weights; the resumable "
        "state goes to OUT.search.json")
       ("report", po::value(&c.report), "search report (HDF5): history per generation, final accuracy")

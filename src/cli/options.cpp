@@ -162,11 +162,4 @@ std::string effective_config_ini(const po::variables_map& vm) {
   return out.str();
 }
 
-void print_effective_config(const po::variables_map& vm) {
-  std::cerr << "effective configuration:\n";
-  std::istringstream in(effective_config_ini(vm));
-  std::string line;
-  while (std::getline(in, line)) std::cerr << "  " << line << "\n";
-}
-
 }  // namespace t2::cli

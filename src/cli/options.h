@@ -29,9 +29,6 @@ void add_max_line_bytes_option(po::options_description& desc, size_t& value);
 // Splits "a,b,c" into its non-empty parts (used by list-valued options like --batch 1,16).
 std::vector<std::string> split_list(const std::string& text, char sep = ',');
 
-// Prints the effective configuration (every option with its value) to stderr, for run logs.
-void print_effective_config(const po::variables_map& vm);
-
 // Renders the effective configuration as INI text (stored in reports).
 std::string effective_config_ini(const po::variables_map& vm);
 

@@ -464,20 +464,6 @@ std::optional<std::vector<int64_t>> GgufFile::find_int_array(std::string_view ke
   return out;
 }
 
-std::optional<std::vector<double>> GgufFile::find_float_array(std::string_view key) const {
-  const GgufKv* kv = find_kv(key);
-  if (!kv) return std::nullopt;
-  if (kv->type != GgufValueType::array || (kv->elem_type != GgufValueType::float32 &&
-                                           kv->elem_type != GgufValueType::float64))
-    wrong_type(path_, *kv, "array of float32 or float64");
-  std::vector<double> out(static_cast<size_t>(kv->count));
-  for (uint64_t i = 0; i < kv->count; ++i) {
-    out[i] = kv->elem_type == GgufValueType::float32 ? load<float>(kv->data + 4 * i)
-                                                     : load<double>(kv->data + 8 * i);
-  }
-  return out;
-}
-
 bool is_gguf_file(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) return false;

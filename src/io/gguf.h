@@ -96,7 +96,6 @@ class GgufFile {
   // Arrays: views into the mapping (string arrays) or converted copies (integers, floats).
   std::optional<std::vector<std::string_view>> find_string_array(std::string_view key) const;
   std::optional<std::vector<int64_t>> find_int_array(std::string_view key) const;
-  std::optional<std::vector<double>> find_float_array(std::string_view key) const;
 
  private:
   std::string path_;

@@ -15,7 +15,7 @@ constexpr int64_t kChunkRows = 1024;
 
 // Columns of /tasks/<task>/samples, in schema order.
 enum class Col { index, id, label, expert, prediction, correct, status, prompt_tokens,
-                 generated_tokens, pass1_s, pass2_s, text, pass1_wall_s, pass2_wall_s, adapt_s };
+                 generated_tokens, pass1_s, pass2_s, text, pass1_wall_s, pass2_wall_s, adapt_s, vision_s };
 struct Column {
   const char* name;
   h5::DType type;
@@ -28,8 +28,11 @@ constexpr Column kColumns[] = {
     {"generated_tokens", h5::DType::i32}, {"pass1_s", h5::DType::f64},
     {"pass2_s", h5::DType::f64},      {"text", h5::DType::string},
     {"pass1_wall_s", h5::DType::f64}, {"pass2_wall_s", h5::DType::f64},
-    {"adapt_s", h5::DType::f64},
+    {"adapt_s", h5::DType::f64},      {"vision_s", h5::DType::f64},
 };
+// Columns added to schema version 2 later: a report written before them reads them as 0, and
+// appending to it first fills them with zeros for the rows it already holds.
+constexpr Col kFirstLateColumn = Col::vision_s;
 
 std::string join(const std::vector<std::string>& parts, char sep) {
   std::string s;
@@ -74,11 +77,21 @@ void write_run_attrs(h5::File& f, const RunInfo& run, int64_t n_segments, RunSta
 
 void ensure_tables(h5::File& f, const std::string& task) {
   const std::string base = "tasks/" + task + "/samples";
-  if (f.has_group(base)) return;
-  h5::Group g = f.create_group(base);
   h5::DatasetOptions opt;
   opt.extendible = true;
   opt.chunk = {kChunkRows};
+  if (f.has_group(base)) {
+    h5::Group g = f.group(base);
+    const size_t n_rows = g.dataset("index").read_i64().size();
+    for (auto c = static_cast<size_t>(kFirstLateColumn); c < std::size(kColumns); ++c) {
+      if (g.has(kColumns[c].name)) continue;
+      h5::Dataset d = g.create_dataset(kColumns[c].name, kColumns[c].type, {0}, opt);
+      const std::vector<double> zeros(n_rows, 0.0);
+      d.append(std::span<const double>(zeros));
+    }
+    return;
+  }
+  h5::Group g = f.create_group(base);
   for (const auto& c : kColumns) g.create_dataset(c.name, c.type, {0}, opt);
 }
 
@@ -171,6 +184,7 @@ void append_rows(Table& t, const std::vector<const SampleRecord*>& rows) {
   append_num<double>(col(Col::pass2_wall_s), rows,
                      [](const SampleRecord& r) { return r.pass2_wall_s; });
   append_num<double>(col(Col::adapt_s), rows, [](const SampleRecord& r) { return r.adapt_s; });
+  append_num<double>(col(Col::vision_s), rows, [](const SampleRecord& r) { return r.vision_s; });
 }
 
 void write_summary(h5::File& f, const std::string& task, const TaskSummary& s) {
@@ -185,6 +199,7 @@ void write_summary(h5::File& f, const std::string& task, const TaskSummary& s) {
   g.set_attr("pass1_wall_s", s.pass1_wall_s);
   g.set_attr("pass2_wall_s", s.pass2_wall_s);
   g.set_attr("adapt_s", s.adapt_s);
+  g.set_attr("vision_s", s.vision_s);
   g.set_attr("pass_ratio", s.pass_ratio);
   g.set_attr("prompt_tokens", s.prompt_tokens);
   g.set_attr("generated_tokens", s.generated_tokens);
@@ -257,10 +272,11 @@ ReportData read_report(const std::string& path) {
     const auto wall1 = v1 ? pass1 : g.dataset("pass1_wall_s").read_f64();
     const auto wall2 = v1 ? pass2 : g.dataset("pass2_wall_s").read_f64();
     const auto adapt = v1 ? std::vector<double>(n, 0.0) : g.dataset("adapt_s").read_f64();
+    const auto vision = g.has("vision_s") ? g.dataset("vision_s").read_f64() : std::vector<double>(n, 0.0);
     for (std::size_t len : {id.size(), label.size(), expert.size(), prediction.size(), correct.size(),
                             status.size(), prompt_tokens.size(), generated_tokens.size(),
                             pass1.size(), pass2.size(), text.size(), wall1.size(), wall2.size(),
-                            adapt.size()}) {
+                            adapt.size(), vision.size()}) {
       T2_CHECK(len == n, "'%s': task '%s' has columns of different lengths (%zu and %zu rows); the "
                "file was damaged while being written — resume from its journal",
                path.c_str(), task.c_str(), n, len);
@@ -270,7 +286,7 @@ ReportData read_report(const std::string& path) {
       rows.push_back(SampleRecord{task, index[i], id[i], label[i], expert[i], prediction[i],
                                   correct[i] != 0, status[i], prompt_tokens[i], generated_tokens[i],
                                   v1 ? nan[i] : pass1[i], v1 ? nan[i] : pass2[i], text[i],
-                                  wall1[i], wall2[i], adapt[i]});
+                                  wall1[i], wall2[i], adapt[i], vision[i]});
     }
     const h5::Group t = tasks.group(task);
     if (t.has_attr("n")) {
@@ -284,6 +300,7 @@ ReportData read_report(const std::string& path) {
       s.pass1_s = v1 ? std::numeric_limits<double>::quiet_NaN() : t.attr_f64("pass1_s");
       s.pass2_s = v1 ? std::numeric_limits<double>::quiet_NaN() : t.attr_f64("pass2_s");
       s.adapt_s = v1 ? 0.0 : t.attr_f64("adapt_s");
+      s.vision_s = t.has_attr("vision_s") ? t.attr_f64("vision_s") : 0.0;
       s.pass_ratio = t.attr_f64("pass_ratio");
       s.prompt_tokens = t.attr_i64("prompt_tokens");
       s.generated_tokens = t.attr_i64("generated_tokens");

@@ -1,7 +1,7 @@
 // Summaries and the binary record codec. Layout of encode_records:
 //   u32 count, then per record: str task | i64 index | str id | str label | str expert |
 //   str prediction | u8 correct | str status | i32 prompt_tokens | i32 generated_tokens |
-//   f64 pass1_s | f64 pass2_s | str text | f64 pass1_wall_s | f64 pass2_wall_s | f64 adapt_s
+//   f64 pass1_s | f64 pass2_s | str text | f64 pass1_wall_s | f64 pass2_wall_s | f64 adapt_s | f64 vision_s
 //   (str = u32 length + bytes)
 #include "io/report_record.h"
 
@@ -66,6 +66,7 @@ void accumulate(TaskSummary& s, const SampleRecord& r) {
   s.pass1_wall_s += r.pass1_wall_s;
   s.pass2_wall_s += r.pass2_wall_s;
   s.adapt_s += r.adapt_s;
+  s.vision_s += r.vision_s;
   s.prompt_tokens += r.prompt_tokens;
   s.generated_tokens += r.generated_tokens;
   auto& l = s.by_label[r.label];
@@ -116,6 +117,7 @@ std::string encode_records(const std::vector<SampleRecord>& records) {
     put<double>(out, r.pass1_wall_s);
     put<double>(out, r.pass2_wall_s);
     put<double>(out, r.adapt_s);
+    put<double>(out, r.vision_s);
   }
   return out;
 }
@@ -145,6 +147,7 @@ std::vector<SampleRecord> decode_records(std::string_view bytes, const char* wha
     r.pass1_wall_s = in.get<double>();
     r.pass2_wall_s = in.get<double>();
     r.adapt_s = in.get<double>();
+    r.vision_s = in.get<double>();
     T2_CHECK(!r.task.empty() && r.index >= 0,
              "%s: record %u has task '%s' and index %lld (expected a task name and index >= 0)",
              what, i, r.task.c_str(), static_cast<long long>(r.index));

@@ -34,6 +34,9 @@ struct SampleRecord {
   double pass1_wall_s = 0.0;
   double pass2_wall_s = 0.0;
   double adapt_s = 0.0;
+  // Image tasks: the sample's share of the vision pass (decode, preprocessing, vision tower and
+  // projector) of its image, in seconds; 0 for text samples.
+  double vision_s = 0.0;
 
   bool ok() const { return status == "ok"; }
   friend bool operator==(const SampleRecord&, const SampleRecord&) = default;
@@ -70,6 +73,7 @@ struct TaskSummary {
   double pass1_wall_s = 0.0;  // sums of the batch shares: replica time per pass
   double pass2_wall_s = 0.0;
   double adapt_s = 0.0;       // replica time attaching adaptations (compositions)
+  double vision_s = 0.0;      // replica time in vision passes (image tasks)
   double pass_ratio = 0.0;  // pass1_wall_s / pass2_wall_s, 0 when pass2_wall_s == 0
   int64_t prompt_tokens = 0;
   int64_t generated_tokens = 0;

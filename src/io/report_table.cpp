@@ -12,7 +12,8 @@ namespace {
 
 const char* const kHeader[] = {"task",         "report",       "status",     "n",
                                "accuracy",     "errors",       "pass1_wall_s", "pass2_wall_s",
-                               "pass_ratio",   "adapt_s",      "tokens_per_s", "strategy"};
+                               "pass_ratio",   "adapt_s",      "vision_s",   "tokens_per_s",
+                               "strategy"};
 constexpr std::size_t kStrategyColumn = std::size(kHeader) - 1;
 
 std::string csv_field(const std::string& s) {
@@ -57,7 +58,8 @@ std::string render_summary_table(const std::vector<std::pair<std::string, Report
       table.push_back({task, name, d.status, std::to_string(s.n), format("%.4f", s.accuracy),
                        std::to_string(s.n_errors), format("%.3f", s.pass1_wall_s),
                        format("%.3f", s.pass2_wall_s), format("%.4f", s.pass_ratio),
-                       format("%.3f", s.adapt_s), format("%.1f", s.tokens_per_s),
+                       format("%.3f", s.adapt_s), format("%.3f", s.vision_s),
+                       format("%.1f", s.tokens_per_s),
                        strategy_of(d, rows->second)});
     }
   }

@@ -2,6 +2,7 @@
 #include "run/sample_runner.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <utility>
 
 #include "base/error.h"
@@ -22,11 +23,66 @@ SampleRunner::SampleRunner(std::shared_ptr<const model::LlamaModel> model,
   encoder_.chat_template();  // task prompts need one: fail now, naming the files
 }
 
+void SampleRunner::set_vision(std::shared_ptr<const model::llava::LlavaModel> vision) {
+  T2_CHECK(vision == nullptr || vision->language_model() == model_,
+           "the vision side given to the sample runner belongs to another language model");
+  vision_ = std::move(vision);
+}
+
+namespace {
+
+// The image a sample names ("" for a text sample).
+std::string image_of(const tasks::Sample& s) {
+  if (!s.extra.is_object()) return "";
+  const auto it = s.extra.find("image");
+  return it != s.extra.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+}  // namespace
+
+Generation SampleRunner::prepare(const Job& job, std::map<std::string, std::shared_ptr<
+                                 const std::vector<model::llava::ImageFeatures>>>& images) const {
+  const tasks::Prompt p = job.task->build_prompt(*job.sample);
+  Generation g;
+  g.prompt = encoder_.encode(p);
+  g.scaling = job.scaling;
+  g.max_new_tokens = options_.max_new_tokens > 0 ? options_.max_new_tokens : p.max_new_tokens;
+  g.stop = p.stop;
+  g.stream = job.stream;
+  g.context_limit = p.context_limit;
+  const std::string path = image_of(*job.sample);
+  if (path.empty()) return g;
+  T2_CHECK(vision_ != nullptr,
+           "image: task %s asks questions about images, but the model is a text-only checkpoint; "
+           "use a LLaVA-NeXT checkpoint (config.json model_type llava_next)",
+           std::string(job.task->name()).c_str());
+  auto& features = images[path];
+  if (features == nullptr) {
+    namespace fs = std::filesystem;
+    const std::string folder = fs::path(path).parent_path().string();
+    T2_CHECK(fs::exists(path), "image: file %s is missing from the image folder %s (it was there "
+             "when the data was loaded)", fs::path(path).filename().c_str(), folder.c_str());
+    try {
+      features = std::make_shared<const std::vector<model::llava::ImageFeatures>>(
+          std::vector{vision_->encode_image_file(path)});
+    } catch (const t2::Error& e) {
+      T2_FAIL("image: %s (image folder %s)", e.what(), folder.c_str());
+    }
+  }
+  const model::llava::LlavaPrompt lp = vision_->expand_prompt(g.prompt, features);
+  g.prompt = lp.ids;
+  g.embeds = lp.embeds;
+  g.embeds_owner = lp.features;
+  return g;
+}
+
 std::vector<JobResult> SampleRunner::run(std::span<const Job> jobs, const BatchOptions& options,
                                          BatchStats* stats) {
   std::vector<JobResult> out(jobs.size());
   std::vector<Generation> gens;
   std::vector<size_t> gen_job;  // job index of generation g
+  // Each image of the batch is encoded once; its time is shared by the jobs that use it.
+  std::map<std::string, std::shared_ptr<const std::vector<model::llava::ImageFeatures>>> images;
   for (size_t i = 0; i < jobs.size(); ++i) {
     const Job& job = jobs[i];
     if (job.sample == nullptr) {
@@ -34,22 +90,21 @@ std::vector<JobResult> SampleRunner::run(std::span<const Job> jobs, const BatchO
       continue;
     }
     try {
-      const tasks::Prompt p = job.task->build_prompt(*job.sample);
-      Generation g;
-      g.prompt = encoder_.encode(p);
-      g.scaling = job.scaling;
-      g.max_new_tokens = options_.max_new_tokens > 0 ? options_.max_new_tokens : p.max_new_tokens;
-      g.stop = p.stop;
-      g.stream = job.stream;
-      g.context_limit = p.context_limit;
-      gens.push_back(std::move(g));
+      gens.push_back(prepare(job, images));
       gen_job.push_back(i);
     } catch (const t2::Error& e) {
-      out[i].status = std::string("prompt: ") + e.what();
+      const std::string what = e.what();
+      out[i].status = what.rfind("image: ", 0) == 0 ? what : "prompt: " + what;
     }
   }
+  std::map<std::string, int> users;  // generations per encoded image
+  for (size_t i : gen_job) ++users[image_of(*jobs[i].sample)];
   std::vector<JobResult> res = generate(gens, options, stats);
-  for (size_t g = 0; g < res.size(); ++g) out[gen_job[g]] = std::move(res[g]);
+  for (size_t g = 0; g < res.size(); ++g) {
+    const std::string path = image_of(*jobs[gen_job[g]].sample);
+    if (!path.empty()) res[g].vision_s = images.at(path)->front().seconds / users[path];
+    out[gen_job[g]] = std::move(res[g]);
+  }
   if (!options.score) return out;
   std::vector<size_t> to_score;
   std::vector<std::pair<const tasks::Sample*, std::string>> items;
@@ -96,6 +151,8 @@ std::vector<JobResult> SampleRunner::generate(std::span<const Generation> gens,
     JobResult& r = out[i];
     r.prompt = g.prompt;
     r.stop = g.stop;
+    r.embeds = g.embeds;
+    r.embeds_owner = g.embeds_owner;
     const int64_t limit = g.context_limit > 0 ? std::min(g.context_limit, context()) : context();
     if (static_cast<int64_t>(r.prompt.size()) >= limit) {
       r.status = t2::format("prompt too long: %zu tokens, context limit %lld", r.prompt.size(),
@@ -108,6 +165,8 @@ std::vector<JobResult> SampleRunner::generate(std::span<const Generation> gens,
     req.prompt = g.prompt;
     req.max_new_tokens = g.max_new_tokens;
     req.sampling = options_.sampling;
+    req.embeds = g.embeds;
+    req.embeds_owner = g.embeds_owner;
     work.prompt_tokens.push_back(static_cast<int64_t>(req.prompt.size()));
     work.new_tokens.push_back(req.max_new_tokens);
     requests.push_back(std::move(req));
@@ -171,6 +230,8 @@ std::vector<JobResult> SampleRunner::generate(std::span<const Generation> gens,
 std::vector<double> SampleRunner::mean_logprobs(std::span<const Rescore> items) {
   std::vector<double> out(items.size(), 0.0);
   std::vector<std::vector<int32_t>> seqs;
+  std::vector<std::vector<model::EmbeddingRun>> embeds;
+  bool any_embeds = false;
   std::vector<const svf::ScalingSet*> per_slot;
   std::vector<size_t> index;
   svf::Workload work;
@@ -181,12 +242,14 @@ std::vector<double> SampleRunner::mean_logprobs(std::span<const Rescore> items) 
     work.prompt_tokens.push_back(static_cast<int64_t>(s.size()));
     work.new_tokens.push_back(1);
     seqs.push_back(std::move(s));
+    embeds.push_back(items[i].embeds);
+    any_embeds = any_embeds || !items[i].embeds.empty();
     per_slot.push_back(items[i].scaling);
     index.push_back(i);
   }
   if (seqs.empty()) return out;
   adapter_.attach(ctx_, per_slot, work);
-  const auto lp = model::score(ctx_, seqs);
+  const auto lp = any_embeds ? model::score(ctx_, seqs, embeds) : model::score(ctx_, seqs);
   for (size_t j = 0; j < seqs.size(); ++j) {
     const size_t n = items[index[j]].completion.size();
     double sum = 0;

@@ -7,12 +7,19 @@
 // that cannot run (bad record, prompt beyond the context, tokenizer trouble) gets an error status
 // and the batch goes on. Every result carries its own wall time from admission to finish.
 //
+// Image samples (a sample whose extra["image"] names its picture: TextVQA, OK-VQA) need the
+// vision side of a LLaVA-NeXT checkpoint (set_vision): the runner decodes each image named in a
+// batch once (from its path, on this rank), runs the tower and projector, and splices the features
+// into the prompt's image placeholders (model/llava/model.h); a job's vision_s is its share of the
+// encoding time of its image. Text samples never touch the vision side.
+//
 // Under tensor parallelism every rank of the group runs the same batches in the same order (the
 // generation's collectives must line up); only the leader asks for scores.
 // Not thread-safe: one SampleRunner per rank, used from one thread.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -20,6 +27,7 @@
 
 #include "model/generate.h"
 #include "model/llama/model.h"
+#include "model/llava/model.h"
 #include "run/prompt_encoder.h"
 #include "svf/adapter.h"
 #include "tasks/sandbox/sandbox.h"
@@ -52,6 +60,9 @@ struct JobResult {
   std::vector<float> logprobs;        // log p of each generated token (BatchOptions::logprobs)
   model::FinishReason finish = model::FinishReason::max_tokens;
   std::string text;                   // the completion the scorer sees (cut at stop strings)
+  std::vector<model::EmbeddingRun> embeds;  // image features spliced into `prompt` (none: text)
+  std::shared_ptr<const void> embeds_owner;  // keeps the features of `embeds` alive
+  double vision_s = 0;                // share of the vision pass of the job's image (0: none)
   std::vector<std::string> stop;      // the stop strings of the job's prompt
   bool scored = false;
   tasks::Verdict verdict;             // when scored
@@ -68,6 +79,8 @@ struct Generation {
   std::vector<std::string> stop;            // stop strings (the text is cut before them)
   uint64_t stream = 0;                      // sampling stream
   int64_t context_limit = 0;                // prompt + generated; 0: the model's
+  std::vector<model::EmbeddingRun> embeds;  // input vectors for some prompt positions (images)
+  std::shared_ptr<const void> embeds_owner;
 };
 
 struct BatchOptions {
@@ -92,6 +105,11 @@ class SampleRunner {
                const RunnerOptions& options, const tasks::sandbox::Sandbox* sandbox,
                std::shared_ptr<const svf::FactorSet> factors = nullptr);
 
+  // The vision side for image samples: a LLaVA-NeXT model whose language_model() is this
+  // runner's model. Without it an image sample ends with an error status naming the problem.
+  void set_vision(std::shared_ptr<const model::llava::LlavaModel> vision);
+  bool has_vision() const { return vision_ != nullptr; }
+
   // Installs the tensor-parallel all-reduce (required when the model is a shard).
   void set_all_reduce(model::AllReduceFn fn) { ctx_.set_all_reduce(std::move(fn)); }
 
@@ -107,6 +125,7 @@ class SampleRunner {
   struct Rescore {
     std::vector<int32_t> prompt, completion;
     const svf::ScalingSet* scaling = nullptr;
+    std::vector<model::EmbeddingRun> embeds;  // image features inside `prompt` (JobResult::embeds)
   };
   std::vector<double> mean_logprobs(std::span<const Rescore> items);
 
@@ -116,7 +135,12 @@ class SampleRunner {
   int64_t context() const { return model_->config().n_ctx_max; }
 
  private:
+  // The prompt of a job as ids (images expanded and attached); throws t2::Error.
+  Generation prepare(const Job& job, std::map<std::string, std::shared_ptr<const std::vector<
+                     model::llava::ImageFeatures>>>& images) const;
+
   std::shared_ptr<const model::LlamaModel> model_;
+  std::shared_ptr<const model::llava::LlavaModel> vision_;
   PromptEncoder encoder_;
   RunnerOptions options_;
   const tasks::sandbox::Sandbox* sandbox_;

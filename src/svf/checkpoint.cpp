@@ -7,6 +7,7 @@
 #include "base/error.h"
 #include "model/llama/config.h"
 #include "model/llama/model.h"
+#include "model/llava/checkpoint.h"  // decoder_layout
 #include "model/weight_names.h"
 #include "model/fingerprint.h"
 #include "tensor/dtype.h"
@@ -63,19 +64,21 @@ WeightSource weight_source_from_dir(const std::string& dir, MatrixSet set) {
     };
     return src;
   }
-  const model::LlamaConfig config = model::load_llama_config(dir);
+  // A Llama folder, or a LLaVA-NeXT one whose language model's matrices are read under their
+  // stored names (the store keeps the canonical ones).
+  const model::llava::DecoderLayout layout = model::llava::decoder_layout(dir);
   auto files = std::make_shared<io::SafetensorsDir>(dir);
   WeightSource src;
-  src.names = adapted_matrix_names(config.n_layer, set);
+  src.names = adapted_matrix_names(layout.config.n_layer, set);
   for (const auto& n : src.names) {
-    const io::TensorEntry& e = files->get(n);  // throws naming the directory and tensor
+    const io::TensorEntry& e = files->get(layout.stored_name(n));  // throws naming dir and tensor
     T2_CHECK(e.shape.size() == 2, "tensor '%s' in '%s' has shape %s; expected a matrix",
-             n.c_str(), dir.c_str(), e.shape_str().c_str());
+             layout.stored_name(n).c_str(), dir.c_str(), e.shape_str().c_str());
   }
   src.fingerprint = model::checkpoint_fingerprint(*files);
   src.model_id = dir;
-  src.load = [files](const std::string& name) {
-    const io::TensorEntry& e = files->get(name);
+  src.load = [files, stored = layout.stored_name](const std::string& name) {
+    const io::TensorEntry& e = files->get(stored(name));
     WeightMatrix w;
     w.n_out = e.shape[0];
     w.n_in = e.shape[1];

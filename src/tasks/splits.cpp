@@ -8,14 +8,6 @@
 
 namespace t2::tasks {
 
-Split parse_split(const std::string& text) {
-  if (text == "train") return Split::train;
-  if (text == "valid") return Split::valid;
-  if (text == "test") return Split::test;
-  if (text == "transfer") return Split::transfer;
-  T2_FAIL("split: expected train, valid, test or transfer, found '%s'", text.c_str());
-}
-
 const char* split_name(Split s) {
   switch (s) {
     case Split::train: return "train";

@@ -13,7 +13,6 @@
 namespace t2::tasks {
 
 enum class Split { train, valid, test, transfer };
-Split parse_split(const std::string& text);  // train|valid|test|transfer
 const char* split_name(Split s);
 
 constexpr uint64_t kMbppSplitSeed = 42;

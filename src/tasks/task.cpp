@@ -88,7 +88,9 @@ std::vector<Verdict> Task::score_many(const std::vector<std::pair<const Sample*,
   return out;
 }
 
-std::vector<std::string> task_names() { return {"gsm8k", "math", "arc", "mbpp", "humaneval", "cls"}; }
+std::vector<std::string> task_names() {
+  return {"gsm8k", "math", "arc", "mbpp", "humaneval", "cls", "textvqa", "okvqa"};
+}
 
 std::unique_ptr<Task> make_task(const std::string& name) {
   if (name == "gsm8k") return make_gsm8k_task();
@@ -97,7 +99,10 @@ std::unique_ptr<Task> make_task(const std::string& name) {
   if (name == "mbpp") return make_mbpp_task();
   if (name == "humaneval") return make_humaneval_task();
   if (name == "cls") return make_cls_task();
-  T2_FAIL("unknown task '%s'; expected one of gsm8k, math, arc, mbpp, humaneval, cls", name.c_str());
+  if (name == "textvqa") return make_textvqa_task();
+  if (name == "okvqa") return make_okvqa_task();
+  T2_FAIL("unknown task '%s'; expected one of gsm8k, math, arc, mbpp, humaneval, cls, textvqa, "
+          "okvqa", name.c_str());
 }
 
 }  // namespace t2::tasks

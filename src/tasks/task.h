@@ -118,9 +118,9 @@ class Task {
   PromptTemplate template_;
 };
 
-// Task by name: gsm8k, math, arc, mbpp, humaneval, cls. Throws listing the valid names. (The
-// image tasks textvqa and okvqa come from make_vqa_task in tasks/vqa.h: their samples need a
-// vision-language model.)
+// Task by name: gsm8k, math, arc, mbpp, humaneval, cls, and the image tasks textvqa and okvqa
+// (VqaTask, tasks/vqa.h: their samples name an image and need a vision-language model). Throws
+// listing the valid names.
 std::unique_ptr<Task> make_task(const std::string& name);
 // The names make_task accepts.
 std::vector<std::string> task_names();

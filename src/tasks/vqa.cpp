@@ -146,4 +146,13 @@ std::unique_ptr<VqaTask> make_vqa_task(const std::string& name) {
 
 std::vector<std::string> vqa_task_names() { return {"textvqa", "okvqa"}; }
 
+bool is_image_task(const std::string& name) { return name == "textvqa" || name == "okvqa"; }
+
+void set_image_dir(Task& task, const std::string& dir) {
+  auto* vqa = dynamic_cast<VqaTask*>(&task);
+  T2_CHECK(vqa != nullptr, "an image folder was given for task %s, which has no images (image "
+           "tasks: textvqa, okvqa)", std::string(task.name()).c_str());
+  vqa->set_image_dir(dir);
+}
+
 }  // namespace t2::tasks

@@ -34,13 +34,6 @@ uint32_t byte_to_char(uint8_t b) { return tables().byte_to_cp[b]; }
 
 int char_to_byte(uint32_t cp) { return cp < 512 ? tables().cp_to_byte[cp] : -1; }
 
-std::string bytes_to_alphabet(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (char c : bytes) utf8_append(byte_to_char(static_cast<uint8_t>(c)), &out);
-  return out;
-}
-
 std::optional<std::string> alphabet_to_bytes(std::string_view text) {
   std::string out;
   out.reserve(text.size());

@@ -16,9 +16,6 @@ uint32_t byte_to_char(uint8_t b);
 // Byte that code point cp stands for, or -1 when cp is not in the alphabet.
 int char_to_byte(uint32_t cp);
 
-// Maps raw bytes to their alphabet text (UTF-8).
-std::string bytes_to_alphabet(std::string_view bytes);
-
 // Maps alphabet text back to raw bytes; nullopt when a character is outside the alphabet or the
 // text is not valid UTF-8.
 std::optional<std::string> alphabet_to_bytes(std::string_view text);

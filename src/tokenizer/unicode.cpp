@@ -35,7 +35,6 @@ uint8_t char_class(uint32_t cp) {
   return cp < 0x110000 ? table[cp] : 0;
 }
 
-const char* unicode_version() { return kUnicodeVersion; }
 
 size_t utf8_decode(std::string_view s, size_t pos, uint32_t* cp) {
   const size_t n = s.size() - pos;

@@ -21,9 +21,6 @@ enum CharClass : uint8_t {
 // Class bits of a code point (0 for code points beyond U+10FFFF). O(1), thread-safe.
 uint8_t char_class(uint32_t cp);
 
-// Unicode version of the class tables, e.g. "14.0.0".
-const char* unicode_version();
-
 // Decodes the UTF-8 sequence starting at text[pos]; returns its length (1-4) and stores the code
 // point, or returns 0 when the bytes there are not well-formed UTF-8 (overlong, surrogate,
 // truncated, > U+10FFFF).

@@ -27,6 +27,7 @@ struct Decoder::Acts {
   int64_t n = 0;
   std::vector<int64_t> row0, len, poff;   // per sequence: first row, length, offset into probs
   std::vector<int32_t> tokens, pos;       // [n]
+  std::vector<char> spliced;              // [n]: 1 where an input vector replaced the embedding
   std::vector<Layer> layers;
   std::vector<float> x_final, hf, rf;     // [n, d], [n, d], [n]
 };
@@ -83,6 +84,12 @@ void Decoder::forward(std::span<const SeqExample> batch, Acts& a, bool use_adapt
   std::vector<float> x(static_cast<size_t>(n * d));  // [n, d] residual stream
   tensor::embedding(params_.embed().w.data(), tensor::DType::f32, c.n_vocab, a.tokens.data(),
                     x.data(), n, d);
+  a.spliced.assign(static_cast<size_t>(n), 0);
+  for (size_t b = 0; b < nb; ++b)
+    for (const model::EmbeddingRun& r : batch[b].embeds) {
+      std::memcpy(&x[(a.row0[b] + r.pos) * d], r.data, sizeof(float) * r.n * d);
+      std::fill_n(a.spliced.begin() + a.row0[b] + r.pos, r.n, 1);
+    }
   a.layers.resize(static_cast<size_t>(c.n_layer));
   for (int64_t l = 0; l < c.n_layer; ++l) {
     Acts::Layer& L = a.layers[l];
@@ -149,6 +156,12 @@ ForwardResult Decoder::run(std::span<const SeqExample> batch, bool backward,
     T2_CHECK(static_cast<int64_t>(e.tokens.size()) <= c.n_ctx_max,
              "training sequence %zu has %zu tokens, beyond max_position_embeddings %lld", b,
              e.tokens.size(), static_cast<long long>(c.n_ctx_max));
+    for (const model::EmbeddingRun& r : e.embeds)
+      T2_CHECK(r.data != nullptr && r.pos >= 0 && r.n >= 1 &&
+                   r.pos + r.n <= static_cast<int64_t>(e.tokens.size()),
+               "training sequence %zu: input vectors for positions [%lld, %lld) do not lie inside "
+               "its %zu tokens", b, static_cast<long long>(r.pos), static_cast<long long>(r.pos + r.n),
+               e.tokens.size());
     a.row0[b] = a.n;
     a.len[b] = static_cast<int64_t>(e.tokens.size());
     a.poff[b + 1] = a.poff[b] + nh * a.len[b] * a.len[b];
@@ -288,7 +301,8 @@ ForwardResult Decoder::run(std::span<const SeqExample> batch, bool backward,
   if (wg) {
     float* ge = params_.embed().g.data();
     for (int64_t r = 0; r < n; ++r)
-      for (int64_t j = 0; j < d; ++j) ge[a.tokens[r] * d + j] += dx[r * d + j];
+      if (!a.spliced[r])
+        for (int64_t j = 0; j < d; ++j) ge[a.tokens[r] * d + j] += dx[r * d + j];
   }
   res.seconds_backward = timer.seconds();
   return res;

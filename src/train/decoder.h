@@ -19,6 +19,7 @@
 #include <span>
 #include <vector>
 
+#include "model/llama/model.h"  // EmbeddingRun
 #include "model/weight_names.h"
 #include "svf/svd.h"
 #include "train/params.h"
@@ -26,10 +27,14 @@
 namespace t2::train {
 
 // One training sequence. weight[i] multiplies log p(tokens[i] | tokens[<i]); weight[0] must be 0
-// (nothing predicts the first token). Positions with weight 0 cost no head computation.
+// (nothing predicts the first token). Positions with weight 0 cost no head computation. embeds:
+// input vectors that replace the token embeddings at some positions (image features of a
+// LLaVA-NeXT prompt, as in the engine's forward); they are inputs, so no gradient reaches them or
+// the embedding rows of their placeholder tokens. Their data is owned by the caller.
 struct SeqExample {
   std::vector<int32_t> tokens;
   std::vector<float> weight;  // same length as tokens
+  std::vector<model::EmbeddingRun> embeds{};
 };
 
 // One adapted projection during training: the factors, the current effective singular values

@@ -2,6 +2,7 @@
 #include "train/pretrain.h"
 
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -61,17 +62,48 @@ std::vector<int32_t> load_corpus(const std::string& path, const tokenizer::Token
   return out;
 }
 
+std::vector<std::string> pretrain_problems(const PretrainOptions& opt) {
+  std::vector<std::string> p;
+  const auto at_least = [&](const char* name, int64_t v, int64_t lo) {
+    if (v < lo) p.push_back(t2::format("--%s must be >= %lld, got %lld", name,
+                                       static_cast<long long>(lo), static_cast<long long>(v)));
+  };
+  const auto finite_in = [&](const char* name, double v, double lo, bool strict, double hi) {
+    if (!std::isfinite(v) || v < lo || (strict && v == lo) || v > hi)
+      p.push_back(t2::format("--%s must be a finite number %s %g%s, got %g", name,
+                             strict ? ">" : ">=", lo,
+                             std::isfinite(hi) ? t2::format(" and <= %g", hi).c_str() : "", v));
+  };
+  const double inf = std::numeric_limits<double>::infinity();
+  at_least("steps", opt.steps, 1);
+  at_least("batch", opt.batch, 1);
+  at_least("seq-len", opt.seq_len, 2);
+  at_least("warmup", opt.warmup, 0);
+  at_least("save-every", opt.save_every, 0);
+  at_least("log-every", opt.log_every, 1);
+  finite_in("lr", opt.lr, 0, true, inf);
+  finite_in("min-lr-ratio", opt.min_lr_ratio, 0, false, 1);
+  finite_in("weight-decay", opt.weight_decay, 0, false, inf);
+  finite_in("max-grad-norm", opt.max_grad_norm, 0, false, inf);
+  finite_in("init-std", opt.init_std, 0, false, inf);
+  return p;
+}
+
+void check_pretrain_inputs(const PretrainOptions& opt, int64_t n_ctx_max, size_t stream_tokens) {
+  T2_CHECK(opt.seq_len <= n_ctx_max,
+           "--seq-len %lld exceeds the model's max_position_embeddings %lld",
+           static_cast<long long>(opt.seq_len), static_cast<long long>(n_ctx_max));
+  T2_CHECK(static_cast<int64_t>(stream_tokens) > opt.seq_len,
+           "the corpus has %zu tokens; it needs more than --seq-len = %lld", stream_tokens,
+           static_cast<long long>(opt.seq_len));
+}
+
 void pretrain(ParamSet& params, const std::vector<int32_t>& stream, const PretrainOptions& opt,
               const std::string& out_dir, const std::function<void(const PretrainLog&)>& on_log,
               const std::function<void(int64_t step, double loss)>& on_step) {
-  T2_CHECK(opt.steps > 0 && opt.batch > 0 && opt.seq_len >= 2,
-           "pretrain needs steps > 0, batch > 0 and seq_len >= 2");
-  T2_CHECK(opt.seq_len <= params.config().n_ctx_max,
-           "seq_len %lld exceeds max_position_embeddings %lld", static_cast<long long>(opt.seq_len),
-           static_cast<long long>(params.config().n_ctx_max));
-  T2_CHECK(static_cast<int64_t>(stream.size()) > opt.seq_len,
-           "the corpus has %zu tokens; it needs more than seq_len = %lld", stream.size(),
-           static_cast<long long>(opt.seq_len));
+  const auto problems = pretrain_problems(opt);
+  T2_CHECK(problems.empty(), "pretrain: %s", problems.empty() ? "" : problems.front().c_str());
+  check_pretrain_inputs(opt, params.config().n_ctx_max, stream.size());
   params.allocate_grads();
   std::vector<float*> w, g;
   std::vector<const float*> gc;

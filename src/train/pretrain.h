@@ -50,6 +50,15 @@ struct PretrainLog {
 std::vector<int32_t> load_corpus(const std::string& path, const tokenizer::Tokenizer* tok,
                                  int32_t eos, int64_t n_vocab);
 
+// Every option outside its valid range, one line each (empty when all are valid): steps, batch,
+// seq_len >= 1 (seq_len >= 2), warmup, save_every >= 0, log_every >= 1, lr > 0, min_lr_ratio in
+// [0, 1], weight_decay, max_grad_norm, init_std >= 0 (all finite). Checked before any work.
+std::vector<std::string> pretrain_problems(const PretrainOptions& opt);
+
+// The corpus and shape facts that pretrain() needs, checked before any output is written: seq_len
+// within the model's context and a stream longer than one window.
+void check_pretrain_inputs(const PretrainOptions& opt, int64_t n_ctx_max, size_t stream_tokens);
+
 // Trains `params` in place for opt.steps steps; writes checkpoints to out_dir (config.json +
 // model.safetensors + trainer_state.json) and calls on_log every log_every steps and at the end,
 // and on_step(step, loss) after every step (1-based step, that step's loss), e.g. for progress.

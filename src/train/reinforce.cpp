@@ -164,6 +164,7 @@ IterationStats ReinforceTrainer::step(std::span<const int64_t> train) {
         SeqExample e;
         e.tokens = r.prompt;
         e.tokens.insert(e.tokens.end(), r.completion.begin(), r.completion.end());
+        e.embeds = r.embeds;  // image features (ro keeps them alive through the backward)
         e.weight.assign(e.tokens.size(), 0.0f);
         for (size_t i = r.prompt.size(); i < e.tokens.size(); ++i)
           e.weight[i] = static_cast<float>(reward / static_cast<double>(B));

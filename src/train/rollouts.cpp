@@ -11,10 +11,6 @@ LogprobTokens parse_logprob_tokens(const std::string& text) {
   T2_FAIL("--logprob-tokens must be retokenized or generated, got '%s'", text.c_str());
 }
 
-const char* logprob_tokens_name(LogprobTokens m) {
-  return m == LogprobTokens::retokenized ? "retokenized" : "generated";
-}
-
 RolloutFn task_rollouts(run::SampleRunner& runner, const std::vector<run::Job>& jobs,
                         LogprobTokens tokens) {
   return [&runner, &jobs, tokens](std::span<const int64_t> samples,
@@ -35,6 +31,8 @@ RolloutFn task_rollouts(run::SampleRunner& runner, const std::vector<run::Job>& 
       const run::JobResult& r = res[i];
       Rollout& o = out[i];
       o.prompt = r.prompt;
+      o.embeds = r.embeds;
+      o.embeds_owner = r.embeds_owner;
       o.generated_tokens = static_cast<int64_t>(r.tokens.size());
       o.error = !r.ok();
       o.correct = r.ok() && r.scored && r.verdict.correct;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -17,7 +18,9 @@
 namespace t2::train {
 
 struct Rollout {
-  std::vector<int32_t> prompt;      // prompt ids
+  std::vector<int32_t> prompt;      // prompt ids (image placeholders expanded)
+  std::vector<model::EmbeddingRun> embeds;  // image features inside the prompt (none: text)
+  std::shared_ptr<const void> embeds_owner;  // keeps them alive
   std::vector<int32_t> completion;  // ids after the prompt whose log p the loss sums
   bool correct = false;
   bool error = false;               // generation or scoring failed (counts as wrong)
@@ -36,7 +39,6 @@ enum class LogprobTokens {
   generated,    // the generated ids as they came, a final stop id included
 };
 LogprobTokens parse_logprob_tokens(const std::string& text);  // "retokenized" | "generated"
-const char* logprob_tokens_name(LogprobTokens m);
 
 // Rollouts of jobs[id] (their scaling is replaced by the trainer's) through the runner, greedy,
 // scored by the task. Samples whose prompt cannot run come back with error = true.

@@ -13,11 +13,14 @@
 #include "base/progress.h"
 #include "model/fingerprint.h"
 #include "model/llama/model.h"
+#include "model/llava/checkpoint.h"  // load_model, describe_model_kind
+#include "model/llava/config.h"      // is_llava_checkpoint
 #include "run/sample_runner.h"
 #include "svf/checkpoint.h"  // adapted_matrix_names, weight_source_from_dir
 #include "svf/svd_store.h"
 #include "tasks/classify.h"  // build_classification_sets
 #include "tasks/splits.h"
+#include "tasks/vqa.h"  // is_image_task, set_image_dir
 #include "tensor/linalg.h"  // set_threads
 #include "tokenizer/tokenizer.h"
 
@@ -31,14 +34,18 @@ void add_train_options(po::options_description& desc, TrainConfig& c) {
   TrainRunOptions& run = c.run;
   po::options_description io("Inputs and outputs");
   io.add_options()
-      ("model", po::value(&c.model), "base checkpoint (Hugging Face folder, with its tokenizer)")
+      ("model", po::value(&c.model), "base checkpoint (Hugging Face folder, with its tokenizer; "
+       "a LLaVA-NeXT folder trains its language model)")
       ("chat-template", po::value(&c.chat_template),
        "built-in chat template (llama3, mistral-v0.1, mistral-v0.2) for a checkpoint without one")
       ("svd", po::value(&c.svd), "SVD store of that checkpoint; computed and written there first "
        "when the file does not exist")
       ("matrices", po::value(&c.matrices)->default_value(c.matrices),
        "adapted matrices: mlp, attn or all")
-      ("task", po::value(&c.task), "task: gsm8k, arc, mbpp, math, humaneval, cls")
+      ("task", po::value(&c.task), "task: gsm8k, arc, mbpp, math, humaneval, cls, or with a "
+       "LLaVA-NeXT --model the image tasks textvqa, okvqa")
+      ("images", po::value(&c.images), "image tasks: folder of the pictures (default: images/, "
+       "train_images/ or the COCO split folder beside the data file)")
       ("data", po::value(&c.data), "the task's training file: even lines train / odd valid "
        "(GSM8K, ARC); MBPP: the whole file, split 200 train / 100 valid / rest test")
       ("cls-sources", po::value(&c.cls_sources), "cls only: TASK=FILE,... (e.g. gsm8k=train.jsonl,"
@@ -107,6 +114,15 @@ std::vector<std::string> train_problems(const TrainConfig& c) {
     if (c.data.empty()) add("--data is required for task " + c.task);
     else if (!fs::is_regular_file(c.data)) add("--data " + c.data + ": not a readable file");
   }
+  if (tasks::is_image_task(c.task) && fs::is_directory(c.model) &&
+      !model::llava::is_llava_checkpoint(c.model))
+    add("--task " + c.task + " asks questions about images, but --model " + c.model + " is " +
+        model::llava::describe_model_kind(c.model) + "; give a LLaVA-NeXT checkpoint (config.json "
+        "model_type llava_next)");
+  if (!c.images.empty() && !tasks::is_image_task(c.task))
+    add("--images is for the image tasks (textvqa, okvqa); task " + c.task + " has no images");
+  else if (!c.images.empty() && !fs::is_directory(c.images))
+    add("--images " + c.images + ": no such folder");
   if (!c.test_data.empty() && !fs::is_regular_file(c.test_data))
     add("--test-data " + c.test_data + ": not a readable file");
   try {
@@ -212,13 +228,15 @@ int run_train(TrainConfig c, const dist::Communicator& comm) {
   }
   tensor::set_threads(c.threads);
   auto task = tasks::make_task(c.task);
+  if (!c.images.empty()) tasks::set_image_dir(*task, c.images);
   tasks::require_code_execution_allowed(*task, c.task_options);
   tasks::apply_prompt_file(*task, c.task_options);
   const std::unique_ptr<tasks::sandbox::Sandbox> sandbox =
       task->runs_code() ? tasks::make_sandbox(c.task_options) : nullptr;
   Data data = load_data(c, *task);
 
-  auto model = model::LlamaModel::load(c.model);
+  const model::llava::LoadedModel loaded = model::llava::load_model(c.model);
+  auto model = loaded.language;  // a LLaVA-NeXT checkpoint: its language model is trained
   const svf::MatrixSet set = svf::parse_matrix_set(c.matrices);
   if (!fs::exists(c.svd)) {  // decompose once, on rank 0, and cache
     if (comm.rank() == 0) {
@@ -241,6 +259,7 @@ int run_train(TrainConfig c, const dist::Communicator& comm) {
   ro.chat_template = c.chat_template;
   ro.apply = svf::parse_apply_mode(c.svf_apply);
   run::SampleRunner runner(model, tokenizer::Tokenizer::load(c.model), ro, sandbox.get(), factors);
+  if (loaded.has_vision()) runner.set_vision(loaded.vision);
   std::vector<run::Job> jobs;
   for (const tasks::Sample& s : data.samples) jobs.push_back({task.get(), &s, "", nullptr, 0});
   ReinforceTrainer trainer(model, factors, matrices, c.reinforce,

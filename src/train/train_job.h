@@ -23,8 +23,9 @@ struct TrainConfig {
   std::string chat_template;  // built-in template name for a checkpoint without one
   std::string svd;            // SVD store; decomposed there first when absent
   std::string matrices = "mlp";
-  std::string task;           // gsm8k, arc, mbpp, math, humaneval, cls
+  std::string task;           // gsm8k, arc, mbpp, math, humaneval, cls, textvqa, okvqa
   std::string data;           // the task's training file (not for cls)
+  std::string images;         // image tasks: folder of the pictures ("" = beside the data file)
   std::string cls_sources;    // cls: TASK=FILE,... of the training tasks
   std::string test_data;      // test file (GSM8K, ARC)
   ReinforceOptions reinforce;

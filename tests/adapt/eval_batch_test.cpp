@@ -164,8 +164,9 @@ TEST_F(EvalBatchTest, TwoPassMatchesPassOneAloneAndEachExpertAlone) {
       EXPECT_EQ(recs[i].text, alone[0].text) << "sample " << i << " expert " << recs[i].expert;
       EXPECT_EQ(recs[i].generated_tokens, alone[0].generated_tokens);
     }
-    if (reference)
+    if (reference) {
       for (const auto& rec : recs) EXPECT_NE(rec.expert, "base");
+    }
   }
 }
 

@@ -61,6 +61,30 @@ TEST(EvalConfig, AcceptsAValidConfiguration) {
   EXPECT_TRUE(p.empty()) << (p.empty() ? "" : p.front());
 }
 
+// Image tasks need a LLaVA-NeXT checkpoint; --images belongs to image tasks and must be a folder.
+TEST(EvalConfig, ImageTasksNeedAVisionModelAndImagesNeedAnImageTask) {
+  auto has = [](const std::vector<std::string>& p, const std::string& needle) {
+    for (const auto& s : p)
+      if (s.find(needle) != std::string::npos) return true;
+    return false;
+  };
+  EvalConfig c;
+  c.model_dir = "tests/reference/fixtures/llama3_gqa_tied_f32";
+  c.tokenizer = "../shared/fixtures/tokenizers/llama3/tokenizer.json";
+  c.tasks = {{"textvqa", "tests/eval/vqa_common.sh"}};
+  c.out = "report.h5";
+  EXPECT_TRUE(has(validate(c), "--task textvqa asks questions about images, but --model "
+                  "tests/reference/fixtures/llama3_gqa_tied_f32 is a text-only checkpoint"));
+  c.model_dir = "tests/reference/llava/fixtures/llava_next_llama_f32";
+  EXPECT_FALSE(has(validate(c), "asks questions about images"));
+  c.images = "/nonexistent/pictures";
+  EXPECT_TRUE(has(validate(c), "--images /nonexistent/pictures: no such"));
+  c.tasks = {{"gsm8k", "../shared/datasets/gsm8k/test.jsonl"}};
+  c.images = "tests";
+  EXPECT_TRUE(has(validate(c), "--images tests is for the image tasks (textvqa, okvqa); gsm8k has no images"));
+  EXPECT_NE(config_text(c).find("images = tests\n"), std::string::npos);
+}
+
 TEST(EvalConfig, TextKeepsResultSettingsOnly) {
   EvalConfig a;
   a.model_dir = "m";

@@ -13,6 +13,8 @@
 #   lines      /dev/zero as input of tokenize, logprobs and score stops at the line bound, which
 #              --max-line-bytes moves
 #   strategy   t2 report tells a base report from an expert report by its strategy column
+#   ranges     out-of-range numbers for generate, train and pretrain are refused before any work,
+#              and a pretrain that fails before its first checkpoint leaves no output folder
 # usage: failures_test.sh T2 MAKE_MODEL   (from the repository root)
 N_GSM8K=6 N_ARC=0 N_MATH=0 MAX_TOKENS=4 WITH_SVF=1
 source "$(dirname "$0")/../eval/common.sh"
@@ -133,6 +135,26 @@ refuses lines-bound "long.jsonl:2: line longer than 1000 bytes" \
 head -1 "$W/table.csv" | grep -q ',strategy$' || bad strategy "no strategy column: $(head -1 "$W/table.csv")"
 grep -q "base.h5,.*,base$" "$W/table.csv" && grep -q "expert_run.h5,.*,expert:" "$W/table.csv" && ok strategy \
   || bad strategy "rows do not name their strategy: $(cat "$W/table.csv")"
+
+# ranges: every numeric option is checked before any work or output.
+for a in "--max-new-tokens -1" "--max-new-tokens 0" "--temperature nan" "--temperature -1" "--temperature inf" \
+         "--top-p 0" "--top-p 1.5"; do
+  refuses "ranges-generate $a" "${a%% *} must be" "$T2" generate --model "$W/model" --prompt hi $a
+done
+TRAIN=(--model "$W/model" --svd "$W/model/svd.h5" --task gsm8k --data "$GSM" --out "$W/tr/e.h5")
+for a in "--lr -5" "--lr nan" "--max-mult -2" "--kl-coef -3" "--max-grad-norm -1" "--iters 0" "--batch 0"; do
+  refuses "ranges-train $a" "${a%% *} must be" "$T2" train "${TRAIN[@]}" $a
+done
+[ ! -e "$W/tr" ] || bad ranges-train "outputs were created: $(ls -R "$W/tr")"
+echo '{"text": "hello world"}' > "$W/tiny_corpus.jsonl"
+PRE=(--shape "$W/model/config.json" --corpus "$W/tiny_corpus.jsonl" --tokenizer "$W/model" --out "$W/pre" --steps 2)
+for a in "--lr nan" "--lr -1" "--min-lr-ratio 2" "--warmup -1" "--weight-decay nan" "--max-grad-norm -1" \
+         "--init-std -1" "--seq-len 1" "--log-every 0" "--save-every -1"; do
+  refuses "ranges-pretrain $a" "${a%% *} must be" "$T2" pretrain "${PRE[@]}" $a
+done
+refuses ranges-pretrain-corpus "it needs more than --seq-len = 16" \
+  "$T2" pretrain "${PRE[@]}" --seq-len 16
+[ ! -e "$W/pre" ] || bad ranges-pretrain "an output folder was left: $(ls "$W/pre")"
 
 if [ ${#FAILED[@]} -gt 0 ]; then
   echo "failures_test: ${#FAILED[@]} case(s) failed:" >&2

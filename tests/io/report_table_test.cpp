@@ -33,18 +33,19 @@ TEST(ReportTable, TextAndCsv) {
   b.status = "running";
   b.tasks["gsm8k"] = {rec("gsm8k", 0, true, 0, 2, 10, "math")};
   b.tasks["arc"] = {rec("arc", 0, false, 0.5, 0.5, 5, "mixture:m.h5")};
+  b.tasks["arc"][0].vision_s = 0.125;
   const std::vector<std::pair<std::string, ReportData>> reports = {{"base.h5", a}, {"x,y.h5", b}};
 
   EXPECT_EQ(render_summary_table(reports, TableFormat::csv),
-            "task,report,status,n,accuracy,errors,pass1_wall_s,pass2_wall_s,pass_ratio,adapt_s,tokens_per_s,strategy\n"
-            "arc,\"x,y.h5\",running,1,0.0000,0,0.500,0.500,1.0000,0.000,5.0,mixture:m.h5\n"
-            "gsm8k,base.h5,complete,2,0.5000,0,2.000,4.000,0.5000,0.250,10.0,base\n"
-            "gsm8k,\"x,y.h5\",running,1,1.0000,0,0.000,2.000,0.0000,0.000,5.0,expert:math\n");
+            "task,report,status,n,accuracy,errors,pass1_wall_s,pass2_wall_s,pass_ratio,adapt_s,vision_s,tokens_per_s,strategy\n"
+            "arc,\"x,y.h5\",running,1,0.0000,0,0.500,0.500,1.0000,0.000,0.125,5.0,mixture:m.h5\n"
+            "gsm8k,base.h5,complete,2,0.5000,0,2.000,4.000,0.5000,0.250,0.000,10.0,base\n"
+            "gsm8k,\"x,y.h5\",running,1,1.0000,0,0.000,2.000,0.0000,0.000,0.000,5.0,expert:math\n");
   EXPECT_EQ(render_summary_table(reports, TableFormat::text),
-            "task   report   status    n  accuracy  errors  pass1_wall_s  pass2_wall_s  pass_ratio  adapt_s  tokens_per_s  strategy\n"
-            "arc    x,y.h5   running   1    0.0000       0         0.500         0.500      1.0000    0.000           5.0  mixture:m.h5\n"
-            "gsm8k  base.h5  complete  2    0.5000       0         2.000         4.000      0.5000    0.250          10.0  base\n"
-            "gsm8k  x,y.h5   running   1    1.0000       0         0.000         2.000      0.0000    0.000           5.0  expert:math\n");
+            "task   report   status    n  accuracy  errors  pass1_wall_s  pass2_wall_s  pass_ratio  adapt_s  vision_s  tokens_per_s  strategy\n"
+            "arc    x,y.h5   running   1    0.0000       0         0.500         0.500      1.0000    0.000     0.125           5.0  mixture:m.h5\n"
+            "gsm8k  base.h5  complete  2    0.5000       0         2.000         4.000      0.5000    0.250     0.000          10.0  base\n"
+            "gsm8k  x,y.h5   running   1    1.0000       0         0.000         2.000      0.0000    0.000     0.000           5.0  expert:math\n");
 }
 
 // Reports of the same task under different adaptations tell apart by the strategy column alone:

@@ -39,6 +39,7 @@ SampleRecord make_record(const std::string& task, int64_t i) {
   r.pass1_wall_s = 0.125 * static_cast<double>(i % 3);
   r.pass2_wall_s = 0.25 + 0.0625 * static_cast<double>(i);
   r.adapt_s = 0.03125 * static_cast<double>(i % 2);
+  r.vision_s = 0.015625 * static_cast<double>(i % 4);
   r.text = "Step 1: ünïcödé ✓\nline two \"quoted\" " + std::to_string(i);
   return r;
 }
@@ -105,6 +106,7 @@ TEST(ReportRecord, SummaryCountsErrorsAsWrongAndSplitsLabels) {
   EXPECT_DOUBLE_EQ(s.pass1_wall_s, 0.125 * 9);
   EXPECT_DOUBLE_EQ(s.pass2_wall_s, 10 * 0.25 + 0.0625 * 45);
   EXPECT_DOUBLE_EQ(s.adapt_s, 0.03125 * 5);
+  EXPECT_DOUBLE_EQ(s.vision_s, 0.015625 * 13);  // Σ i % 4 over 0..9
   EXPECT_DOUBLE_EQ(s.pass_ratio, s.pass1_wall_s / s.pass2_wall_s);
   EXPECT_EQ(s.generated_tokens, 135);
   EXPECT_DOUBLE_EQ(s.tokens_per_s, 135 / (s.pass1_wall_s + s.pass2_wall_s));
@@ -166,7 +168,7 @@ TEST_F(ReportTest, RoundTripPinsTheSchema) {
       {"generated_tokens", h5::DType::i32}, {"pass1_s", h5::DType::f64},
       {"pass2_s", h5::DType::f64},        {"text", h5::DType::string},
       {"pass1_wall_s", h5::DType::f64},   {"pass2_wall_s", h5::DType::f64},
-      {"adapt_s", h5::DType::f64}};
+      {"adapt_s", h5::DType::f64},        {"vision_s", h5::DType::f64}};
   const h5::Group samples = f.group("tasks/gsm8k/samples");
   EXPECT_EQ(samples.children().size(), columns.size());
   for (const auto& [name, type] : columns) {
@@ -176,7 +178,7 @@ TEST_F(ReportTest, RoundTripPinsTheSchema) {
   }
   const h5::Group task = f.group("tasks/gsm8k");
   for (const char* attr : {"n", "n_correct", "n_errors", "accuracy", "pass1_s", "pass2_s",
-                           "pass1_wall_s", "pass2_wall_s", "adapt_s", "pass_ratio",
+                           "pass1_wall_s", "pass2_wall_s", "adapt_s", "vision_s", "pass_ratio",
                            "prompt_tokens", "generated_tokens", "tokens_per_s"}) {
     EXPECT_TRUE(task.has_attr(attr)) << attr;
   }
@@ -213,6 +215,40 @@ TEST_F(ReportTest, ReadsSchemaVersionOne) {
   EXPECT_EQ(d.summaries.at("t").pass1_wall_s, 0.375);
   EXPECT_EQ(d.summaries.at("t").pass2_wall_s, 1.75);
   EXPECT_TRUE(std::isnan(d.summaries.at("t").pass1_s));
+}
+
+// A version-2 report written before the vision_s column reads it as 0, and a resumed run that
+// appends to it first fills the column with zeros for the rows already there.
+TEST_F(ReportTest, ReportWithoutVisionColumnIsReadAndResumed) {
+  const std::string p = path("novision.h5");
+  {
+    ReportWriter w = ReportWriter::create(p, make_run());
+    w.commit({make_record("t", 0), make_record("t", 4)});  // vision_s 0, as an old writer stored
+    w.finish(RunStatus::interrupted);
+  }
+  fs::remove(journal_path(p));
+  {
+    h5::File f = h5::File::open(p, h5::Mode::read_write);
+    f.group("tasks/t/samples").remove("vision_s");
+  }
+  const ReportData old = read_report(p);
+  ASSERT_EQ(old.tasks.at("t").size(), 2u);
+  EXPECT_EQ(old.tasks.at("t")[1].vision_s, 0.0);
+  EXPECT_EQ(old.summaries.at("t").vision_s, 0.0);
+  {
+    ReportWriter w = ReportWriter::resume(p, make_run());
+    SampleRecord r = make_record("t", 8);
+    r.vision_s = 0.5;
+    w.commit({r});
+    w.finish(RunStatus::complete);
+  }
+  const ReportData d = read_report(p);
+  const auto& rows = d.tasks.at("t");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].vision_s, 0.0);
+  EXPECT_EQ(rows[1].vision_s, 0.0);
+  EXPECT_EQ(rows[2].vision_s, 0.5);
+  EXPECT_EQ(rows[2].pass2_s, make_record("t", 8).pass2_s);
 }
 
 TEST_F(ReportTest, CommitIsExactlyOnce) {

@@ -231,6 +231,5 @@ Communicator mpi_world() {
   return Communicator(std::make_shared<MpiComm>(MPI_COMM_WORLD, false));
 }
 
-bool mpi_thread_multiple() { return g_thread_multiple; }
 
 }  // namespace t2::dist

@@ -35,7 +35,4 @@ class MpiGuard {
 // MPI_COMM_WORLD as a Communicator (requires an initialised MPI).
 Communicator mpi_world();
 
-// Thread level granted at initialisation (true for MPI_THREAD_MULTIPLE); false before init.
-bool mpi_thread_multiple();
-
 }  // namespace t2::dist

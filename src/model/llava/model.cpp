@@ -9,6 +9,7 @@
 #include "base/timer.h"
 #include "io/safetensors.h"
 #include "model/llava/anyres.h"
+#include "model/llava/checkpoint.h"  // language_model_names
 #include "model/llava/vision_ops.h"
 #include "model/weight_names.h"
 #include "tensor/ops.h"  // linear
@@ -52,7 +53,19 @@ Layout detect_layout(const std::string& dir) {
   return L;
 }
 
+// canonical Llama name → stored name of the language model's tensors.
+StoredNameFn stored_names(const Layout& L) {
+  return [lm = L.lm, head = L.head](const std::string& canonical) {
+    if (canonical == kLmHeadName) return head;
+    constexpr std::string_view kModel = "model.";
+    if (canonical.compare(0, kModel.size(), kModel) == 0) return lm + canonical.substr(kModel.size());
+    return canonical;
+  };
+}
+
 }  // namespace
+
+StoredNameFn language_model_names(const std::string& dir) { return stored_names(detect_layout(dir)); }
 
 GenerationRequest LlavaPrompt::request(int64_t max_new_tokens, SamplingParams sampling, uint64_t id) const {
   GenerationRequest r;
@@ -75,12 +88,7 @@ std::shared_ptr<const LlavaModel> LlavaModel::load(const std::string& dir, const
   LoadOptions lo;
   lo.tp = opt.tp;
   lo.config = c.text;
-  lo.stored_name = [L](const std::string& canonical) {
-    if (canonical == kLmHeadName) return L.head;
-    constexpr std::string_view kModel = "model.";
-    if (canonical.compare(0, kModel.size(), kModel) == 0) return L.lm + canonical.substr(kModel.size());
-    return canonical;
-  };
+  lo.stored_name = stored_names(L);
   m->lm_ = LlamaModel::load(dir, lo);
 
   const io::SafetensorsDir& files = m->lm_->weights().files();
@@ -166,13 +174,18 @@ int64_t LlavaModel::n_image_tokens(int64_t height, int64_t width) const {
 }
 
 LlavaPrompt LlavaModel::expand_prompt(std::span<const int32_t> ids, std::vector<ImageFeatures> images) const {
+  return expand_prompt(ids, std::make_shared<const std::vector<ImageFeatures>>(std::move(images)));
+}
+
+LlavaPrompt LlavaModel::expand_prompt(std::span<const int32_t> ids,
+                                      std::shared_ptr<const std::vector<ImageFeatures>> owned) const {
+  T2_CHECK(owned != nullptr, "expand_prompt: no image list given");
   const int32_t img = config_.image_token_id;
   const auto n_marks = static_cast<size_t>(std::count(ids.begin(), ids.end(), img));
-  T2_CHECK(n_marks == images.size(),
+  T2_CHECK(n_marks == owned->size(),
            "the prompt has %zu image tokens (id %d) but %zu images were given; put one image "
-           "token per image where the image belongs", n_marks, img, images.size());
+           "token per image where the image belongs", n_marks, img, owned->size());
   LlavaPrompt p;
-  auto owned = std::make_shared<std::vector<ImageFeatures>>(std::move(images));
   size_t next = 0;
   for (int32_t t : ids) {
     if (t != img) {

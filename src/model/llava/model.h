@@ -83,6 +83,9 @@ class LlavaModel {
   // `ids` hold exactly one image token per image, in the order of `images`; each is expanded to
   // its image's feature count. Throws t2::Error when the counts do not match.
   LlavaPrompt expand_prompt(std::span<const int32_t> ids, std::vector<ImageFeatures> images) const;
+  // The same with features already shared (several prompts of one image share one copy).
+  LlavaPrompt expand_prompt(std::span<const int32_t> ids,
+                            std::shared_ptr<const std::vector<ImageFeatures>> images) const;
 
  private:
   LlavaModel() = default;
