@@ -3,6 +3,11 @@
 // sequences whose caches hold that prompt (prefilled once and copied), then --gen-tokens greedy
 // steps of B tokens each; aggregate tokens/s = B · gen / time. Optionally teacher-forced scoring
 // (logits for every token). Peak RSS from getrusage. Each figure is the median of --repeats runs.
+// After the runs, a memory-read probe sums the model's weights (vector loads, independent
+// accumulators, all threads; tensor::read_sum) --repeats times: its median GB/s over the weight bytes
+// gives the memory bound of single-sequence decode, which reads every weight once per token.
+// The CPU model and the kernel level used (--cpu-kernels, else T2_CPU_KERNELS, else the best the
+// CPU has) are part of the output, so that figures from different machines or levels stay apart.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -14,10 +19,12 @@
 #include "base/timer.h"
 #include "cli/commands.h"
 #include "cli/options.h"
-#include "model/llava/checkpoint.h"  // load_model
-#include "tensor/linalg.h"  // set_threads, blas_description
 #include "model/generate.h"
+#include "model/llava/checkpoint.h"  // load_model
 #include "model/sampling.h"
+#include "tensor/cpu/isa.h"
+#include "tensor/linalg.h"  // set_threads, blas_description
+#include "tensor/ops.h"  // read_sum
 
 namespace t2::cli {
 
@@ -61,15 +68,21 @@ int run_bench(int argc, char** argv) {
       ("repeats", po::value<int>()->default_value(1), "runs per figure (the median is reported)")
       ("threads", po::value<int>()->default_value(0), "OpenMP threads (0 = OpenMP default)")
       ("seed", po::value<uint64_t>()->default_value(0), "seed of the random prompt ids")
+      ("cpu-kernels", po::value<std::string>(), "CPU kernel level: generic, avx2, avx512, "
+       "avx512bf16, amx or best (default: T2_CPU_KERNELS, else best); a level the CPU lacks is an "
+       "error")
       ("json", po::bool_switch(), "print one JSON object instead of text");
   const auto parsed = parse_options(
-      "t2 bench --model DIR|FILE.gguf [--gguf-dtype bf16] [--prompt-tokens 512] [--gen-tokens 128] [--batch 1,16] [--threads N] "
-      "[--json]", desc, argc, argv);
+      "t2 bench --model DIR|FILE.gguf [--gguf-dtype bf16] [--prompt-tokens 512] [--gen-tokens 128] "
+      "[--batch 1,16] [--threads N] [--cpu-kernels LEVEL] [--json]", desc, argc, argv);
   if (parsed.help) return 0;
   const auto& vm = parsed.vm;
   const int threads = vm["threads"].as<int>();
   T2_CHECK(threads >= 0, "--threads must be >= 0");
   tensor::set_threads(threads);
+  if (vm.count("cpu-kernels"))
+    tensor::set_cpu_isa(tensor::parse_cpu_isa(vm["cpu-kernels"].as<std::string>()));
+  const tensor::CpuIsa isa = tensor::cpu_isa();  // a bad T2_CPU_KERNELS stops here, before loading
   const int64_t n_prompt = vm["prompt-tokens"].as<int64_t>();
   const int64_t n_gen = vm["gen-tokens"].as<int64_t>();
   const int64_t n_score = vm["score-tokens"].as<int64_t>();
@@ -158,19 +171,31 @@ int run_bench(int argc, char** argv) {
   }
   const size_t kv_bytes = ctx.kv_bytes();
   // Teacher-forced scoring (logits for every position).
-  double score_tps = 0;
+  double score_tps = 0, score_cpu = 0;
   if (n_score > 1) {
-    std::vector<double> tps;
+    std::vector<double> tps, cpu;
     std::vector<std::vector<int32_t>> seqs = {std::vector<int32_t>(prompt.begin(), prompt.begin() + n_score)};
     for (int r = 0; r < repeats; ++r) {
       const Timer t;
+      const double cpu0 = cpu_seconds();
       model::score(ctx, seqs);
       tps.push_back(static_cast<double>(n_score - 1) / t.seconds());
+      cpu.push_back(cpu_seconds() - cpu0);
     }
     score_tps = median(tps);
+    score_cpu = median(cpu);
   }
   const size_t weight_bytes = m->weights().weight_bytes();
   const size_t rss = peak_rss_bytes();
+  std::vector<double> read_gbs;
+  uint64_t read_check = 0;
+  for (int r = 0; r < repeats; ++r) {
+    const Timer t;
+    for (const auto& w : m->weights().all())
+      read_check += tensor::read_sum(w.data, static_cast<int64_t>(w.n_bytes() / 8 * 8));
+    read_gbs.push_back(static_cast<double>(weight_bytes) / t.seconds() * 1e-9);
+  }
+  const double bandwidth = median(read_gbs);
   if (vm["json"].as<bool>()) {
     nlohmann::json out = {{"prefill_tokens_per_s", median(prefill_tps)},
                           {"prefill_cpu_seconds", median(prefill_cpu)},
@@ -181,13 +206,24 @@ int run_bench(int argc, char** argv) {
                           {"prompt_tokens", n_prompt},
                           {"gen_tokens", n_gen},
                           {"threads", tensor::max_threads()},
+                          {"read_bandwidth_gbs", bandwidth},
+                          {"decode_bound_tokens_per_s", bandwidth * 1e9 / static_cast<double>(weight_bytes)},
+                          {"read_checksum", read_check},
+                          {"cpu_model", tensor::cpu_features().model},
+                          {"cpu_kernels", tensor::cpu_isa_name(isa)},
+                          {"cpu_kernels_supported", tensor::cpu_isa_name(tensor::cpu_isa_supported())},
                           {"blas", tensor::blas_description()}};
-    if (n_score > 1) out["score_tokens_per_s"] = score_tps;
+    if (n_score > 1) {
+      out["score_tokens_per_s"] = score_tps;
+      out["score_cpu_seconds"] = score_cpu;
+    }
     std::printf("%s\n", out.dump().c_str());
   } else {
     std::printf("model        %s (%lld layers, hidden %lld, vocab %lld), %d threads, load %.1f s\n",
                 m->dir().c_str(), static_cast<long long>(c.n_layer), static_cast<long long>(c.n_embd),
                 static_cast<long long>(c.n_vocab), tensor::max_threads(), load_seconds);
+    std::printf("cpu          %s, kernels %s (best here: %s)\n", tensor::cpu_features().model.c_str(),
+                tensor::cpu_isa_name(isa), tensor::cpu_isa_name(tensor::cpu_isa_supported()));
     std::printf("prefill      %8.1f tokens/s  (%lld-token prompt, last logits only; %.2f cpu s)\n",
                 median(prefill_tps), static_cast<long long>(n_prompt), median(prefill_cpu));
     for (size_t i = 0; i < decode_tps.size(); ++i) {
@@ -200,6 +236,8 @@ int run_bench(int argc, char** argv) {
                   static_cast<long long>(n_score));
     std::printf("peak RSS     %8.1f MB  (weights %.1f MB, KV cache %.1f MB)\n", rss / 1e6,
                 weight_bytes / 1e6, kv_bytes / 1e6);
+    std::printf("memory read  %8.1f GB/s over the weights: decode B=1 bound %.1f tokens/s\n",
+                bandwidth, bandwidth * 1e9 / static_cast<double>(weight_bytes));
   }
   return 0;
 }

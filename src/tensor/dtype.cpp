@@ -1,14 +1,75 @@
-// Scalar bit-exact conversions between f32, bf16 and f16, and the bulk loops built on them.
+// Scalar bit-exact conversions between f32, bf16 and f16, and the bulk loops built on them. The
+// bulk loops use AVX2/F16C (8 lanes) when the kernel level allows it (cpu/isa.h); every vector
+// path gives the scalar functions' bits exactly.
 #include "tensor/dtype.h"
 
-#include <cstring>  // std::memcpy
-#if defined(__AVX512F__)
 #include <immintrin.h>
-#endif
+
+#include <cstring>  // std::memcpy
 
 #include "base/error.h"
+#include "tensor/cpu/isa.h"
+#include "tensor/cpu/target.h"
+
+T2_TARGET_BEGIN(T2_TARGET_AVX2)
+
+// Whole groups of 8 elements; each returns how many it converted (the caller does the rest).
+namespace t2::tensor::avx2 {
+
+size_t bf16_to_f32(const uint16_t* s, float* d, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {  // widen and shift into the upper half: exact
+    const __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i)));
+    _mm256_storeu_ps(d + i, _mm256_castsi256_ps(_mm256_slli_epi32(v, 16)));
+  }
+  return i;
+}
+
+// f32_to_bf16's rule on 8 lanes: round to nearest even by adding 0x7fff + lsb; NaN made quiet.
+size_t f32_to_bf16(const float* s, uint16_t* d, size_t n) {
+  size_t i = 0;
+  const __m256i abs_mask = _mm256_set1_epi32(0x7fffffff), inf = _mm256_set1_epi32(0x7f800000);
+  const __m256i one = _mm256_set1_epi32(1), bias = _mm256_set1_epi32(0x7fff);
+  const __m256i quiet = _mm256_set1_epi32(0x40);
+  for (; i + 8 <= n; i += 8) {
+    const __m256i u = _mm256_castps_si256(_mm256_loadu_ps(s + i));
+    const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), one);
+    const __m256i rounded = _mm256_srli_epi32(_mm256_add_epi32(u, _mm256_add_epi32(bias, lsb)), 16);
+    const __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(u, abs_mask), inf);
+    const __m256i r = _mm256_blendv_epi8(rounded, _mm256_or_si256(_mm256_srli_epi32(u, 16), quiet), nan);
+    const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0x08);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d + i), _mm256_castsi256_si128(packed));
+  }
+  return i;
+}
+
+size_t f16_to_f32(const uint16_t* s, float* d, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)  // vcvtph2ps: exact, subnormals and NaN payloads kept
+    _mm256_storeu_ps(d + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i))));
+  return i;
+}
+
+size_t f32_to_f16(const float* s, uint16_t* d, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)  // vcvtps2ph rounds to nearest even like f32_to_f16 (tested)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d + i),
+                     _mm256_cvtps_ph(_mm256_loadu_ps(s + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  return i;
+}
+
+}  // namespace t2::tensor::avx2
+
+T2_TARGET_END
 
 namespace t2::tensor {
+
+namespace {
+
+// True when the bulk loops may use the AVX2 helpers for n elements.
+bool use_avx2(size_t n) { return n >= 8 && cpu_isa() >= CpuIsa::avx2; }
+
+}  // namespace
 
 size_t dtype_size(DType dtype) {
   switch (dtype) {
@@ -98,24 +159,12 @@ void convert_to_f32(const void* src, DType dtype, float* dst, size_t n) {
       return;
     case DType::bf16: {
       const uint16_t* s = static_cast<const uint16_t*>(src);
-      size_t i = 0;
-#if defined(__AVX512F__)
-      for (; i + 16 <= n; i += 16) {  // widen and shift into the upper half: exact
-        __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i)));
-        _mm512_storeu_ps(dst + i, _mm512_castsi512_ps(_mm512_slli_epi32(v, 16)));
-      }
-#endif
-      for (; i < n; ++i) dst[i] = bf16_to_f32(s[i]);
+      for (size_t i = use_avx2(n) ? avx2::bf16_to_f32(s, dst, n) : 0; i < n; ++i) dst[i] = bf16_to_f32(s[i]);
       return;
     }
     case DType::f16: {
       const uint16_t* s = static_cast<const uint16_t*>(src);
-      size_t i = 0;
-#if defined(__AVX512F__)
-      for (; i + 16 <= n; i += 16)  // vcvtph2ps: exact, subnormals and NaN payloads kept
-        _mm512_storeu_ps(dst + i, _mm512_maskz_cvtph_ps(0xffff, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i))));
-#endif
-      for (; i < n; ++i) dst[i] = f16_to_f32(s[i]);
+      for (size_t i = use_avx2(n) ? avx2::f16_to_f32(s, dst, n) : 0; i < n; ++i) dst[i] = f16_to_f32(s[i]);
       return;
     }
   }
@@ -129,18 +178,12 @@ void convert_from_f32(const float* src, DType dtype, void* dst, size_t n) {
       return;
     case DType::bf16: {
       uint16_t* d = static_cast<uint16_t*>(dst);
-      for (size_t i = 0; i < n; ++i) d[i] = f32_to_bf16(src[i]);
+      for (size_t i = use_avx2(n) ? avx2::f32_to_bf16(src, d, n) : 0; i < n; ++i) d[i] = f32_to_bf16(src[i]);
       return;
     }
     case DType::f16: {
       uint16_t* d = static_cast<uint16_t*>(dst);
-      size_t i = 0;
-#if defined(__AVX512F__)
-      for (; i + 16 <= n; i += 16)  // vcvtps2ph rounds to nearest even like f32_to_f16 (tested)
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + i),
-                            _mm512_cvtps_ph(_mm512_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-#endif
-      for (; i < n; ++i) d[i] = f32_to_f16(src[i]);
+      for (size_t i = use_avx2(n) ? avx2::f32_to_f16(src, d, n) : 0; i < n; ++i) d[i] = f32_to_f16(src[i]);
       return;
     }
   }

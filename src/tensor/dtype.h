@@ -23,9 +23,10 @@ uint16_t f32_to_bf16(float value);
 float f16_to_f32(uint16_t bits);
 uint16_t f32_to_f16(float value);
 
-// Bulk conversions of n elements; src/dst hold n elements of the named dtype. AVX-512 builds use
-// vector conversions for bf16→f32 and f16↔f32 (f32→bf16 stays scalar: vcvtneps2bf16 flushes
-// subnormals); results are bit-identical to the scalar functions above.
+// Bulk conversions of n elements; src/dst hold n elements of the named dtype. From the avx2 kernel
+// level (tensor/cpu/isa.h) they convert 8 elements per instruction; results are bit-identical to
+// the scalar functions above on every level (f32 → bf16 included: rounded like f32_to_bf16, not
+// like vcvtneps2bf16, which flushes subnormals).
 void convert_to_f32(const void* src, DType dtype, float* dst, size_t n);
 void convert_from_f32(const float* src, DType dtype, void* dst, size_t n);
 

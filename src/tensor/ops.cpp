@@ -63,6 +63,13 @@ void linear(const float* x, const void* w, DType w_dtype, float* y, int64_t n, i
     fast::linear(x, w, w_dtype, y, n, m, k, accumulate);
 }
 
+const char* linear_kernel_name(DType w_dtype, int64_t n, int64_t m, int64_t k) {
+  check_sizes("linear_kernel_name", {{"n", n}, {"m", m}, {"k", k}});
+  check_dtype("linear_kernel_name", w_dtype);
+  if (kernel_level() == KernelLevel::reference) return "reference";
+  return fast::linear_kernel_name(w_dtype, n, m, k);
+}
+
 void rms_norm(const float* x, const float* weight, float* y, int64_t n, int64_t d, float eps) {
   check_sizes("rms_norm", {{"n", n}, {"d", d}});
   check_ptr("rms_norm", "x", x, n * d);
@@ -275,6 +282,13 @@ void add(const float* a, const float* b, float* y, int64_t n) {
     ref::add(a, b, y, n);
   else
     fast::add(a, b, y, n);
+}
+
+uint64_t read_sum(const void* data, int64_t bytes) {
+  check_sizes("read_sum", {{"bytes", bytes}});
+  T2_CHECK(bytes % 8 == 0, "read_sum: bytes = %lld is not a multiple of 8", static_cast<long long>(bytes));
+  check_ptr("read_sum", "data", data, bytes);
+  return bytes == 0 ? 0 : fast::read_sum(data, bytes);
 }
 
 }  // namespace t2::tensor

@@ -1,5 +1,6 @@
 // Op entry points of the engine's forward pass: argument checks, then dispatch on the kernel level
-// to the plain-loop reference kernels (cpu/reference.*) or the optimised CPU kernels (cpu/fast_*).
+// to the plain-loop reference kernels (cpu/reference.*) or the optimised CPU kernels (cpu/fast_*),
+// which run at the instruction-set level of cpu/isa.h (CpuIsa: chosen at run time, forcible).
 // Activations are f32; weights may be f32, bf16 or f16. Shapes are given in brackets in memory
 // order. The entry functions are thread-safe. Fast kernels share one worker pool
 // (cpu/thread_pool.h) whose team size follows omp_get_max_threads(); a call made while another
@@ -8,6 +9,7 @@
 
 #include <cstdint>
 
+#include "tensor/cpu/isa.h"          // CpuIsa, cpu_isa, set_cpu_isa
 #include "tensor/cpu/thread_pool.h"  // fast::parallel_chunks
 #include "tensor/dtype.h"
 
@@ -34,6 +36,10 @@ const char* kernel_level_name(KernelLevel level);
 // ~1e-5 · Σ|x·w|. Cost: one pass over W for n ≤ 6 (decode); AMX / GEMM tiles for larger n.
 void linear(const float* x, const void* w, DType w_dtype, float* y, int64_t n, int64_t m, int64_t k,
             bool accumulate = false);
+// The kernel linear() would run now for these sizes: "reference" at the reference level, else the
+// fast kernel of the current CPU level ("amx tiles", "avx512bf16 dot", "avx512 gemm", "avx2 dot",
+// "generic dot", ...). For benchmarks and reports.
+const char* linear_kernel_name(DType w_dtype, int64_t n, int64_t m, int64_t k);
 
 // y[n, d] = x * rsqrt(mean(x²) + eps) * weight[d]   (y may alias x)
 void rms_norm(const float* x, const float* weight, float* y, int64_t n, int64_t d, float eps);
@@ -100,5 +106,11 @@ void embedding(const void* table, DType dtype, int64_t n_vocab, const int32_t* i
 
 // y = a + b over n elements (y may alias a or b)
 void add(const float* a, const float* b, float* y, int64_t n);
+
+// Σ of the 64-bit words of data[bytes] (mod 2^64; bytes a multiple of 8), read with vector loads and
+// independent accumulators on the kernels' worker pool: the memory-read probe that `t2 bench` times
+// over the model's weights to state the memory bound of decode. (A scalar summation loop measures
+// its add chain, not the memory.) Any kernel level; the result does not depend on it.
+uint64_t read_sum(const void* data, int64_t bytes);
 
 }  // namespace t2::tensor

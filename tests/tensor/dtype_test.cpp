@@ -1,5 +1,6 @@
 // dtype conversions against known bit patterns (ties, NaN, inf, subnormals), exhaustive round
-// trips, and the CPU's own conversion instructions (F16C, AVX512-BF16) as independent references.
+// trips, and the CPU's own conversion instructions (F16C, AVX512-BF16) as independent references
+// where the CPU has them; the bulk conversions at every vector level against the scalar ones.
 #include "tensor/dtype.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,26 @@
 #include <cstring>
 #include <random>
 #include <vector>
+
+#include "tensor/cpu/isa.h"
+#include "tensor/cpu/target.h"
+#include "test_util.h"
+
+// The conversion instructions, compiled for the level that has them (run only when it is there).
+T2_TARGET_BEGIN(T2_TARGET_AVX2)
+namespace t2::tensor::avx2_test {
+uint16_t f16c_from_f32(float f) { return _cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT); }
+float f16c_to_f32(uint16_t h) { return _cvtsh_ss(h); }
+}  // namespace t2::tensor::avx2_test
+T2_TARGET_END
+T2_TARGET_BEGIN(T2_TARGET_AVX512BF16)
+namespace t2::tensor::avx512bf16_test {
+void cvtneps_pbh(const float* in, uint16_t* out) {
+  __m256bh r = _mm512_cvtneps_pbh(_mm512_loadu_ps(in));
+  std::memcpy(out, &r, 32);
+}
+}  // namespace t2::tensor::avx512bf16_test
+T2_TARGET_END
 
 namespace t2::tensor {
 namespace {
@@ -105,41 +126,50 @@ TEST(DType, ExhaustiveRoundTrips) {
   }
 }
 
-#if defined(__F16C__)
 TEST(DType, F16MatchesF16CInstruction) {
+  if (cpu_isa_supported() < CpuIsa::avx2) GTEST_SKIP() << "this CPU has no F16C";
   std::mt19937 gen(7);
   for (int i = 0; i < 2000000; ++i) {
     float f = from_bits(gen());
-    uint16_t hw = _cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT);
+    uint16_t hw = avx2_test::f16c_from_f32(f);
     ASSERT_EQ(f32_to_f16(f), hw) << std::hex << bits(f);
-    ASSERT_EQ(bits(f16_to_f32(hw)), bits(_cvtsh_ss(hw)));
+    ASSERT_EQ(bits(f16_to_f32(hw)), bits(avx2_test::f16c_to_f32(hw)));
   }
   for (uint32_t b = 0; b < 65536; ++b)  // every half pattern, signalling NaNs included
-    ASSERT_EQ(bits(f16_to_f32(uint16_t(b))), bits(_cvtsh_ss(uint16_t(b)))) << std::hex << b;
+    ASSERT_EQ(bits(f16_to_f32(uint16_t(b))), bits(avx2_test::f16c_to_f32(uint16_t(b)))) << std::hex << b;
 }
-#endif
 
-#if defined(__AVX512BF16__)
 TEST(DType, Bf16MatchesAvx512Bf16Instruction) {
+  if (cpu_isa_supported() < CpuIsa::avx512bf16) GTEST_SKIP() << "this CPU has no AVX512-BF16";
   // vcvtneps2bf16 rounds to nearest even but flushes f32 subnormals, so those are excluded.
   std::mt19937 gen(11);
-  alignas(64) float in[16];
-  alignas(64) uint16_t out[16];
+  float in[16];
+  uint16_t out[16];
   for (int i = 0; i < 200000; ++i) {
     for (float& f : in) {
       do f = from_bits(gen());
       while (std::fpclassify(f) == FP_SUBNORMAL || std::isnan(f));
     }
-    __m256bh r = _mm512_cvtneps_pbh(_mm512_load_ps(in));
-    std::memcpy(out, &r, 32);
+    avx512bf16_test::cvtneps_pbh(in, out);
     for (int l = 0; l < 16; ++l) ASSERT_EQ(f32_to_bf16(in[l]), out[l]) << std::hex << bits(in[l]);
   }
 }
-#endif
 
+void check_bulk_conversions();
+
+// At the generic level and at every vector level the CPU has (the bulk loops use AVX2/F16C).
 TEST(DType, BulkConversionsMatchScalarBitForBit) {
+  for (CpuIsa isa : testing::kAllIsas)
+    if (isa <= cpu_isa_supported()) {
+      SCOPED_TRACE(cpu_isa_name(isa));
+      testing::IsaGuard guard(isa);
+      check_bulk_conversions();
+    }
+}
+
+void check_bulk_conversions() {
   // Every 16-bit pattern (NaNs included) through convert_to_f32, and random f32 bit patterns
-  // (NaN payloads, subnormals, infinities) through convert_from_f32; 1003 is not a multiple of 16.
+  // (NaN payloads, subnormals, infinities) through convert_from_f32; 100003 is not a multiple of 8.
   std::vector<uint16_t> all(65536);
   for (uint32_t b = 0; b < 65536; ++b) all[b] = static_cast<uint16_t>(b);
   std::vector<float> wide(all.size());
@@ -151,8 +181,12 @@ TEST(DType, BulkConversionsMatchScalarBitForBit) {
     }
   }
   std::mt19937 gen(3);
-  std::vector<float> src(1003);
+  std::vector<float> src(100003);
   for (float& f : src) f = from_bits(gen());
+  // Rounding ties and the largest values below a carry into the exponent or into inf.
+  for (uint32_t u : {0x3f808000u, 0x3f818000u, 0x7f7f8000u, 0x7f7fffffu, 0xff7fffffu, 0x0000ffffu,
+                     0x00008000u, 0x7f800001u, 0xffc00000u, 0x33000000u, 0x477ff000u})
+    src.push_back(from_bits(u));
   for (DType dt : {DType::bf16, DType::f16}) {
     std::vector<uint16_t> packed(src.size());
     convert_from_f32(src.data(), dt, packed.data(), src.size());

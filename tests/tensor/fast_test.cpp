@@ -1,19 +1,28 @@
 // Fast kernels against the reference kernels over grids of shapes: odd sizes (n = 1, 3, 17; k not a
-// multiple of 32; m = 1), sizes that take the AMX / BLAS / threaded paths, accumulation and
-// aliasing. Errors are normalised by Σ|x·w| (linear) or by the magnitudes involved.
+// multiple of 32; m = 1), sizes that take the AMX / GEMM / threaded paths, accumulation and
+// aliasing. Every test runs once per CPU instruction-set level (generic, avx2, avx512, avx512bf16,
+// amx: cpu/isa.h), forced with set_cpu_isa(); levels the machine lacks are skipped, so any x86 CI
+// machine covers at least the generic and (nearly always) the AVX2 kernels besides its best.
+// Errors are normalised by Σ|x·w| (linear) or by the magnitudes involved.
 #include <gtest/gtest.h>
 #include <omp.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <optional>
+#include <random>
+#include <string>
 #include <vector>
 
+#include "base/error.h"
 #include "tensor/ops.h"
 #include "test_util.h"
 
 namespace t2::tensor {
 namespace {
 
+using testing::IsaGuard;
 using testing::LevelGuard;
 using testing::max_abs_diff;
 using testing::random_floats;
@@ -58,7 +67,22 @@ void check_linear(DType dt, int64_t n, int64_t m, int64_t k, bool acc, uint64_t 
     }
 }
 
-TEST(FastLinear, MatchesReferenceOverShapeGrid) {
+// One instantiation per level; SetUp forces the level (or skips when the CPU lacks it).
+class FastKernels : public ::testing::TestWithParam<CpuIsa> {
+ protected:
+  void SetUp() override {
+    if (GetParam() > cpu_isa_supported())
+      GTEST_SKIP() << "this CPU (" << cpu_features().model << ") lacks the '"
+                   << cpu_isa_name(GetParam()) << "' level: " << cpu_isa_missing(GetParam(), cpu_features());
+    guard_.emplace(GetParam());
+  }
+  void TearDown() override { guard_.reset(); }
+
+ private:
+  std::optional<IsaGuard> guard_;
+};
+
+TEST_P(FastKernels, LinearMatchesReferenceOverShapeGrid) {
   uint64_t seed = 100;
   for (DType dt : {DType::bf16, DType::f32, DType::f16})
     for (int64_t n : {1, 2, 3, 6, 7, 16, 17, 33, 70})
@@ -70,7 +94,7 @@ TEST(FastLinear, MatchesReferenceOverShapeGrid) {
         }
 }
 
-TEST(FastLinear, LargeShapesUseThreadsAndTiles) {
+TEST_P(FastKernels, LinearLargeShapesUseThreadsAndTiles) {
   // Big enough for the threaded split, the AMX 2×2 tile blocks with ragged edges, and sgemm.
   check_linear(DType::bf16, 40, 300, 256, false, 1);
   check_linear(DType::bf16, 1, 1000, 512, true, 2);
@@ -87,7 +111,7 @@ TEST(FastLinear, LargeShapesUseThreadsAndTiles) {
   check_linear(DType::bf16, 40, 208, 320, false, 11);
 }
 
-TEST(FastLinear, ZeroInnerDimension) {
+TEST_P(FastKernels, LinearZeroInnerDimension) {
   std::vector<float> y = {1, 2, 3, 4}, x(1);
   std::vector<float> w(1);
   linear(x.data(), w.data(), DType::bf16, y.data(), 2, 2, 0, true);
@@ -98,7 +122,7 @@ TEST(FastLinear, ZeroInnerDimension) {
 
 // The same data at addresses off the 64-byte grid (x, y by one float, bf16 weights by one element)
 // gives bit-identical results: no kernel assumes aligned buffers.
-TEST(FastLinear, MisalignedBuffersGiveIdenticalResults) {
+TEST_P(FastKernels, LinearMisalignedBuffersGiveIdenticalResults) {
   for (DType dt : {DType::bf16, DType::f32, DType::f16})
     for (int64_t n : {1, 5, 40}) {
       const int64_t m = 70, k = 96;
@@ -117,7 +141,7 @@ TEST(FastLinear, MisalignedBuffersGiveIdenticalResults) {
 
 // Every output element is computed by one thread in a fixed order, so results do not depend on
 // the number of threads (reruns on differently sized machines reproduce).
-TEST(FastKernels, ResultsDoNotDependOnThreadCount) {
+TEST_P(FastKernels, ResultsDoNotDependOnThreadCount) {
   const int64_t n = 40, m = 300, k = 256, nh = 8, nkv = 2, hd = 64, n_ctx = 60;
   auto x = random_floats(n * k, 71);
   auto w = to_dtype(random_floats(m * k, 72), DType::bf16);
@@ -140,12 +164,13 @@ TEST(FastKernels, ResultsDoNotDependOnThreadCount) {
   EXPECT_EQ(run(1), run(3));
 }
 
-TEST(FastAttention, MatchesReference) {
+TEST_P(FastKernels, AttentionMatchesReference) {
   struct Case { int64_t n_q, p0, n_ctx, nh, nkv, hd; };
   uint64_t seed = 500;
   for (Case c : {Case{1, 0, 1, 1, 1, 2}, Case{1, 40, 41, 32, 8, 64}, Case{1, 7, 100, 4, 4, 16},
                  Case{3, 0, 3, 2, 1, 6}, Case{17, 0, 17, 8, 2, 64}, Case{33, 10, 43, 4, 2, 128},
-                 Case{128, 0, 128, 4, 1, 64}, Case{5, 123, 130, 6, 3, 80}}) {
+                 Case{128, 0, 128, 4, 1, 64}, Case{5, 123, 130, 6, 3, 80}, Case{9, 0, 9, 2, 2, 40},
+                 Case{2, 3, 5, 4, 2, 256}, Case{3, 1, 4, 2, 1, 300}}) {
     ++seed;
     auto q = random_floats(c.n_q * c.nh * c.hd, seed, 2.0f);
     auto k = random_floats(c.n_ctx * c.nkv * c.hd, seed + 1, 2.0f);
@@ -162,7 +187,71 @@ TEST(FastAttention, MatchesReference) {
   }
 }
 
-TEST(FastElementwise, MatchesReference) {
+// A bf16 cache layer at this level against the reference attention of the bf16-rounded rows,
+// over head sizes that take every value-pass shape (1..4 vectors in registers for several rows,
+// one row at a time, several column blocks for 256, the reference beyond 256).
+TEST_P(FastKernels, AttentionCachedBf16MatchesReference) {
+  uint64_t seed = 900;
+  for (int64_t hd : {4, 24, 40, 64, 96, 128, 256, 264})
+    for (int64_t n_q : {1, 7}) {
+      const int64_t nh = 4, nkv = 2, p0 = 11, n_ctx = p0 + n_q, cap = n_ctx + 5;
+      ++seed;
+      auto q = random_floats(n_q * nh * hd, seed, 2.0f);
+      auto k = random_floats(n_ctx * nkv * hd, seed + 1, 2.0f), v = random_floats(k.size(), seed + 2);
+      std::vector<uint16_t> kc(size_t(kv_layer_elements(cap, nkv, hd))), vc(kc.size());
+      const KvLayer layer{kc.data(), vc.data(), cap, kv_key_stride(cap), DType::bf16};
+      kv_store(layer, k.data(), v.data(), n_ctx, 0, nkv, hd);
+      for (auto* buf : {&k, &v})
+        for (float& x : *buf) x = bf16_to_f32(f32_to_bf16(x));
+      std::vector<float> fast(q.size()), ref(q.size());
+      const float scale = 1.0f / std::sqrt(float(hd));
+      {
+        LevelGuard g(KernelLevel::reference);
+        attention(q.data(), k.data(), v.data(), ref.data(), n_q, p0, n_ctx, nh, nkv, hd, scale);
+      }
+      attention_cached(q.data(), layer, fast.data(), n_q, p0, nh, nkv, hd, scale);
+      EXPECT_LT(max_abs_diff(fast.data(), ref.data(), q.size()), 2e-5) << "hd=" << hd << " n_q=" << n_q;
+    }
+}
+
+// Forcing a level changes the kernel linear() runs: each level's own kernel, never a higher one.
+TEST_P(FastKernels, LinearKernelFollowsTheLevel) {
+  const CpuIsa isa = GetParam();
+  auto name = [](DType dt, int64_t n) { return std::string(linear_kernel_name(dt, n, 64, 64)); };
+  const std::string vec = isa >= CpuIsa::avx512 ? "avx512" : "avx2";
+  switch (isa) {
+    case CpuIsa::generic:
+      EXPECT_EQ(name(DType::bf16, 1), "generic dot");
+      EXPECT_EQ(name(DType::f32, 64), "generic dot");
+      break;
+    case CpuIsa::avx2:
+      EXPECT_EQ(name(DType::bf16, 1), "avx2 dot");
+      EXPECT_EQ(name(DType::bf16, 31), "avx2 dot");
+      EXPECT_EQ(name(DType::bf16, 32), "avx2 gemm");
+      break;
+    case CpuIsa::avx512:
+      EXPECT_EQ(name(DType::bf16, 1), "avx512 dot");
+      EXPECT_EQ(name(DType::bf16, 512), "avx512 dot");
+      break;
+    case CpuIsa::avx512bf16:
+      EXPECT_EQ(name(DType::bf16, 1), "avx512bf16 dot");
+      EXPECT_EQ(name(DType::bf16, 64), "avx512bf16 dot");
+      break;
+    case CpuIsa::amx:
+      EXPECT_EQ(name(DType::bf16, 1), "avx512bf16 dot");
+      EXPECT_EQ(name(DType::bf16, 2), "amx tiles");
+      EXPECT_EQ(std::string(linear_kernel_name(DType::bf16, 64, 64, 48)), "avx512bf16 dot");  // k % 32
+      break;
+  }
+  if (isa >= CpuIsa::avx2) {
+    EXPECT_EQ(name(DType::f32, 7), vec + " dot");
+    EXPECT_EQ(name(DType::f16, 64), vec + " gemm");
+  }
+  LevelGuard g(KernelLevel::reference);
+  EXPECT_EQ(name(DType::bf16, 64), "reference");
+}
+
+TEST_P(FastKernels, ElementwiseMatchesReference) {
   for (int64_t n : {1, 3, 17, 300})
     for (int64_t d : {1, 7, 64, 2049}) {
       auto x = random_floats(n * d, uint64_t(n * 7 + d), 3.0f);
@@ -193,7 +282,30 @@ TEST(FastElementwise, MatchesReference) {
     }
 }
 
-TEST(FastRope, MatchesReference) {
+// The memory-read probe sums 64-bit words exactly (mod 2^64): sizes below one vector step, odd
+// word counts, several 1 MiB chunks, an unaligned start.
+TEST_P(FastKernels, ReadSumIsTheSumOfWords) {
+  std::mt19937_64 gen(5);
+  std::vector<uint64_t> w(400007);
+  for (auto& v : w) v = gen();
+  for (int64_t n : {int64_t(0), int64_t(1), int64_t(31), int64_t(33), int64_t(131073), int64_t(400006)}) {
+    uint64_t expect = 0;
+    for (int64_t i = 0; i < n; ++i) expect += w[size_t(1 + i)];
+    EXPECT_EQ(read_sum(w.data() + 1, n * 8), expect) << "words " << n;
+  }
+  std::vector<unsigned char> bytes(8 * 1001 + 3);
+  for (auto& b : bytes) b = static_cast<unsigned char>(gen());
+  uint64_t expect = 0;
+  for (int i = 0; i < 1001; ++i) {
+    uint64_t v;
+    std::memcpy(&v, bytes.data() + 3 + 8 * i, 8);
+    expect += v;
+  }
+  EXPECT_EQ(read_sum(bytes.data() + 3, 8 * 1001), expect);
+  EXPECT_THROW(read_sum(bytes.data(), 12), Error);
+}
+
+TEST_P(FastKernels, RopeMatchesReference) {
   for (int64_t hd : {2, 6, 64, 128})
     for (int64_t n : {1, 5, 130}) {
       const int64_t nh = 3;
@@ -211,6 +323,11 @@ TEST(FastRope, MatchesReference) {
       EXPECT_LT(max_abs_diff(x.data(), r.data(), x.size()), 1e-5) << "hd=" << hd << " n=" << n;
     }
 }
+
+INSTANTIATE_TEST_SUITE_P(Levels, FastKernels, ::testing::ValuesIn(testing::kAllIsas),
+                         [](const ::testing::TestParamInfo<CpuIsa>& info) {
+                           return std::string(cpu_isa_name(info.param));
+                         });
 
 }  // namespace
 }  // namespace t2::tensor

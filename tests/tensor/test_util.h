@@ -1,9 +1,11 @@
-// Helpers shared by the tensor tests: seeded random buffers, a level guard, and normalised error
-// metrics (max |a − b| divided by a scale such as the row norm).
+// Helpers shared by the tensor tests: seeded random buffers, guards for the kernel level and the
+// CPU instruction-set level, and normalised error metrics (max |a − b| divided by a scale such as
+// the row norm).
 #pragma once
 
 #include <cmath>
 #include <cstdint>
+#include <ostream>
 #include <vector>
 
 #include <random>
@@ -21,6 +23,21 @@ class LevelGuard {
  private:
   KernelLevel saved_;
 };
+
+// Forces a CPU instruction-set level (cpu/isa.h) for the lifetime of the guard.
+class IsaGuard {
+ public:
+  explicit IsaGuard(CpuIsa isa) : saved_(cpu_isa()) { set_cpu_isa(isa); }
+  ~IsaGuard() { set_cpu_isa(saved_); }
+
+ private:
+  CpuIsa saved_;
+};
+
+// Every level, lowest first: the parameter list of the per-level suites (levels above
+// cpu_isa_supported() are skipped with a message).
+inline constexpr CpuIsa kAllIsas[] = {CpuIsa::generic, CpuIsa::avx2, CpuIsa::avx512,
+                                      CpuIsa::avx512bf16, CpuIsa::amx};
 
 inline std::vector<float> random_floats(size_t n, uint64_t seed, float scale = 1.0f) {
   std::mt19937_64 gen(seed);
@@ -44,3 +61,8 @@ inline double max_abs_diff(const float* a, const float* b, size_t n) {
 }
 
 }  // namespace t2::tensor::testing
+
+namespace t2::tensor {
+// GoogleTest prints a level by name ("avx2") in failure messages.
+inline void PrintTo(CpuIsa isa, std::ostream* os) { *os << cpu_isa_name(isa); }
+}  // namespace t2::tensor

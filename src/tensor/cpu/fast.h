@@ -1,6 +1,7 @@
-// Optimised CPU kernels (AVX-512 / AVX512-BF16 / AMX where the build targets them, spread over the
-// worker pool of cpu/thread_pool.h). Same contracts as cpu/reference.h; tested against it in tests/tensor/.
-// No argument checks here (ops.cpp does them).
+// Optimised CPU kernels, spread over the worker pool of cpu/thread_pool.h, each dispatching at run
+// time to the variant of the current instruction-set level (cpu/isa.h: AMX, AVX512-BF16, AVX-512,
+// AVX2 or plain loops). Same contracts as cpu/reference.h; tested against it in tests/tensor/ at
+// every level the test machine has. No argument checks here (ops.cpp does them).
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,9 @@ constexpr int64_t kParallelMinWork = int64_t(1) << 20;
 
 void linear(const float* x, const void* w, DType w_dtype, float* y, int64_t n, int64_t m, int64_t k,
             bool accumulate);
+// The kernel linear() runs at the current level for these sizes ("amx tiles", "avx512bf16 dot",
+// "avx512 gemm", "avx2 dot", "generic dot", ...).
+const char* linear_kernel_name(DType w_dtype, int64_t n, int64_t m, int64_t k);
 void rms_norm(const float* x, const float* weight, float* y, int64_t n, int64_t d, float eps);
 void rope(float* x, const int32_t* pos, const float* inv_freq, int64_t n, int64_t n_head,
           int64_t head_dim);
@@ -31,5 +35,6 @@ void attention_cached(const float* q, const void* kt, const void* v, bool bf16, 
 void log_softmax(const float* x, float* y, int64_t n, int64_t d);
 void embedding(const void* table, DType dtype, const int32_t* ids, float* out, int64_t n, int64_t d);
 void add(const float* a, const float* b, float* y, int64_t n);
+uint64_t read_sum(const void* data, int64_t bytes);
 
 }  // namespace t2::tensor::fast

@@ -1,16 +1,42 @@
-// Fast row-wise and element-wise kernels: RMSNorm, RoPE, SiLU·up, log-softmax, embedding, add.
-// These are memory-light; SiLU and log-softmax use the AVX-512 vector exp (their exps dominate
-// prefill and vocabulary-wide scoring otherwise), the rest are loops the compiler vectorises.
-// Rows are split over the kernel worker pool when there is enough work.
+// Fast row-wise and element-wise kernels: RMSNorm, RoPE, SiLU·up, log-softmax, embedding, add, and
+// the memory-read probe (a sum of 64-bit words at the bandwidth the kernels' threads reach).
+// These are memory-light; SiLU and log-softmax use the vector exp of the current level
+// (cpu/elementwise_vec.inc; their exps dominate prefill and vocabulary-wide scoring otherwise),
+// with plain loops at the generic level; the rest are loops the compiler vectorises for its
+// baseline. Rows are split over the kernel worker pool when there is enough work.
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
+#include <immintrin.h>
+
 #include "tensor/cpu/fast.h"
+#include "tensor/cpu/target.h"
 #include "tensor/cpu/thread_pool.h"
-#if defined(__AVX512F__)
-#include "tensor/cpu/simd_math.h"  // simd::exp, simd::hsum
-#endif
+#include "tensor/cpu/vec_kernels.h"
+
+T2_TARGET_BEGIN(T2_TARGET_AVX2)
+namespace t2::tensor::fast::avx2 {
+
+// Σ w[i] (mod 2^64) over n words with 8 independent 256-bit accumulators: 256 bytes per step, so
+// the loop waits on memory, not on an add chain.
+uint64_t sum_words(const uint64_t* w, int64_t n) {
+  __m256i acc[8];
+  for (auto& a : acc) a = _mm256_setzero_si256();
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32)
+    for (int u = 0; u < 8; ++u)
+      acc[u] = _mm256_add_epi64(acc[u], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + i + 4 * u)));
+  for (int u = 1; u < 8; ++u) acc[0] = _mm256_add_epi64(acc[0], acc[u]);
+  alignas(32) uint64_t lanes[4];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), acc[0]);
+  uint64_t s = lanes[0] + lanes[1] + lanes[2] + lanes[3];
+  for (; i < n; ++i) s += w[i];
+  return s;
+}
+
+}  // namespace t2::tensor::fast::avx2
+T2_TARGET_END
 
 namespace t2::tensor::fast {
 
@@ -81,73 +107,30 @@ void rope(float* x, const int32_t* pos, const float* inv_freq, int64_t n, int64_
   });
 }
 
-#if defined(__AVX512F__)
-
-namespace {
-
-__mmask16 tail_mask(int64_t count) { return __mmask16((1u << count) - 1u); }
-
-// silu(g) · u = g · u / (1 + e^−g) for 16 lanes.
-__m512 silu_mul16(__m512 g, __m512 u) {
-  __m512 e = simd::exp(_mm512_sub_ps(_mm512_setzero_ps(), g));
-  return _mm512_div_ps(_mm512_mul_ps(g, u), _mm512_add_ps(_mm512_set1_ps(1.0f), e));
-}
-
-}  // namespace
-
 void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
-  const int64_t n_vec = n / 16;
-  for_blocks(n_vec, n, [&](int64_t b0, int64_t b1) {
-    for (int64_t b = b0; b < b1; ++b)
-      _mm512_storeu_ps(out + 16 * b, silu_mul16(_mm512_loadu_ps(gate + 16 * b), _mm512_loadu_ps(up + 16 * b)));
-  });
-  if (n % 16) {
-    const int64_t i = n_vec * 16;
-    const __mmask16 m = tail_mask(n - i);
-    _mm512_mask_storeu_ps(out + i, m, silu_mul16(_mm512_maskz_loadu_ps(m, gate + i), _mm512_maskz_loadu_ps(m, up + i)));
-  }
-}
-
-void log_softmax(const float* x, float* y, int64_t n, int64_t d) {
-  for_blocks(n, n * d, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) {
-      const float* xr = x + i * d;
-      float* yr = y + i * d;
-      const int64_t d_vec = d / 16 * 16;
-      const __mmask16 m = tail_mask(d - d_vec);
-      __m512 vmx = _mm512_set1_ps(-INFINITY);
-      for (int64_t j = 0; j < d_vec; j += 16) vmx = _mm512_max_ps(vmx, _mm512_loadu_ps(xr + j));
-      if (m) vmx = _mm512_mask_max_ps(vmx, m, vmx, _mm512_maskz_loadu_ps(m, xr + d_vec));
-      const float mx = _mm512_reduce_max_ps(vmx);
-      const __m512 bmx = _mm512_set1_ps(mx);
-      __m512 vsum = _mm512_setzero_ps();
-      for (int64_t j = 0; j < d_vec; j += 16)
-        vsum = _mm512_add_ps(vsum, simd::exp(_mm512_sub_ps(_mm512_loadu_ps(xr + j), bmx)));
-      if (m)
-        vsum = _mm512_add_ps(vsum, _mm512_maskz_mov_ps(m, simd::exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, xr + d_vec), bmx))));
-      // (x − max) is exact for nearby values; subtracting max + log(sum) rounded to f32 would not be.
-      const __m512 log_sum = _mm512_set1_ps(static_cast<float>(std::log(double(simd::hsum(vsum)))));
-      for (int64_t j = 0; j < d_vec; j += 16)
-        _mm512_storeu_ps(yr + j, _mm512_sub_ps(_mm512_sub_ps(_mm512_loadu_ps(xr + j), bmx), log_sum));
-      if (m)
-        _mm512_mask_storeu_ps(yr + d_vec, m, _mm512_sub_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, xr + d_vec), bmx), log_sum));
+  const VecKernels* vk = vec_kernels(cpu_isa());
+  // Blocks of whole 16-element groups, so that a block boundary never splits a vector.
+  const int64_t n_groups = (n + 15) / 16;
+  for_blocks(n_groups, n, [&](int64_t b0, int64_t b1) {
+    const int64_t i0 = 16 * b0, i1 = std::min(n, 16 * b1);
+    if (vk != nullptr) {
+      vk->silu_mul(gate + i0, up + i0, out + i0, i1 - i0);
+      return;
     }
-  });
-}
-
-#else  // portable loops
-
-void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
-  for_blocks(n, n, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
-      float g = gate[i];
+      const float g = gate[i];
       out[i] = g / (1.0f + std::exp(-g)) * up[i];
     }
   });
 }
 
 void log_softmax(const float* x, float* y, int64_t n, int64_t d) {
+  const VecKernels* vk = vec_kernels(cpu_isa());
   for_blocks(n, n * d, [&](int64_t i0, int64_t i1) {
+    if (vk != nullptr) {
+      vk->log_softmax(x, y, d, i0, i1);
+      return;
+    }
     for (int64_t i = i0; i < i1; ++i) {
       const float* xr = x + i * d;
       float* yr = y + i * d;
@@ -155,19 +138,42 @@ void log_softmax(const float* x, float* y, int64_t n, int64_t d) {
       for (int64_t j = 0; j < d; ++j) mx = std::max(mx, xr[j]);
       double sum = 0.0;
       for (int64_t j = 0; j < d; ++j) sum += std::exp(double(xr[j]) - mx);
-      float log_sum = static_cast<float>(std::log(sum));
+      const float log_sum = static_cast<float>(std::log(sum));
       for (int64_t t = 0; t < d; ++t) yr[t] = (xr[t] - mx) - log_sum;
     }
   });
 }
-
-#endif
 
 void embedding(const void* table, DType dtype, const int32_t* ids, float* out, int64_t n, int64_t d) {
   size_t row_bytes = static_cast<size_t>(d) * dtype_size(dtype);
   for (int64_t i = 0; i < n; ++i)
     convert_to_f32(static_cast<const char*>(table) + static_cast<size_t>(ids[i]) * row_bytes, dtype,
                    out + i * d, static_cast<size_t>(d));
+}
+
+uint64_t read_sum(const void* data, int64_t bytes) {
+  const uint64_t* w = static_cast<const uint64_t*>(data);
+  const int64_t n = bytes / 8, per = int64_t(1) << 17;  // 1 MiB chunks over the worker pool
+  const bool avx2 = cpu_isa() >= CpuIsa::avx2;
+  std::vector<uint64_t> part(size_t((n + per - 1) / per));
+  uint64_t* parts = part.data();  // workers write through the plain pointer
+  auto chunk = [&](int64_t c) {
+    const int64_t i0 = c * per, len = std::min(per, n - i0);
+    uint64_t s[4] = {0, 0, 0, 0};  // generic level: four independent chains
+    int64_t i = 0;
+    if (avx2) {
+      s[0] = avx2::sum_words(w + i0, len);
+      i = len;
+    }
+    for (; i + 4 <= len; i += 4)
+      for (int u = 0; u < 4; ++u) s[u] += w[i0 + i + u];
+    for (; i < len; ++i) s[0] += w[i0 + i];
+    parts[c] = s[0] + s[1] + s[2] + s[3];
+  };
+  parallel_chunks(int64_t(part.size()), chunk);
+  uint64_t total = 0;
+  for (uint64_t v : part) total += v;
+  return total;
 }
 
 void add(const float* a, const float* b, float* y, int64_t n) {

@@ -2,25 +2,21 @@
 // that A tiles (16 weight rows × 32 k) load straight from the row-major [m, k] weight and only the
 // activations need repacking (into VNNI-ordered B tiles). A 2×2 block of C tiles (32 weight rows ×
 // 32 activation rows) accumulates in tile registers over all of k, then is transposed into y.
-// Linux hands out AMX state only on request (arch_prctl ARCH_REQ_XCOMP_PERM), done once here.
+// Linux hands out AMX state only on request (arch_prctl ARCH_REQ_XCOMP_PERM): cpu/isa.cpp asks once
+// and reports the amx level only when it was granted.
 #include <immintrin.h>
-#include <sys/syscall.h>  // SYS_arch_prctl
-#include <unistd.h>       // syscall
 
 #include <algorithm>  // std::min
 #include <cstring>
 
-#include "base/error.h"
 #include "tensor/cpu/linear_kernels.h"
+#include "tensor/cpu/target.h"
 
-namespace t2::tensor::fast::detail {
+T2_TARGET_BEGIN(T2_TARGET_AMX)
 
-#if defined(__AMX_TILE__) && defined(__AMX_BF16__)
+namespace t2::tensor::fast::amx {
 
 namespace {
-
-constexpr int kArchReqXcompPerm = 0x1023;
-constexpr int kXfeatureXtiledata = 18;
 
 struct alignas(64) TileConfig {
   uint8_t palette_id;
@@ -104,12 +100,7 @@ void block(const uint16_t* packed, const uint16_t* w, float* y, int64_t n, int64
 
 }  // namespace
 
-bool amx_available() {
-  static const bool ok = syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
-  return ok;
-}
-
-void linear_amx_bf16(const uint16_t* packed, const uint16_t* w, float* y, int64_t n, int64_t m,
+void linear_bf16(const uint16_t* packed, const uint16_t* w, float* y, int64_t n, int64_t m,
                      int64_t k, int64_t m0, int64_t m1, bool accumulate) {
   configure_tiles();
   const int64_t ng = (n + 15) / 16;
@@ -133,18 +124,13 @@ void linear_amx_bf16(const uint16_t* packed, const uint16_t* w, float* y, int64_
   _tile_release();
 }
 
-#else  // no AMX in this build
+}  // namespace t2::tensor::fast::amx
 
-bool amx_available() { return false; }
+T2_TARGET_END
 
-void linear_amx_bf16(const uint16_t*, const uint16_t*, float*, int64_t, int64_t, int64_t, int64_t,
-                     int64_t, bool) {
-  T2_FAIL("linear: this build has no AMX kernels (compiled without -mamx-tile -mamx-bf16)");
-}
+namespace t2::tensor::fast::amx {
 
-#endif
-
-int64_t amx_pack_x(const uint16_t* xb, int64_t n, int64_t k, uint16_t* packed) {
+int64_t pack_x(const uint16_t* xb, int64_t n, int64_t k, uint16_t* packed) {
   const int64_t ng = (n + 15) / 16, nkb = k / 32;
   for (int64_t g = 0; g < ng; ++g)
     for (int64_t kb = 0; kb < nkb; ++kb) {
@@ -161,4 +147,4 @@ int64_t amx_pack_x(const uint16_t* xb, int64_t n, int64_t k, uint16_t* packed) {
   return ng * 16 * k;
 }
 
-}  // namespace t2::tensor::fast::detail
+}  // namespace t2::tensor::fast::amx
