@@ -24,6 +24,7 @@ struct EvalConfig {
   std::string chat_template;  // built-in template name when the checkpoint has none ("" = its own)
   std::vector<TaskSpec> tasks;
   int64_t limit = 0;  // first N samples of each task; 0 = all
+  int64_t subset_seed = -1;  // >= 0: --limit keeps N records of a seeded shuffle instead (task_data.h)
   std::string svd, expert, mixture;
   // Two-pass dispatch (dispatch.h): strategy "" = base/expert/mixture from the files given.
   std::string strategy;
