@@ -12,9 +12,10 @@ virtual environment. Run from the repository root.
       per-sample verdicts (id, clean, reference, generated tokens).
 
   tools/real_results.py paired A.h5 B.h5 [--search SEARCH_REPORT.h5]
+  tools/real_results.py paired A.tsv B.tsv [--scoring clean|reference]
       Pairs the samples of two eval reports by id (B may instead be a `t2 search --report`
       file given with --search, whose final/correct column is indexed like A's samples; its shots
-      are left out). Prints n, both accuracies, the mean paired difference d = B - A, its standard
+      are left out), or two verdict files written by `score --tsv` in the chosen scoring. Prints n, both accuracies, the mean paired difference d = B - A, its standard
       error sd(d)/sqrt(n) and 2*SE, and the discordant counts (A right / B wrong and the reverse).
 """
 import argparse
@@ -114,7 +115,25 @@ def h5_ints(path, dataset):
     return [int(float(x)) for x in re.findall(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?", body)]
 
 
+def tsv_verdicts(path, scoring):
+    with open(path) as f:
+        head = f.readline().rstrip("\n").split("\t")
+        col = head.index(scoring)
+        return {r[0]: r[col] == "1" for r in (line.rstrip("\n").split("\t") for line in f)}
+
+
 def cmd_paired(a):
+    if a.a.endswith(".tsv"):
+        va, vb = tsv_verdicts(a.a, a.scoring), tsv_verdicts(a.b, a.scoring)
+        if set(va) != set(vb):
+            sys.exit(f"{a.a} and {a.b} do not hold the same sample ids")
+        pairs = [(va[i], vb[i]) for i in va]
+    else:
+        pairs = report_pairs(a)
+    print_paired(pairs)
+
+
+def report_pairs(a):
     base = report_samples(a.a)
     if a.search:
         correct = h5_ints(a.search, "/final/correct")
@@ -129,6 +148,10 @@ def cmd_paired(a):
         if set(other) != {r["id"] for r in base}:
             sys.exit(f"{a.a} and {a.b} do not hold the same sample ids")
         pairs = [(r["correct"] == "1", other[r["id"]]["correct"] == "1") for r in base]
+    return pairs
+
+
+def print_paired(pairs):
     n = len(pairs)
     d = [int(y) - int(x) for x, y in pairs]
     mean = sum(d) / n
@@ -154,6 +177,8 @@ def main():
     p.add_argument("a")
     p.add_argument("b", nargs="?")
     p.add_argument("--search")
+    p.add_argument("--scoring", default="clean", choices=["clean", "reference"],
+                   help="with two .tsv files: which verdict column to pair")
     a = ap.parse_args()
     if a.cmd == "paired" and (a.b is None) == (a.search is None):
         ap.error("paired needs B.h5 or --search REPORT.h5 (one of them)")
