@@ -110,8 +110,8 @@ def cmd_score(a):
 def h5_ints(path, dataset):
     out = subprocess.run(["h5dump", "-y", "-w", "0", "-d", dataset, path], check=True,
                          capture_output=True, text=True).stdout
-    body = out[out.index("DATA {") + len("DATA {"):out.rindex("}")]
-    body = body[:body.rindex("}")] if body.count("}") else body
+    start = out.index("DATA {") + len("DATA {")
+    body = out[start:out.index("}", start)]  # the data block only, not the attributes after it
     return [int(float(x)) for x in re.findall(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?", body)]
 
 
