@@ -80,6 +80,11 @@ std::vector<std::string> validate(const EvalConfig& c) {
                      c.images.c_str(), io::file_problem(c.images).c_str()));
   }
   if (c.limit < 0) add(t2::format("--limit must be >= 0 (0 = all), got %lld", static_cast<long long>(c.limit)));
+  if (c.subset_seed < -1)
+    add(t2::format("--subset-seed must be >= 0 (or -1: the first --limit records), got %lld",
+                   static_cast<long long>(c.subset_seed)));
+  else if (c.subset_seed >= 0 && c.limit == 0)
+    add("--subset-seed needs --limit N (the size of the seeded subset); without it every record is evaluated");
   if (c.tp < 1) add(t2::format("--tp must be >= 1, got %d", c.tp));
   if (c.batch < 1) add(t2::format("--batch must be >= 1, got %d", c.batch));
   if (c.max_new_tokens < 0) add("--max-new-tokens must be >= 0 (0 = each task's own limit)");
@@ -135,6 +140,7 @@ std::string config_text(const EvalConfig& c) {
   }
   if (!c.images.empty()) kv("images", c.images);
   kv("limit", std::to_string(c.limit));
+  if (c.subset_seed >= 0) kv("subset-seed", std::to_string(c.subset_seed));
   kv("svd", c.svd);
   kv("expert", c.expert);
   kv("mixture", c.mixture);

@@ -25,6 +25,7 @@ struct EvalConfig {
   std::vector<TaskSpec> tasks;
   std::string images;  // image tasks: folder of the pictures ("" = the task's folders beside --data)
   int64_t limit = 0;  // first N samples of each task; 0 = all
+  int64_t subset_seed = -1;  // >= 0: --limit keeps N records of a seeded shuffle instead (task_data.h)
   std::string svd, expert, mixture;
   // Two-pass dispatch (dispatch.h): strategy "" = base/expert/mixture from the files given.
   std::string strategy;

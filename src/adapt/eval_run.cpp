@@ -109,7 +109,7 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
   std::string err;
   try {
     for (const TaskSpec& t : cfg.tasks) {
-      data.push_back(load_task_data(t.name, t.data, cfg.limit, cfg.images));
+      data.push_back(load_task_data(t.name, t.data, cfg.limit, cfg.images, cfg.subset_seed));
       tasks::apply_prompt_file(*data.back().task, cfg.task_options);
     }
     if (two_pass)

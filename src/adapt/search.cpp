@@ -125,7 +125,7 @@ std::vector<std::string> search_problems(const SearchConfig& c) {
   else if (!fs::is_regular_file(c.data)) p.push_back("--data " + c.data + ": no such file");
   else if (std::find(known.begin(), known.end(), c.task) != known.end()) {
     try {
-      const TaskData d = load_task_data(c.task, c.data, 0, c.images);
+      const TaskData d = load_task_data(c.task, c.data, c.limit, c.images, c.subset_seed);
       if (c.shots >= static_cast<int64_t>(d.items.size()))
         p.push_back(t2::format("--shots %d leaves no sample for the clean evaluation: %s has %zu "
                                "samples", c.shots, c.data.c_str(), d.items.size()));
@@ -133,6 +133,9 @@ std::vector<std::string> search_problems(const SearchConfig& c) {
       p.push_back("--data " + c.data + ": " + e.what());
     }
   }
+  if (c.limit < 0) p.push_back(t2::format("--limit must be >= 0 (0 = all), got %lld", static_cast<long long>(c.limit)));
+  if (c.subset_seed < -1 || (c.subset_seed >= 0 && c.limit == 0))
+    p.push_back("--subset-seed must be -1 (off) or >= 0 together with --limit N");
   if (c.shots < 1) p.push_back(t2::format("--shots must be >= 1, got %d", c.shots));
   if (c.seed < 0) {
     try {
@@ -189,6 +192,8 @@ std::string search_config_text(const SearchConfig& c) {
   std::string s = "model=" + c.model_dir + "\ntokenizer=" + c.tokenizer + "\nchat_template=" +
                   c.chat_template + "\nsvd=" + c.svd + "\ntask=" + c.task + "\ndata=" + c.data + "\n";
   if (!c.images.empty()) s += "images=" + c.images + "\n";
+  if (c.limit > 0) s += t2::format("limit=%lld\nsubset_seed=%lld\n", static_cast<long long>(c.limit),
+                                   static_cast<long long>(c.subset_seed));
   for (const auto& [l, f] : c.experts) s += "expert=" + l + "=" + f + "\n";
   s += t2::format("shots=%d\nseed=%lld\npop=%d\nelite_ratio=%.17g\ngenerations=%d\nmin=%.17g\n"
                   "max=%.17g\nper_layer=%d\nnormalize=%d\nbatch=%d\neval_batch=%d\nmax_tokens=%lld\n"
@@ -213,7 +218,7 @@ int run_search(const SearchConfig& c, const dist::Communicator& world, const Bui
   std::unique_ptr<tasks::sandbox::Sandbox> sandbox;
   std::string err;
   try {
-    data = load_task_data(c.task, c.data, 0, c.images);
+    data = load_task_data(c.task, c.data, c.limit, c.images, c.subset_seed);
     tasks::apply_prompt_file(*data.task, c.task_options);
     if (works) {
       const model::llava::LoadedModel loaded = model::llava::load_model(c.model_dir);

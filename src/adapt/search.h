@@ -26,6 +26,8 @@ struct SearchConfig {
   std::vector<std::pair<std::string, std::string>> experts;  // label, file
   std::string task, data;
   std::string images;  // image tasks: folder of the pictures ("" = beside the data file)
+  int64_t limit = 0;         // > 0: only these records of --data (task_data.h), as `t2 eval --limit`
+  int64_t subset_seed = -1;  // with limit: a seeded subset instead of the first records
   int shots = 10;
   int64_t seed = -1;  // shot shuffle and CEM draws; < 0 = the task's few-shot seed
   int pop = 32;

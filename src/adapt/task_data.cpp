@@ -3,12 +3,13 @@
 
 #include <algorithm>
 
+#include "tasks/splits.h"
 #include "tasks/vqa.h"  // set_image_dir
 
 namespace t2::adapt {
 
 TaskData load_task_data(const std::string& name, const std::string& path, int64_t limit,
-                        const std::string& image_dir) {
+                        const std::string& image_dir, int64_t subset_seed) {
   TaskData d;
   d.name = name;
   d.path = path;
@@ -30,7 +31,19 @@ TaskData load_task_data(const std::string& name, const std::string& path, int64_
   }
   std::stable_sort(entries.begin(), entries.end(),
                    [](const Entry& a, const Entry& b) { return a.line < b.line; });
-  if (limit > 0 && static_cast<int64_t>(entries.size()) > limit) entries.resize(limit);
+  if (limit > 0 && static_cast<int64_t>(entries.size()) > limit) {
+    if (subset_seed >= 0) {  // the first `limit` of a seeded shuffle, kept in file order
+      auto keep = tasks::seeded_permutation(entries.size(), static_cast<uint64_t>(subset_seed));
+      keep.resize(static_cast<size_t>(limit));
+      std::sort(keep.begin(), keep.end());
+      std::vector<Entry> kept;
+      kept.reserve(keep.size());
+      for (size_t i : keep) kept.push_back(std::move(entries[i]));
+      entries = std::move(kept);
+    } else {
+      entries.resize(limit);
+    }
+  }
   for (auto& e : entries) d.items.push_back(std::move(e.item));
   return d;
 }

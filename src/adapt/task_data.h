@@ -24,13 +24,16 @@ struct TaskData {
   std::string path;
   std::unique_ptr<tasks::Task> task;
   tasks::Dataset dataset;
-  std::vector<TaskItem> items;  // index = position; the first --limit records only
+  std::vector<TaskItem> items;  // index = position among the kept records (--limit, --subset-seed)
 };
 
-// Loads the file with the task's loader. limit > 0 keeps the first `limit` items. image_dir: the
-// folder of an image task's pictures ("" = the task's usual folders beside the data file). Throws
-// t2::Error when the file cannot be read at all, or image_dir is given for a text task.
+// Loads the file with the task's loader. limit > 0 keeps the first `limit` records; with
+// subset_seed >= 0 it keeps instead the records at the first `limit` positions of
+// tasks::seeded_permutation(records, subset_seed) (the shuffle few-shot selection uses), in file
+// order. image_dir: the folder of an image task's pictures ("" = the task's usual folders beside
+// the data file). Throws t2::Error when the file cannot be read at all, or image_dir is given for
+// a text task.
 TaskData load_task_data(const std::string& name, const std::string& path, int64_t limit,
-                        const std::string& image_dir = "");
+                        const std::string& image_dir = "", int64_t subset_seed = -1);
 
 }  // namespace t2::adapt

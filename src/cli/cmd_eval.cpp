@@ -36,6 +36,9 @@ int run_eval(int argc, char** argv) {
       ("images", po::value(&c.images), "folder of the image tasks' pictures (default: images/, "
        "train_images/ or the COCO split folder beside the data file)")
       ("limit", po::value(&c.limit)->default_value(0), "evaluate only the first N records of each task (0 = all)")
+      ("subset-seed", po::value(&c.subset_seed)->default_value(-1),
+       "with --limit N: evaluate the records at the first N positions of a shuffle seeded with this "
+       "value (kept in file order) instead of the first N (-1 = off)")
       ("out", po::value(&c.out), "report file (HDF5) to write")
       ("resume", po::bool_switch(&c.resume), "continue an interrupted run of the same configuration in --out")
       ("overwrite", po::bool_switch(&c.overwrite),
@@ -80,7 +83,7 @@ int run_eval(int argc, char** argv) {
   const auto parsed = parse_options(
       "t2 eval --model DIR --task T --data FILE [--task T2 --data FILE2 ...] --out REPORT.h5 "
       "[--strategy S --svd SVD.h5 --expert F | --mixture F | --experts math=F,code=F,reasoning=F "
-      "[--cls-expert F]] [--limit N] [--tp T] [--batch B] [--max-new-tokens N] [--resume]",
+      "[--cls-expert F]] [--limit N [--subset-seed S]] [--tp T] [--batch B] [--max-new-tokens N] [--resume]",
       desc, argc, argv);
   if (parsed.help) return 0;
   if (task_names.size() != data_files.size())

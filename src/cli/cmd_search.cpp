@@ -31,6 +31,10 @@ int run_search(int argc, char** argv) {
       ("data", po::value(&c.data), "the target task's test file; shots are drawn from it")
       ("images", po::value(&c.images), "image tasks (textvqa, okvqa, with a LLaVA-NeXT --model): "
        "folder of the pictures (default: the task's folders beside --data)")
+      ("limit", po::value(&c.limit)->default_value(0), "use only the first N records of --data (0 = all)")
+      ("subset-seed", po::value(&c.subset_seed)->default_value(-1),
+       "with --limit N: the records at the first N positions of a shuffle seeded with this value, as "
+       "t2 eval --subset-seed (-1 = off)")
       ("out", po::value(&c.out), "mixture file (HDF5) to write with the best weights; the resumable "
        "state goes to OUT.search.json")
       ("report", po::value(&c.report), "search report (HDF5): history per generation, final accuracy")

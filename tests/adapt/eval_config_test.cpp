@@ -1,11 +1,17 @@
 // EvalConfig validation lists every problem at once, before any model is loaded; the canonical
-// config text ignores settings that may change between resumed segments.
+// config text ignores settings that may change between resumed segments; --limit with
+// --subset-seed keeps the records at the first N positions of the seeded shuffle, in file order.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <set>
 
 #include "adapt/eval_config.h"
+#include "adapt/task_data.h"
 #include "base/error.h"
+#include "tasks/splits.h"
 
 namespace t2::adapt {
 namespace {
@@ -51,13 +57,17 @@ TEST(EvalConfig, ListsEveryProblem) {
   }
 }
 
-TEST(EvalConfig, AcceptsAValidConfiguration) {
+EvalConfig valid_config() {
   EvalConfig c;
   c.model_dir = "tests/reference/fixtures/llama3_gqa_tied_f32";
   c.tokenizer = "../shared/fixtures/tokenizers/llama3/tokenizer.json";
   c.tasks = {{"gsm8k", "../shared/datasets/gsm8k/test.jsonl"}};
   c.out = "report.h5";
-  const auto p = validate(c);
+  return c;
+}
+
+TEST(EvalConfig, AcceptsAValidConfiguration) {
+  const auto p = validate(valid_config());
   EXPECT_TRUE(p.empty()) << (p.empty() ? "" : p.front());
 }
 
@@ -102,6 +112,68 @@ TEST(EvalConfig, TextKeepsResultSettingsOnly) {
   EXPECT_NE(config_text(a), config_text(b));
   EXPECT_NE(config_text(a).find("task = gsm8k\ndata = g.jsonl\ntask = arc\ndata = a.jsonl\n"),
             std::string::npos);
+}
+
+TEST(EvalConfig, SubsetSeedNeedsALimitAndEntersTheText) {
+  EvalConfig c = valid_config();
+  const std::string plain = config_text(c);
+  EXPECT_EQ(plain.find("subset-seed"), std::string::npos);  // texts of older reports stay valid
+  c.subset_seed = 7;
+  auto p = validate(c);
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_NE(p[0].find("--subset-seed needs --limit N"), std::string::npos) << p[0];
+  c.limit = 300;
+  EXPECT_TRUE(validate(c).empty());
+  EXPECT_NE(config_text(c).find("limit = 300\nsubset-seed = 7\n"), std::string::npos);
+  c.subset_seed = -2;
+  p = validate(c);
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_NE(p[0].find("--subset-seed must be >= 0 (or -1: the first --limit records), got -2"),
+            std::string::npos) << p[0];
+}
+
+TEST(TaskData, SeededSubsetKeepsShuffledPositionsInFileOrder) {
+  const auto dir = std::filesystem::temp_directory_path() / "t2_subset_test";
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "gsm8k.jsonl").string();
+  {
+    std::ofstream f(path);
+    for (int i = 0; i < 40; ++i) {
+      if (i == 13) f << "{\"question\": 13}\n";  // a bad record keeps its place
+      else f << "{\"question\": \"q" << i << "\", \"answer\": \"#### " << i << "\"}\n";
+    }
+  }
+  // GSM8K ids are 0-based line numbers: they tell which records were kept.
+  auto kept = [&](int64_t limit, int64_t seed) {
+    const TaskData d = load_task_data("gsm8k", path, limit, "", seed);
+    std::vector<size_t> lines;
+    for (const TaskItem& it : d.items)
+      lines.push_back(it.sample ? std::stoul(it.sample->id) : 13);
+    return lines;
+  };
+  for (int64_t seed : {0, 7, 2025}) {
+    auto want = tasks::seeded_permutation(40, static_cast<uint64_t>(seed));
+    want.resize(10);
+    std::sort(want.begin(), want.end());
+    EXPECT_EQ(kept(10, seed), want) << "seed " << seed;
+  }
+  EXPECT_NE(kept(10, 0), kept(10, 7));
+  const std::vector<size_t> first{0, 1, 2, 3, 4};
+  EXPECT_EQ(kept(5, -1), first);  // no seed: the first records, as before
+  const auto all = kept(0, 7);    // no limit: every record, the seed changes nothing
+  ASSERT_EQ(all.size(), 40u);
+  EXPECT_TRUE(std::is_sorted(all.begin(), all.end()));
+  EXPECT_EQ(kept(40, 7), all);
+  // The bad record is an error item wherever the shuffle puts it into the subset.
+  for (int64_t seed = 0; seed < 64; ++seed) {
+    const TaskData d = load_task_data("gsm8k", path, 20, "", seed);
+    const auto lines = kept(20, seed);
+    const bool has13 = std::find(lines.begin(), lines.end(), 13u) != lines.end();
+    size_t errors = 0;
+    for (const TaskItem& it : d.items) errors += it.sample == nullptr;
+    EXPECT_EQ(errors, has13 ? 1u : 0u);
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -35,12 +35,19 @@ help=$("$T2" search --help) && grep -q "usage: t2 search" <<<"$help" || fail "se
 rc=0
 "$T2" search --model "$W/model" --svd "$W/svd.h5" --experts "a=$W/e1.h5,b=$W/missing.h5" \
   --task arc --data "$DATA" --shots 40 --pop 8 --elite-ratio 0.2 --min 1 --max 0 \
-  --out "$W/x.h5" 2>"$W/err" || rc=$?
+  --subset-seed 5 --out "$W/x.h5" 2>"$W/err" || rc=$?
 [ $rc -eq 1 ] || fail "bad settings: exit $rc"
 for needle in "missing.h5: no such file" "--shots 40 leaves no sample for the clean evaluation" \
-    "gives 1 elite(s); at least 2" "bounds min 1 > max 0"; do
+    "gives 1 elite(s); at least 2" "bounds min 1 > max 0" \
+    "--subset-seed must be -1 (off) or >= 0 together with --limit N"; do
   grep -qF -- "$needle" "$W/err" || fail "bad settings did not say '$needle': $(cat "$W/err")"
 done
+# --limit with --subset-seed: the search sees only that subset (6 records, so 6 shots leave none).
+rc=0
+"$T2" search --model "$W/model" --svd "$W/svd.h5" --experts "a=$W/e1.h5" --task arc --data "$DATA" \
+  --limit 6 --subset-seed 3 --shots 6 --out "$W/x.h5" 2>"$W/err" || rc=$?
+[ $rc -eq 1 ] && grep -qF -- "--shots 6 leaves no sample for the clean evaluation: $DATA has 6 samples" "$W/err" \
+  || fail "subset of 6: exit $rc, $(cat "$W/err")"
 
 if [ "$MODE" = unit ]; then
   "$T2" search "${ARGS[@]}" --generations 3 --out "$W/np1.h5" --report "$W/np1_report.h5" \
