@@ -13,6 +13,10 @@
 #include "base/rng.h"
 #include "base/timer.h"
 #include "cli/commands.h"
+#include "cli/device_option.h"
+#ifdef T2_HAVE_CUDA
+#include "cuda/kernels.h"  // copy_bandwidth_gbs
+#endif
 #include "cli/options.h"
 #include "tensor/linalg.h"  // set_threads, blas_description
 #include "model/generate.h"
@@ -61,11 +65,13 @@ int run_bench(int argc, char** argv) {
       ("threads", po::value<int>()->default_value(0), "OpenMP threads (0 = OpenMP default)")
       ("seed", po::value<uint64_t>()->default_value(0), "seed of the random prompt ids")
       ("json", po::bool_switch(), "print one JSON object instead of text");
+  add_device_option(desc);
   const auto parsed = parse_options(
       "t2 bench --model DIR|FILE.gguf [--gguf-dtype bf16] [--prompt-tokens 512] [--gen-tokens 128] [--batch 1,16] [--threads N] "
-      "[--json]", desc, argc, argv);
+      "[--device cpu|cuda] [--json]", desc, argc, argv);
   if (parsed.help) return 0;
   const auto& vm = parsed.vm;
+  const std::string device = apply_device_option(vm);
   const int threads = vm["threads"].as<int>();
   T2_CHECK(threads >= 0, "--threads must be >= 0");
   tensor::set_threads(threads);
@@ -170,6 +176,12 @@ int run_bench(int argc, char** argv) {
   }
   const size_t weight_bytes = m->weights().weight_bytes();
   const size_t rss = peak_rss_bytes();
+  // On a GPU: where it ran and the device's copy bandwidth (the decode roofline's denominator).
+  const std::string where = m->device() ? m->device()->description() : "cpu";
+  double copy_gbs = 0;
+#ifdef T2_HAVE_CUDA
+  if (m->device()) copy_gbs = cuda::copy_bandwidth_gbs(size_t(1) << 30, 5);
+#endif
   if (vm["json"].as<bool>()) {
     nlohmann::json out = {{"prefill_tokens_per_s", median(prefill_tps)},
                           {"prefill_cpu_seconds", median(prefill_cpu)},
@@ -181,6 +193,8 @@ int run_bench(int argc, char** argv) {
                           {"gen_tokens", n_gen},
                           {"threads", tensor::max_threads()},
                           {"blas", tensor::blas_description()}};
+    if (m->device()) out["device"] = where;
+    if (copy_gbs > 0) out["device_copy_gb_per_s"] = copy_gbs;
     if (n_score > 1) out["score_tokens_per_s"] = score_tps;
     std::printf("%s\n", out.dump().c_str());
   } else {
@@ -197,6 +211,7 @@ int run_bench(int argc, char** argv) {
     if (n_score > 1)
       std::printf("scoring      %8.1f tokens/s  (%lld tokens, all logits)\n", score_tps,
                   static_cast<long long>(n_score));
+    if (device != "cpu") std::printf("device       %s, copy bandwidth %.0f GB/s\n", where.c_str(), copy_gbs);
     std::printf("peak RSS     %8.1f MB  (weights %.1f MB, KV cache %.1f MB)\n", rss / 1e6,
                 weight_bytes / 1e6, kv_bytes / 1e6);
   }

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/device_option.h"  // cuda_backend_summary
 #include "cli/options.h"
 #include "cli/version.h"
 #include "tensor/linalg.h"  // blas_description
@@ -15,6 +16,7 @@ int run_version(int argc, char** argv) {
   std::printf("features: mpi=%s cuda=%s nccl=%s\n", kWithMpi ? "on" : "off",
               kWithCuda ? "on" : "off", kWithNccl ? "on" : "off");
   std::printf("blas: %s\n", tensor::blas_description().c_str());
+  std::printf("backends: cpu; %s\n", cuda_backend_summary().c_str());
   return 0;
 }
 
