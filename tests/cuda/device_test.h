@@ -14,12 +14,13 @@
 
 namespace t2::cuda::test {
 
-// Skips the calling test when no GPU is visible (the reason is printed by ctest).
+// Skips the calling test when no GPU is visible, with the runtime's reason in the test output.
 #define T2_REQUIRE_DEVICE()                                                                     \
   do {                                                                                          \
     if (::t2::cuda::device_count() == 0)                                                        \
-      GTEST_SKIP() << "no CUDA device is visible (CUDA_VISIBLE_DEVICES, driver); the cuda "    \
-                      "tests need a GPU";                                                       \
+      GTEST_SKIP() << "the cuda tests need a GPU; this process sees "                          \
+                   << ::t2::cuda::backend_summary()                                             \
+                   << " (check the driver and CUDA_VISIBLE_DEVICES)";                           \
     ::t2::cuda::select_rank_device();                                                           \
   } while (0)
 

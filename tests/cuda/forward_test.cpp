@@ -85,8 +85,9 @@ TEST(CudaForward, GreedyGenerationsMatchTheCpu) {
   int same = 0;
   for (size_t i = 0; i < reqs.size(); ++i) {
     same += a[i].tokens == b[i].tokens;
-    if (!b[i].logprobs.empty() && a[i].tokens == b[i].tokens)
+    if (!b[i].logprobs.empty() && a[i].tokens == b[i].tokens) {
       EXPECT_NEAR(b[i].logprobs[0], a[i].logprobs[0], 0.05);
+    }
   }
   EXPECT_GE(same * 100, 95 * static_cast<int>(reqs.size())) << same << " of " << reqs.size();
 }
