@@ -7,31 +7,58 @@
 # `t2 eval` of the mini model on cpu and on cuda (greedy agreement of the generated texts) and the
 # device's copy bandwidth. Writes
 # a JSON summary to $1, else $OUT/device-check.json, else ./device-check.json. Budget: under 8
-# minutes on one H100 with 16 cores; every step has its own timeout and a failed step is recorded,
-# not fatal. Needs the packages of scripts/setup.sh (the build's dependencies) already installed;
-# nothing is downloaded. Environment: T2_DC_BUILD (build dir, default build-device),
-# T2_DC_JOBS (default nproc), T2_DC_8B_LAYERS (default 8).
+# minutes on one H100 with 16 cores: every step has its own timeout, cut to what is left of
+# T2_DC_BUDGET_S (default 450 s) so the whole run ends inside it; a step with no time left is
+# skipped, and a failed or skipped step is recorded in the summary, never fatal (the summary is
+# written even when nothing builds). Needs the packages of scripts/setup.sh (the build's
+# dependencies) already installed; nothing is downloaded (a missing one shows in the configure
+# step's log tail). Environment: T2_DC_BUILD (build dir, default build-device), T2_DC_JOBS
+# (default nproc), T2_DC_8B_LAYERS (default 8), T2_DC_BUDGET_S (default 450), T2_DC_SKIP (names of
+# steps to leave out, space-separated: configure build ctest init_1b init_8b bench_1b bench_8b
+# mini_suite eval_cpu eval_cuda).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out_json=${1:-${OUT:-.}/device-check.json}
 build=${T2_DC_BUILD:-build-device}
 jobs=${T2_DC_JOBS:-$(nproc)}
 layers_8b=${T2_DC_8B_LAYERS:-8}
+budget=${T2_DC_BUDGET_S:-450}
+skip=" ${T2_DC_SKIP:-} "
 work=$(mktemp -d)
 log_dir=$(dirname "$out_json")
 mkdir -p "$log_dir"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 start=$(date +%s)
-declare -A step_rc step_s
-run_step() {  # run_step NAME TIMEOUT_S command...: logs to $work/NAME.log, records rc and seconds
+deadline=$(( start + budget - 15 ))  # 15 s kept for the summary
+declare -A step_status step_rc step_s
+step_order=()
+run_step() {  # run_step NAME TIMEOUT_S command...: logs to $work/NAME.log, records status, rc, seconds
   local name=$1 limit=$2
   shift 2
-  local t0
+  step_order+=("$name")
+  local t0 left
   t0=$(date +%s)
-  echo "== $name ($(date +%T))" >&2
+  left=$(( deadline - t0 ))
+  if [[ $skip == *" $name "* ]]; then
+    step_status[$name]=skipped; step_rc[$name]=-1; step_s[$name]=0
+    echo "== $name: skipped (T2_DC_SKIP)" >&2
+    return 1
+  fi
+  if (( left < 10 )); then
+    step_status[$name]="skipped: no time left of T2_DC_BUDGET_S=$budget"; step_rc[$name]=-1; step_s[$name]=0
+    echo "== $name: ${step_status[$name]}" >&2
+    return 1
+  fi
+  (( limit > left )) && limit=$left
+  echo "== $name ($(date +%T), at most ${limit} s)" >&2
   timeout "$limit" "$@" >"$work/$name.log" 2>&1
   step_rc[$name]=$?
   step_s[$name]=$(( $(date +%s) - t0 ))
+  case ${step_rc[$name]} in
+    0) step_status[$name]=ok ;;
+    124) step_status[$name]="timeout after ${limit} s" ;;
+    *) step_status[$name]=failed ;;
+  esac
   tail -n 5 "$work/$name.log" >&2
   return "${step_rc[$name]}"
 }
@@ -86,10 +113,18 @@ run_step eval_cuda 120 "$t2" eval "${eval_args[@]}" --device cuda --out "$work/c
 # 6. A two-rank tensor-parallel forward is not run: the runners do not install the NCCL group hook
 # yet (the CUDA model refuses --tp > 1 with that reason). Recorded in the summary.
 
-# 7. Summary.
-python3 - "$work" "$out_json" "$layers_8b" "$(( $(date +%s) - start ))" <<'PY' || true
+# 7. Summary: the step table first (status, exit code, seconds), then what python3 reads from the
+# logs. Without python3 the step table alone is written.
+steps_json="{"
+for k in "${step_order[@]}"; do
+  steps_json+="\"$k\": {\"status\": \"${step_status[$k]}\", \"rc\": ${step_rc[$k]}, \"seconds\": ${step_s[$k]}},"
+done
+steps_json="${steps_json%,}}"
+total=$(( $(date +%s) - start ))
+printf '{"seconds_total": %d, "steps": %s}\n' "$total" "$steps_json" >"$out_json"
+T2_DC_STEPS="$steps_json" python3 - "$work" "$out_json" "$layers_8b" "$total" "$t2" <<'PY' || echo "device-check: python3 failed; $out_json holds the step table only" >&2
 import json, os, re, subprocess, sys
-work, out, layers_8b, total = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+work, out, layers_8b, total, t2 = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 def log(name):
     p = os.path.join(work, name + ".log")
     return open(p, errors="replace").read() if os.path.exists(p) else ""
@@ -99,21 +134,19 @@ def last_json(name):
             try: return json.loads(line)
             except ValueError: pass
     return None
-s = {"seconds_total": total, "steps": {},
+s = {"seconds_total": total, "steps": json.loads(os.environ["T2_DC_STEPS"]),
      "tp2": "not run: tensor parallelism on the device needs the NCCL group hook in the runners"}
-for f in sorted(os.listdir(work)):
-    if f.endswith(".log"):
-        s["steps"][f[:-4]] = {"log_tail": log(f[:-4])[-1500:]}
-for k, v in json.loads(os.environ.get("T2_DC_STEPS", "{}")).items():
-    s["steps"].setdefault(k, {}).update(v)
+for name, st in s["steps"].items():
+    if os.path.exists(os.path.join(work, name + ".log")):
+        st["log_tail"] = log(name)[-1500:]
 try:
     s["gpu"] = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total,driver_version",
                                "--format=csv,noheader"], capture_output=True, text=True).stdout.strip()
 except OSError:
     s["gpu"] = "nvidia-smi not found"
 m = re.search(r"(\d+)% tests passed, (\d+) tests failed out of (\d+)", log("ctest"))
-if m: s["ctest"] = {"failed": int(m.group(2)), "total": int(m.group(3))}
-s["ctest_skipped"] = len(re.findall(r"\*\*\*Skipped|Not Run", log("ctest")))
+if m: s["ctest"] = {"failed": int(m.group(2)), "total": int(m.group(3)),
+                    "skipped": len(re.findall(r"\*\*\*Skipped", log("ctest")))}
 # Parameters actually run per token (matrices + head) for the roofline and the peak fraction.
 def params(h, ff, layers, kv_dim, vocab=128256):
     return layers * (2 * h * h + 2 * h * kv_dim + 3 * h * ff) + vocab * h
@@ -134,31 +167,22 @@ for name, (h, ff, L, kvd) in shapes.items():
     e["prefill_tflops"] = 2 * p * b["prefill_tokens_per_s"] / 1e12
     e["prefill_fraction_of_peak"] = e["prefill_tflops"] / peak_tflops
     s["bench_" + name] = e
+# Greedy agreement: the generated text of every sample, cpu vs cuda, read with `t2 report --samples`
+# (tab-separated, keyed by task and index).
+def sample_texts(report):
+    r = subprocess.run([t2, "report", report, "--samples"], capture_output=True, text=True)
+    if r.returncode != 0: raise RuntimeError(f"t2 report {report}: {r.stderr.strip()[-300:]}")
+    rows = [line.split("\t") for line in r.stdout.splitlines()]
+    col = {name: k for k, name in enumerate(rows[0])}
+    return {(x[col["task"]], x[col["index"]]): x[col["text"]] for x in rows[1:]}
 try:
-    import h5py
-    def texts(path):
-        with h5py.File(path, "r") as f:
-            return {t: [x.decode() if isinstance(x, bytes) else x for x in f[f"/tasks/{t}/samples/text"][()]]
-                    for t in f["tasks"]}
-    a, b = texts(os.path.join(work, "cpu.h5")), texts(os.path.join(work, "cuda.h5"))
-    same = sum(x == y for t in a for x, y in zip(a[t], b.get(t, [])))
-    n = sum(len(a[t]) for t in a)
-    s["eval_greedy_agreement"] = {"identical": same, "samples": n, "fraction": same / max(n, 1)}
-except Exception as ex:  # no h5py or a report missing: say so
+    a, b = (sample_texts(os.path.join(work, f)) for f in ("cpu.h5", "cuda.h5"))
+    same = sum(a[k] == b.get(k) for k in a)
+    s["eval_greedy_agreement"] = {"identical": same, "samples": len(a), "fraction": same / max(len(a), 1)}
+except Exception as ex:  # a report missing (its eval step failed): say so
     s["eval_greedy_agreement"] = {"error": str(ex)}
 json.dump(s, open(out, "w"), indent=1)
 print(json.dumps({k: v for k, v in s.items() if k != "steps"}, indent=1))
-PY
-steps_json="{"
-for k in "${!step_rc[@]}"; do steps_json+="\"$k\": {\"rc\": ${step_rc[$k]}, \"seconds\": ${step_s[$k]}},"; done
-steps_json="${steps_json%,}}"
-# Merge the step statuses in (the summary above read them from the environment when exported).
-T2_DC_STEPS="$steps_json" python3 - "$out_json" <<'PY' || echo "$steps_json" >"${out_json%.json}.steps.json"
-import json, os, sys
-s = json.load(open(sys.argv[1]))
-for k, v in json.loads(os.environ["T2_DC_STEPS"]).items():
-    s["steps"].setdefault(k, {}).update(v)
-json.dump(s, open(sys.argv[1], "w"), indent=1)
 PY
 echo "device-check: summary in $out_json ($(( $(date +%s) - start )) s)" >&2
 rm -rf "$work"
