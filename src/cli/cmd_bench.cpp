@@ -14,9 +14,6 @@
 #include "base/timer.h"
 #include "cli/commands.h"
 #include "cli/device_option.h"
-#ifdef T2_HAVE_CUDA
-#include "cuda/kernels.h"  // copy_bandwidth_gbs
-#endif
 #include "cli/options.h"
 #include "tensor/linalg.h"  // set_threads, blas_description
 #include "model/generate.h"
@@ -178,10 +175,7 @@ int run_bench(int argc, char** argv) {
   const size_t rss = peak_rss_bytes();
   // On a GPU: where it ran and the device's copy bandwidth (the decode roofline's denominator).
   const std::string where = m->device() ? m->device()->description() : "cpu";
-  double copy_gbs = 0;
-#ifdef T2_HAVE_CUDA
-  if (m->device()) copy_gbs = cuda::copy_bandwidth_gbs(size_t(1) << 30, 5);
-#endif
+  const double copy_gbs = m->device() ? device_copy_bandwidth_gbs(size_t(1) << 30, 5) : 0.0;
   if (vm["json"].as<bool>()) {
     nlohmann::json out = {{"prefill_tokens_per_s", median(prefill_tps)},
                           {"prefill_cpu_seconds", median(prefill_cpu)},

@@ -5,6 +5,7 @@
 #ifdef T2_HAVE_CUDA
 #include "cuda/cuda_model.h"  // install_cuda_backend
 #include "cuda/device.h"      // device_count, backend_summary
+#include "cuda/kernels.h"     // copy_bandwidth_gbs
 #endif
 
 namespace t2::cli {
@@ -44,6 +45,14 @@ std::string cuda_backend_summary() {
   return cuda::backend_summary();
 #else
   return "not built (configure with -DT2_WITH_CUDA=ON)";
+#endif
+}
+
+double device_copy_bandwidth_gbs(size_t bytes, int repeats) {
+#ifdef T2_HAVE_CUDA
+  return cuda::copy_bandwidth_gbs(bytes, repeats);
+#else
+  return 0.0;
 #endif
 }
 

@@ -5,6 +5,7 @@
 // loaded (model/device_forward.h); with cpu nothing changes.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 #include "cli/options.h"
@@ -19,5 +20,9 @@ std::string apply_device_option(const po::variables_map& vm);
 
 // "cuda (1 device: ...)", "cuda (no device)" or "not built (configure with -DT2_WITH_CUDA=ON)".
 std::string cuda_backend_summary();
+
+// The current device's copy bandwidth in GB/s (bytes read and written, best of `repeats` copies of
+// `bytes`, cuda/kernels.h); 0 in a build without the CUDA backend.
+double device_copy_bandwidth_gbs(size_t bytes, int repeats);
 
 }  // namespace t2::cli

@@ -1,4 +1,4 @@
-// The NCCL communicator (only with T2_WITH_NCCL, macro T2_HAVE_NCCL): the sums of a
+// The NCCL communicator (only with T2_WITH_NCCL; `t2 version` says nccl=on): the sums of a
 // tensor-parallel group on device buffers, GPU to GPU (NVLink / InfiniBand), behind the same
 // Communicator interface the model's all-reduce hook already calls. Everything else — the
 // coordinator's work queue, byte messages, barriers, splits — goes to the communicator it was
