@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Device check of the CUDA backend on a GPU machine, in one run: builds the CUDA + NCCL variant
-# (Release, only the t2 binary and the cuda tests), runs `ctest -L cuda`, `t2 bench --device cuda`
+# Device check of the CUDA backend on a GPU machine, in one run: lists missing build dependencies,
+# builds the CUDA variant (Release, only the t2 binary and the cuda tests; with NCCL when nccl.h is
+# found in the CUDA Toolkit or the nvidia-nccl Python wheel), runs `ctest -L cuda`, `t2 bench --device cuda`
 # at the Llama-3.2-1B shape and at the Llama-3-8B shape (random bf16 weights from `t2 init`; the 8B
 # shape keeps T2_DC_8B_LAYERS of its 32 layers, default 8, so that init stays short — per-layer
 # work is identical, and the summary states the layer count and the parameters actually run),
 # `t2 eval` of the mini model on cpu and on cuda (greedy agreement of the generated texts) and the
-# device's copy bandwidth. Writes
-# a JSON summary to $1, else $OUT/device-check.json, else ./device-check.json. Budget: under 8
+# device's copy bandwidth. Writes a JSON summary to $1, else $OUT/device-check.json, else ./device-check.json. Budget: under 8
 # minutes on one H100 with 16 cores: every step has its own timeout, cut to what is left of
 # T2_DC_BUDGET_S (default 450 s) so the whole run ends inside it; a step with no time left is
 # skipped, and a failed or skipped step is recorded in the summary, never fatal (the summary is
@@ -14,7 +14,7 @@
 # dependencies) already installed; nothing is downloaded (a missing one shows in the configure
 # step's log tail). Environment: T2_DC_BUILD (build dir, default build-device), T2_DC_JOBS
 # (default nproc), T2_DC_8B_LAYERS (default 8), T2_DC_BUDGET_S (default 450), T2_DC_SKIP (names of
-# steps to leave out, space-separated: configure build ctest init_1b init_8b bench_1b bench_8b
+# steps to leave out, space-separated: deps configure build ctest init_1b init_8b bench_1b bench_8b
 # mini_suite eval_cpu eval_cuda).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -51,7 +51,11 @@ run_step() {  # run_step NAME TIMEOUT_S command...: logs to $work/NAME.log, reco
   fi
   (( limit > left )) && limit=$left
   echo "== $name ($(date +%T), at most ${limit} s)" >&2
-  timeout "$limit" "$@" >"$work/$name.log" 2>&1
+  if declare -F "$1" >/dev/null; then  # a function of this script (quick, no timeout)
+    "$@" >"$work/$name.log" 2>&1
+  else
+    timeout "$limit" "$@" >"$work/$name.log" 2>&1
+  fi
   step_rc[$name]=$?
   step_s[$name]=$(( $(date +%s) - t0 ))
   case ${step_rc[$name]} in
@@ -71,8 +75,37 @@ if command -v nvidia-smi >/dev/null; then
   cc=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d '. ')
   [ -n "$cc" ] && gpu_arch=$cc
 fi
+# The build's dependencies (scripts/setup.sh), all listed at once: configure stops at the first.
+check_deps() {
+  local missing=() h
+  for h in boost/program_options.hpp hdf5.h nlohmann/json.hpp gtest/gtest.h png.h jpeglib.h \
+           zlib.h lapacke.h cblas.h; do
+    [ -n "$(find /usr/include /usr/local/include -name "$(basename "$h")" -path "*$h" -print -quit 2>/dev/null)" ] ||
+      missing+=("$h")
+  done
+  command -v mpicxx >/dev/null || missing+=("mpicxx (Open MPI)")
+  command -v nvcc >/dev/null || [ -x /usr/local/cuda/bin/nvcc ] || missing+=("nvcc")
+  echo "nccl: ${nccl_args[*]:-not found (T2_WITH_NCCL=OFF)}"
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "missing: ${missing[*]} (install the packages of scripts/setup.sh)"
+    return 1
+  fi
+  echo "all build dependencies found"
+}
+# NCCL from the CUDA Toolkit, else from the Python wheel nvidia-nccl-cu13 when one is installed.
+nccl_args=()
+if [ -e /usr/local/cuda/include/nccl.h ]; then
+  nccl_args=(-DT2_WITH_NCCL=ON)
+elif nccl_dir=$(python3 -c 'import nvidia.nccl, os; print(list(nvidia.nccl.__path__)[0])' 2>/dev/null) &&
+     [ -e "$nccl_dir/include/nccl.h" ]; then
+  nccl_lib=$(find "$nccl_dir/lib" -name 'libnccl.so*' -print -quit)
+  [ -n "$nccl_lib" ] && nccl_args=(-DT2_WITH_NCCL=ON -DNCCL_INCLUDE_DIR="$nccl_dir/include"
+                                   -DNCCL_LIBRARY="$nccl_lib")
+fi
+[ ${#nccl_args[@]} -gt 0 ] || nccl_args=(-DT2_WITH_NCCL=OFF)
+run_step deps 30 check_deps
 run_step configure 120 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DT2_WITH_CUDA=ON \
-  -DT2_WITH_NCCL=ON -DT2_BUILD_BENCH=OFF -DCMAKE_CUDA_ARCHITECTURES="$gpu_arch" "${launcher[@]}"
+  "${nccl_args[@]}" -DT2_BUILD_BENCH=OFF -DCMAKE_CUDA_ARCHITECTURES="$gpu_arch" "${launcher[@]}"
 run_step build 300 cmake --build "$build" -j "$jobs" --target t2 cuda_kernels_test cuda_svf_test \
   cuda_forward_test
 t2="$build/t2"
