@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # python3-matplotlib: `t2 plot` and the demo's figures draw with it (src/cli/plot_figures.py).
-packages=(build-essential cmake pkg-config git python3 python3-matplotlib
+# ccache: the CUDA variant of scripts/test.sh reuses this build's objects through it.
+packages=(build-essential cmake pkg-config git python3 python3-matplotlib ccache
   libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tools libboost-program-options-dev
   libopenblas-dev liblapacke-dev nlohmann-json3-dev libpcre2-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev libpng-dev libjpeg62-turbo-dev)
@@ -24,6 +25,13 @@ fi
 
 build_dir=${T2_BUILD_DIR:-build}
 jobs=${T2_JOBS:-$(nproc)}
-cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release "$@"
+# ccache (when installed) with paths relative to the checkout, so that another build folder of the
+# same sources (the CUDA variant) hits the same cache entries.
+launcher=()
+if command -v ccache >/dev/null; then
+  export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD}
+  launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" "$@"
 cmake --build "$build_dir" -j "$jobs"
 echo "setup: built $build_dir/t2"

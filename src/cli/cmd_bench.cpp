@@ -18,6 +18,7 @@
 #include "base/rng.h"
 #include "base/timer.h"
 #include "cli/commands.h"
+#include "cli/device_option.h"
 #include "cli/options.h"
 #include "model/generate.h"
 #include "model/llava/checkpoint.h"  // load_model
@@ -72,11 +73,13 @@ int run_bench(int argc, char** argv) {
        "avx512bf16, amx or best (default: T2_CPU_KERNELS, else best); a level the CPU lacks is an "
        "error")
       ("json", po::bool_switch(), "print one JSON object instead of text");
+  add_device_option(desc);
   const auto parsed = parse_options(
       "t2 bench --model DIR|FILE.gguf [--gguf-dtype bf16] [--prompt-tokens 512] [--gen-tokens 128] "
-      "[--batch 1,16] [--threads N] [--cpu-kernels LEVEL] [--json]", desc, argc, argv);
+      "[--batch 1,16] [--threads N] [--cpu-kernels LEVEL] [--device cpu|cuda] [--json]", desc, argc, argv);
   if (parsed.help) return 0;
   const auto& vm = parsed.vm;
+  const std::string device = apply_device_option(vm);
   const int threads = vm["threads"].as<int>();
   T2_CHECK(threads >= 0, "--threads must be >= 0");
   tensor::set_threads(threads);
@@ -196,6 +199,9 @@ int run_bench(int argc, char** argv) {
     read_gbs.push_back(static_cast<double>(weight_bytes) / t.seconds() * 1e-9);
   }
   const double bandwidth = median(read_gbs);
+  // On a GPU: where it ran and the device's copy bandwidth (the decode roofline's denominator).
+  const std::string where = m->device() ? m->device()->description() : "cpu";
+  const double copy_gbs = m->device() ? device_copy_bandwidth_gbs(size_t(1) << 30, 5) : 0.0;
   if (vm["json"].as<bool>()) {
     nlohmann::json out = {{"prefill_tokens_per_s", median(prefill_tps)},
                           {"prefill_cpu_seconds", median(prefill_cpu)},
@@ -217,6 +223,8 @@ int run_bench(int argc, char** argv) {
       out["score_tokens_per_s"] = score_tps;
       out["score_cpu_seconds"] = score_cpu;
     }
+    if (m->device()) out["device"] = where;
+    if (copy_gbs > 0) out["device_copy_gb_per_s"] = copy_gbs;
     std::printf("%s\n", out.dump().c_str());
   } else {
     std::printf("model        %s (%lld layers, hidden %lld, vocab %lld), %d threads, load %.1f s\n",
@@ -234,6 +242,7 @@ int run_bench(int argc, char** argv) {
     if (n_score > 1)
       std::printf("scoring      %8.1f tokens/s  (%lld tokens, all logits)\n", score_tps,
                   static_cast<long long>(n_score));
+    if (device != "cpu") std::printf("device       %s, copy bandwidth %.0f GB/s\n", where.c_str(), copy_gbs);
     std::printf("peak RSS     %8.1f MB  (weights %.1f MB, KV cache %.1f MB)\n", rss / 1e6,
                 weight_bytes / 1e6, kv_bytes / 1e6);
     std::printf("memory read  %8.1f GB/s over the weights: decode B=1 bound %.1f tokens/s\n",

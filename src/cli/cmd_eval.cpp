@@ -7,6 +7,7 @@
 #include "adapt/search.h"  // parse_expert_list
 #include "base/error.h"
 #include "cli/commands.h"
+#include "cli/device_option.h"
 #include "cli/options.h"
 #include "cli/version.h"  // kVersion, kGitRevision (generated)
 #include "dist/comm/communicator.h"
@@ -79,6 +80,7 @@ int run_eval(int argc, char** argv) {
       "Runs as one process or under mpirun/srun: rank 0 coordinates, the other ranks form groups of\n"
       "--tp ranks (world size = 1 + groups * tp). Exit status 75 = stopped by SIGTERM/SIGUSR1;\n"
       "rerun with --resume");
+  add_device_option(par);
   desc.add(io_opts).add(strat).add(gen).add(par);
   const auto parsed = parse_options(
       "t2 eval --model DIR --task T --data FILE [--task T2 --data FILE2 ...] --out REPORT.h5 "
@@ -86,6 +88,7 @@ int run_eval(int argc, char** argv) {
       "[--cls-expert F]] [--limit N [--subset-seed S]] [--tp T] [--batch B] [--max-new-tokens N] [--resume]",
       desc, argc, argv);
   if (parsed.help) return 0;
+  apply_device_option(parsed.vm);
   if (task_names.size() != data_files.size())
     throw t2::Error(t2::format("invalid configuration: %zu --task but %zu --data options; give one "
                                "--data file per --task, in the same order",

@@ -10,6 +10,7 @@
 
 #include "base/error.h"
 #include "cli/commands.h"
+#include "cli/device_option.h"
 #include "cli/options.h"
 #include "model/generate.h"
 #include "model/llava/checkpoint.h"  // load_model
@@ -35,6 +36,7 @@ int run_generate(int argc, char** argv) {
       ("no-eos", po::bool_switch(), "do not stop at the model's eos token ids");
   svf::AdaptationOptions adapt;
   svf::add_adaptation_options(desc, adapt);
+  add_device_option(desc);
   const auto parsed = parse_options(
       "t2 generate --model DIR (--ids 1,2,3 | --prompt TEXT [--chat]) [--max-new-tokens N] "
       "[--temperature T] [--top-p P] [--seed S]",
@@ -42,6 +44,7 @@ int run_generate(int argc, char** argv) {
   if (parsed.help) return 0;
   svf::check_adaptation_options(adapt);
   const auto& vm = parsed.vm;
+  apply_device_option(vm);
   const std::string dir = vm["model"].as<std::string>();
   const bool text_mode = vm.count("prompt") > 0;
   const std::vector<std::string> stops =

@@ -6,6 +6,7 @@
 
 #include "base/error.h"
 #include "cli/commands.h"
+#include "cli/device_option.h"
 #include "cli/options.h"
 #include "io/line_reader.h"
 #include "model/generate.h"
@@ -25,12 +26,14 @@ int run_logprobs(int argc, char** argv) {
   add_max_line_bytes_option(desc, max_line_bytes);
   svf::AdaptationOptions adapt;
   svf::add_adaptation_options(desc, adapt);
+  add_device_option(desc);
   const auto parsed = parse_options(
       "t2 logprobs --model DIR --input IN.jsonl [--svd SVD.h5 --expert E.h5 | --mixture M.h5]",
       desc, argc, argv);
   if (parsed.help) return 0;
   svf::check_adaptation_options(adapt);
   const auto& vm = parsed.vm;
+  apply_device_option(vm);
   const std::string input = vm["input"].as<std::string>();
   io::LineReader in(input, max_line_bytes);
   std::vector<std::vector<int32_t>> seqs;

@@ -5,6 +5,7 @@
 #include "adapt/search.h"
 #include "base/error.h"
 #include "cli/commands.h"
+#include "cli/device_option.h"
 #include "cli/options.h"
 #include "cli/version.h"
 #include "dist/comm/communicator.h"
@@ -74,6 +75,7 @@ int run_search(int argc, char** argv) {
       "Under mpirun rank 0 owns the CEM state and the other ranks score candidates. Exit status 75 =\n"
       "stopped by SIGTERM/SIGUSR1; rerun with --resume");
   svf::add_apply_options(run_opts, c.svf_apply, svf_cache_mb);
+  add_device_option(run_opts);
   po::options_description scoring("Scoring");
   tasks::add_task_options(scoring, c.task_options);
   desc.add(io_opts).add(cem).add(run_opts).add(scoring);
@@ -82,6 +84,7 @@ int run_search(int argc, char** argv) {
       "[--shots 10] [--pop 32] [--generations 50] [--report R.h5] [--resume]",
       desc, argc, argv);
   if (parsed.help) return 0;
+  apply_device_option(parsed.vm);
   if (!experts.empty()) c.experts = adapt::parse_expert_list(experts);
   T2_CHECK(alpha == "per-layer" || alpha == "global", "--alpha must be per-layer or global, got '%s'",
            alpha.c_str());

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/device_option.h"  // cuda_backend_summary
 #include "cli/options.h"
 #include "cli/version.h"
 #include "tensor/cpu/isa.h"
@@ -25,6 +26,7 @@ int run_version(int argc, char** argv) {
   std::printf("kernels supported: %s\n", tensor::cpu_isa_name(tensor::cpu_isa_supported()));
   std::fflush(stdout);
   std::printf("kernels: %s\n", tensor::cpu_isa_name(tensor::cpu_isa()));
+  std::printf("backends: cpu; %s\n", cuda_backend_summary().c_str());
   return 0;
 }
 

@@ -6,6 +6,7 @@
 
 #include "base/error.h"
 #include "base/timer.h"
+#include "model/device_forward.h"  // DeviceRun::select
 #include "tensor/ops.h"  // log_softmax
 
 namespace t2::model {
@@ -94,6 +95,11 @@ std::vector<GenerationResult> generate(RunContext& ctx, std::span<const Generati
   std::vector<SeqChunk> batch;
   std::vector<size_t> batch_active;  // index into `active` of each chunk
   std::vector<char> finished;
+  std::vector<int32_t> picked;           // device-selected tokens of the step's output rows
+  std::vector<float> picked_lp;          // and their log-probabilities
+  std::vector<SamplingParams> params;    // per output row
+  std::vector<double> draws;             // per output row: the uniform of its sampling stream
+  std::vector<Rng> rng_before;           // per output row: its stream before that draw
   while (!active.empty()) {
     batch.clear();
     batch_active.clear();
@@ -121,21 +127,49 @@ std::vector<GenerationResult> generate(RunContext& ctx, std::span<const Generati
       if (s.n_fed == 0) results[s.request].admitted_s = timer.seconds();
     }
     const int64_t n_out = m.forward(ctx, batch);
-    const float* logits = m.logits(ctx, 0, n_out);
+    // On a device the tokens are chosen there (only ids and log-probs come back); a row whose
+    // nucleus is too large for the device sampler (-1) is sampled here from its logits with the
+    // same uniform draw.
+    DeviceRun* device = ctx.device_run();
+    const float* logits = device ? nullptr : m.logits(ctx, 0, n_out);
+    if (device) {
+      picked.assign(static_cast<size_t>(n_out), 0);
+      picked_lp.assign(static_cast<size_t>(n_out), 0.0f);
+      params.clear();
+      draws.clear();
+      rng_before.clear();
+      for (size_t b = 0; b < batch.size(); ++b) {
+        if (batch[b].output != OutputRows::last) continue;
+        Active& s = active[batch_active[b]];
+        const SamplingParams& sp = requests[s.request].sampling;
+        rng_before.push_back(s.rng);
+        params.push_back(sp);
+        draws.push_back(sp.temperature > 0.0f ? s.rng.uniform() : 0.0);
+      }
+      device->select(ctx, n_out, params, draws, picked.data(),
+                     opt.want_logprobs ? picked_lp.data() : nullptr);
+    }
     int64_t row = 0;
     finished.assign(active.size(), 0);
     for (size_t b = 0; b < batch.size(); ++b) {
       Active& s = active[batch_active[b]];
       s.n_fed += static_cast<int64_t>(batch[b].tokens.size());
       if (batch[b].output != OutputRows::last) continue;
-      const float* lg = logits + row * c.n_vocab;
-      ++row;
       const GenerationRequest& r = requests[s.request];
       GenerationResult& res = results[s.request];
-      const int32_t tok = sample_token(lg, c.n_vocab, r.sampling, s.rng, sampler);
+      int32_t tok = 0;
+      if (device && picked[row] >= 0) {
+        tok = picked[row];
+        if (opt.want_logprobs) res.logprobs.push_back(picked_lp[row]);
+      } else {
+        const float* lg = device ? m.logits(ctx, row, 1) : logits + row * c.n_vocab;
+        if (device) s.rng = rng_before[row];  // the draw the device did not use, made again
+        tok = sample_token(lg, c.n_vocab, r.sampling, s.rng, sampler);
+        if (opt.want_logprobs) res.logprobs.push_back(static_cast<float>(token_logprob(lg, c.n_vocab, tok)));
+      }
+      ++row;
       seq[s.request].push_back(tok);
       res.tokens.push_back(tok);
-      if (opt.want_logprobs) res.logprobs.push_back(static_cast<float>(token_logprob(lg, c.n_vocab, tok)));
       res.n_generated = static_cast<int64_t>(res.tokens.size());
       if (opt.on_token) opt.on_token(s.request, tok);
       bool done = true;

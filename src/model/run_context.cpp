@@ -8,6 +8,7 @@ namespace t2::model {
 RunContext::RunContext(std::shared_ptr<const LlamaModel> model) : model_(std::move(model)) {
   T2_CHECK(model_ != nullptr, "RunContext needs a loaded model");
   overrides_.resize(model_->weights().all().size());
+  if (const DeviceModel* device = model_->device()) device_run_ = device->make_run(*model_);
 }
 
 int32_t RunContext::add_sequence(int64_t reserve_tokens) {
@@ -16,7 +17,8 @@ int32_t RunContext::add_sequence(int64_t reserve_tokens) {
   // fast bf16 path already rounds activations to bf16); otherwise f32.
   const bool bf16 = tensor::kernel_level() == tensor::KernelLevel::fast && c.n_layer > 0 &&
                     model_->weights().layer(0)[LayerTensor::k_proj].dtype == tensor::DType::bf16;
-  caches_.emplace_back(c.n_layer, model_->n_head_kv_local(), c.head_dim,
+  // With a device run the host cache holds no layers: it only counts the slot's tokens.
+  caches_.emplace_back(device_run_ ? 0 : c.n_layer, model_->n_head_kv_local(), c.head_dim,
                        bf16 ? tensor::DType::bf16 : tensor::DType::f32);
   if (reserve_tokens > 0) caches_.back().reserve(reserve_tokens);
   return static_cast<int32_t>(caches_.size() - 1);
@@ -36,19 +38,26 @@ int64_t RunContext::seq_len(int32_t slot) const {
 
 void RunContext::clear_sequence(int32_t slot) { cache(slot).clear(); }
 
-void RunContext::release_sequence(int32_t slot) { cache(slot).release(); }
+void RunContext::release_sequence(int32_t slot) {
+  cache(slot).release();
+  if (device_run_) device_run_->release_sequence(slot);
+}
 
-void RunContext::clear_all() { caches_.clear(); }
+void RunContext::clear_all() {
+  caches_.clear();
+  if (device_run_) device_run_->clear_all();
+}
 
 void RunContext::copy_sequence(int32_t src, int32_t dst) {
   if (src == dst) return;
   cache(dst).copy_from(cache(src));
+  if (device_run_) device_run_->copy_sequence(src, dst);
 }
 
 size_t RunContext::kv_bytes() const {
   size_t n = 0;
   for (const auto& c : caches_) n += c.bytes();
-  return n;
+  return device_run_ ? n + device_run_->kv_bytes() : n;
 }
 
 void RunContext::set_override(const std::string& name, std::shared_ptr<const LinearOverride> ov) {

@@ -67,6 +67,10 @@ class RunContext {
   const float* hidden() const { return hidden_.data(); }
   const std::vector<int32_t>& hidden_seq() const { return hidden_seq_; }
 
+  // The device side of this run when the model has one (model/device_forward.h): the key/value
+  // caches then live on the device and the host KvCache of a slot only counts its tokens.
+  DeviceRun* device_run() const { return device_run_.get(); }
+
   // Scratch owned by the context, grown on demand and reused (used by LlamaModel::forward).
   struct Scratch {
     std::vector<float> x, h, q, k, v, attn, proj, gate, up;  // [n_rows, *]
@@ -87,6 +91,7 @@ class RunContext {
   Scratch scratch_;
   std::vector<float> hidden_;
   std::vector<int32_t> hidden_seq_;
+  std::unique_ptr<DeviceRun> device_run_;  // after model_: destroyed before the model
 };
 
 }  // namespace t2::model

@@ -52,6 +52,7 @@ std::shared_ptr<const LlamaModel> LlamaModel::load(const std::string& path, cons
     m->weights_ = std::make_unique<LlamaWeights>(path, m->config_, opt.tp, opt.stored_name);
   }
   m->inv_freq_ = rope_inv_freq(m->config_);
+  if (const DeviceModelFactory& device = device_model_factory()) m->device_ = device(*m);
   return m;
 }
 
@@ -93,6 +94,7 @@ int64_t LlamaModel::forward(RunContext& ctx, std::span<const SeqChunk> batch) co
     max_chunk = std::max(max_chunk, len);
     n_out += ch.output == OutputRows::all ? len : (ch.output == OutputRows::last && len > 0);
   }
+  if (DeviceRun* device = ctx.device_run()) return device->forward(ctx, batch);
   const int64_t d = c.n_embd, hd = c.head_dim;
   const int64_t nh = n_head_local(), nkv = n_head_kv_local();
   const int64_t qd = nh * hd, kvd = nkv * hd, ff = n_ff_local();
@@ -203,6 +205,7 @@ float* LlamaModel::logits(RunContext& ctx, int64_t row0, int64_t n) const {
            "logits rows [%lld, %lld) requested but the last forward produced %lld rows",
            static_cast<long long>(row0), static_cast<long long>(row0 + n),
            static_cast<long long>(n_rows));
+  if (DeviceRun* device = ctx.device_run()) return device->logits(ctx, row0, n);
   float* out = grow(ctx.scratch().logits, static_cast<size_t>(std::max<int64_t>(n, 1) * config_.n_vocab));
   const std::span<const int32_t> seq(ctx.hidden_seq().data() + row0, static_cast<size_t>(n));
   if (n > 0) project(ctx, weights_->lm_head(), ctx.hidden() + row0 * config_.n_embd, out, n, seq);

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "model/device_forward.h"  // DeviceModel: the forward pass on an accelerator
 #include "model/llama/config.h"
 #include "model/llama/weights.h"
 
@@ -76,12 +77,16 @@ class LlamaModel {
   int64_t n_head_local() const { return config_.n_head / tp_.size; }
   int64_t n_head_kv_local() const { return config_.n_head_kv / tp_.size; }
   int64_t n_ff_local() const { return config_.n_ff / tp_.size; }
+  // The device side attached at load (model/device_forward.h), or nullptr: the CPU runs it.
+  const DeviceModel* device() const { return device_.get(); }
 
   // Runs the chunks, appends their keys/values to the sequences' caches and writes the final
   // normed hidden states of the requested rows to ctx.hidden() [n_out, n_embd] in chunk order
   // (none: 0 rows, last: 1, all: tokens.size()). Returns n_out. A chunk whose sequence would exceed
   // the context limit (config max_position_embeddings, or Mistral's sliding window) throws
   // t2::Error before anything is computed. Cost: one linear call per projection for all rows.
+  // A RunContext with a DeviceRun gets the same validation, then runs on the device (the hidden
+  // states then stay there; logits() brings rows back).
   int64_t forward(RunContext& ctx, std::span<const SeqChunk> batch) const;
 
   // logits[n, n_vocab] = head(ctx.hidden() rows [row0, row0 + n)) into ctx.logits(). The head
@@ -97,6 +102,7 @@ class LlamaModel {
   std::unique_ptr<LlamaWeights> weights_;
   std::vector<float> inv_freq_;
   TpShard tp_;
+  std::shared_ptr<const DeviceModel> device_;
 };
 
 }  // namespace t2::model
