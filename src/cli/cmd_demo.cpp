@@ -406,10 +406,11 @@ int run_demo(int argc, char** argv) {
       "t2 demo: the whole Transformer² pipeline on the embedded mini model. Generates the mini "
       "suite, decomposes the model, REINFORCE-trains the math (GSM8K-like), code (MBPP-like), "
       "reasoning (ARC-Easy-like) and classification experts, compares each with the base model on "
-      "its test split, then on the unseen MATH-, HumanEval- and ARC-Challenge-like tasks compares the "
+      "the same test samples, then on the unseen MATH-, HumanEval- and ARC-Challenge-like tasks compares the "
       "base model, prompt-based and classifier-based two-pass dispatch, and a few-shot CEM search "
-      "over expert mixtures. Writes DIR/demo.json, DIR/tables.txt, DIR/logs/, the experts, the "
-      "reports and the mixtures");
+      "over expert mixtures. Every comparison with the base is paired (same samples, standard error of "
+      "the per-sample difference; beyond noise: delta > 2 SE). Writes DIR/demo.json, DIR/tables.txt, "
+      "DIR/logs/, the experts, the reports and the mixtures");
   desc.add_options()
       ("out", po::value(&o.out)->default_value(o.out), "output folder DIR")
       ("model", po::value(&o.model)->default_value(o.model), "checkpoint folder (the mini model)")
