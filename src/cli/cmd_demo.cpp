@@ -1,8 +1,11 @@
 // `t2 demo`: Transformer² in miniature on the embedded mini model (datasets/mini/model) and a
 // freshly generated mini suite. Orchestration only: every stage is one run of another t2 command
 // (this same binary, as a child process with its own log), so the demo exercises exactly what a
-// user would run by hand. Results: DIR/demo.json (stages, figures) and DIR/tables.txt (the printed
-// tables, and the figures beside them); the unseen-task figures come from demo_unseen.cpp.
+// user would run by hand (the one step in-process writes the MBPP and cls test samples as files,
+// mini/demo_suite.h). Every base-vs-expert and base-vs-CEM figure is paired: the same samples for
+// both, the standard error of the per-sample difference (demo_paired.h). Results: DIR/demo.json
+// (stages, figures) and DIR/tables.txt (the printed tables, and the figures beside them); the
+// suite's sizes come from mini/demo_suite.h, the unseen-task figures from demo_unseen.cpp.
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,10 +26,13 @@
 #include "base/error.h"
 #include "cli/child_process.h"  // run_child
 #include "cli/commands.h"
+#include "cli/demo_paired.h"
 #include "cli/demo_plots.h"     // add_figures
 #include "cli/demo_unseen.h"
 #include "cli/options.h"
 #include "io/file.h"
+#include "io/report.h"
+#include "mini/demo_suite.h"
 
 namespace t2::cli {
 namespace {
@@ -48,13 +54,15 @@ struct ExpertSpec {
   const char* name;
   const char* task;
   const char* data;
-  const char* test;  // "" for MBPP (its test split is inside mbpp.jsonl)
+  const char* test;    // --test-data of t2 train: "" for MBPP (its test split is inside mbpp.jsonl)
+                       // and cls (t2 train builds its sets)
+  const char* paired;  // the same test samples as a file of their own (mini::write_paired_test_files)
 };
 constexpr ExpertSpec kExperts[] = {
-    {"math", "gsm8k", "gsm8k/train.jsonl", "gsm8k/test.jsonl"},
-    {"code", "mbpp", "mbpp/mbpp.jsonl", ""},
-    {"reasoning", "arc", "arc/ARC-Easy-Train.jsonl", "arc/ARC-Easy-Test.jsonl"},
-    {"cls", "cls", "", ""},  // t2 train builds its sets from the training tasks (--cls-sources)
+    {"math", "gsm8k", "gsm8k/train.jsonl", "gsm8k/test.jsonl", "gsm8k/test.jsonl"},
+    {"code", "mbpp", "mbpp/mbpp.jsonl", "", "mbpp/test.jsonl"},
+    {"reasoning", "arc", "arc/ARC-Easy-Train.jsonl", "arc/ARC-Easy-Test.jsonl", "arc/ARC-Easy-Test.jsonl"},
+    {"cls", "cls", "", "", "cls/test.jsonl"},  // t2 train builds its sets from the training tasks (--cls-sources)
 };
 
 std::string self_exe() {
@@ -84,6 +92,9 @@ class Demo {
   bool stage(const std::string& name, std::vector<std::string> args, bool parallel = false);
   void skip(const std::string& name, const std::string& why);
   bool unseen_stages(const std::string& suite, const std::string& svd, const std::vector<std::string>& trained);
+  // Base and each trained expert on the experts' test samples (t2 eval), for paired figures.
+  bool paired_test_stages(const std::string& suite, const std::string& svd, const std::vector<const ExpertSpec*>& trained);
+  std::string test_report(const std::string& who) const { return o_.out + "/test/" + who + ".h5"; }
   json expert_figures(const ExpertSpec& e) const;
   std::string tables(const json& figures) const;
   // Valid/test samples evaluated per expert (0: all); the quick demo only checks the stages run.
@@ -204,8 +215,42 @@ bool Demo::unseen_stages(const std::string& suite, const std::string& svd,
   return stage("report", a) && ok;
 }
 
-// Base (iteration 0) and best-by-valid test accuracy from an expert's history, with the test size
-// read from the training log and the binomial noise of the difference.
+// The base model and each trained expert on the experts' test samples: one `t2 eval` of the base
+// over the four test files, one per expert (its best-by-valid file) over its own, with the same
+// generation limit and sample limit as the training's test figures.
+bool Demo::paired_test_stages(const std::string& suite, const std::string& svd,
+                              const std::vector<const ExpertSpec*>& trained) {
+  fs::create_directories(o_.out + "/test");
+  const auto eval = [&](const std::string& who) {
+    return std::vector<std::string>{"eval", "--model", o_.model, "--out", test_report(who), "--overwrite",
+                                    "--max-new-tokens", std::to_string(o_.max_new),
+                                    "--limit", std::to_string(eval_limit()), "--allow-code-execution"};
+  };
+  std::vector<std::string> base = eval("base");
+  for (const ExpertSpec* e : trained) base.insert(base.end(), {"--task", e->task, "--data", suite + "/" + e->paired});
+  const bool base_ok = !trained.empty() && stage("test-base", base, true);
+  if (trained.empty()) skip("test-base", "no expert was trained");
+  bool ok = base_ok;
+  for (const ExpertSpec& e : kExperts) {
+    const std::string name = std::string("test-") + e.name;
+    if (std::find(trained.begin(), trained.end(), &e) == trained.end()) {
+      skip(name, "the expert was not trained");
+    } else if (!base_ok) {
+      skip(name, "the base model's test evaluation failed");
+    } else {
+      std::vector<std::string> a = eval(e.name);
+      a.insert(a.end(), {"--svd", svd, "--expert", o_.out + "/experts/" + e.name + ".h5", "--task", e.task,
+                         "--data", suite + "/" + e.paired});
+      ok = stage(name, a, true) && ok;
+    }
+  }
+  return ok;
+}
+
+// An expert against the base model on the same test samples (the paired `t2 eval` reports), and,
+// beside it, what its training history says: the base (iteration 0) and best-by-valid test
+// accuracies, over the same samples (cls: over t2 train's whole cls test set, which also holds
+// questions of its training set; the paired file leaves those out).
 json Demo::expert_figures(const ExpertSpec& e) const {
   const std::string stem = o_.out + "/experts/" + e.name;
   std::ifstream in(stem + ".history.tsv");
@@ -240,23 +285,44 @@ json Demo::expert_figures(const ExpertSpec& e) const {
       std::sscanf(line.c_str() + at + 2, "%ld train / %ld valid / %ld test", &n_train, &n_valid, &n_test);
   }
   if (eval_limit() > 0) n_test = std::min<long>(n_test, eval_limit());
-  const double se = n_test > 0 ? std::sqrt((base * (1 - base) + best_test * (1 - best_test)) / n_test) : 0;
-  return {{"expert", e.name}, {"task", e.task}, {"n_train", n_train}, {"n_valid", n_valid},
-          {"n_test", n_test}, {"base_test_acc", base}, {"expert_test_acc", best_test},
-          {"best_iteration", best_iter}, {"best_valid_acc", best_valid},
-          {"delta", best_test - base}, {"noise_2se", 2 * se},
-          {"beats_base_beyond_noise", best_test - base > 2 * se}};
+  json f = {{"expert", e.name}, {"task", e.task}, {"n_train", n_train}, {"n_valid", n_valid},
+            {"best_iteration", best_iter}, {"best_valid_acc", best_valid},
+            {"history", {{"n_test", n_test}, {"base_test_acc", base}, {"expert_test_acc", best_test}}}};
+  // The paired figures, when both test evaluations ran.
+  if (!fs::exists(test_report("base")) || !fs::exists(test_report(e.name))) return f;
+  const auto verdicts = [&](const std::string& who) {
+    const io::ReportData r = io::read_report(test_report(who));
+    const auto it = r.tasks.find(e.task);
+    T2_CHECK(it != r.tasks.end(), "%s: no %s samples", test_report(who).c_str(), e.task);
+    std::map<int64_t, int> v;
+    for (const io::SampleRecord& s : it->second) v[s.index] = s.correct;
+    return v;
+  };
+  const json d = to_json(demo::paired_difference(verdicts("base"), verdicts(e.name), {},
+                                                  (std::string(e.name) + " expert vs base").c_str()));
+  // cls: the paired file leaves out the test questions that are training questions too.
+  T2_CHECK(std::string(e.task) == "cls" || d.at("n").get<int64_t>() == n_test,
+           "%s expert: %lld paired test samples, but t2 train tested on %ld", e.name,
+           static_cast<long long>(d.at("n").get<int64_t>()), n_test);
+  f["n_test"] = d.at("n");
+  f["base_test_acc"] = d.at("base");
+  f["expert_test_acc"] = d.at("other");
+  f["paired"] = d;
+  f["delta"] = d.at("delta");
+  f["noise_2se"] = d.at("noise_2se");
+  f["beats_base_beyond_noise"] = d.at("beyond_noise");
+  return f;
 }
 
 std::string Demo::tables(const json& figures) const {
-  std::string t = "Training tasks: test accuracy, base model vs its SVF expert (greedy)\n";
-  t += format("%-10s %-6s %6s %8s %8s %8s %8s  %s\n", "expert", "task", "n", "base", "expert",
-              "delta", "2*SE", "beyond noise");
-  for (const auto& f : figures)
-    t += format("%-10s %-6s %6ld %8.3f %8.3f %+8.3f %8.3f  %s\n", f["expert"].get<std::string>().c_str(),
-                f["task"].get<std::string>().c_str(), f["n_test"].get<long>(), f["base_test_acc"].get<double>(),
-                f["expert_test_acc"].get<double>(), f["delta"].get<double>(), f["noise_2se"].get<double>(),
-                f["beats_base_beyond_noise"].get<bool>() ? "yes" : "no");
+  std::string t = "Training tasks: test accuracy, base model vs its SVF expert (greedy), paired on the same "
+                  "samples (2*SE: standard error of the per-sample difference; beyond noise: delta > 2*SE)\n";
+  t += format("%-10s %-6s %s\n", "expert", "task", demo::paired_columns_header("expert").c_str());
+  for (const auto& f : figures) {
+    if (!f.contains("paired")) continue;
+    t += format("%-10s %-6s %s\n", f["expert"].get<std::string>().c_str(), f["task"].get<std::string>().c_str(),
+                demo::paired_columns(f["paired"]).c_str());
+  }
   return t;
 }
 
@@ -266,25 +332,23 @@ int Demo::run() {
   summary_ = {{"model", o_.model}, {"quick", o_.quick}, {"ranks", o_.ranks}, {"seed", o_.seed},
               {"iters", o_.iters}, {"batch", o_.batch}, {"lr", o_.lr}, {"shots", o_.shots},
               {"cem_pop", o_.cem_pop}, {"cem_generations", o_.cem_generations}, {"stages", json::array()}};
-  total_ = 2 + 4 + 3 + 3 + 1;
+  total_ = 2 + 4 + 5 + 3 + 3 + 1;
   const std::string suite = o_.out + "/suite";
   std::vector<std::string> gen = {"mini-suite", "--out", suite, "--seed", std::to_string(o_.seed)};
-  // Sizes: the full demo keeps 200-sample test splits (binomial noise of a difference ~ +-10
-  // points at 2 SE); the quick one only has to exercise every stage.
-  const std::vector<std::string> sizes =
-      o_.quick ? std::vector<std::string>{"--gsm8k-train", "40", "--gsm8k-test", "20", "--math-test", "20",
-                                          "--mbpp", "312", "--humaneval", "12", "--arc-easy-train", "40",
-                                          "--arc-easy-test", "20", "--arc-challenge-test", "20"}
-               : std::vector<std::string>{"--gsm8k-train", "400", "--gsm8k-test", "200", "--math-test", "200",
-                                          "--mbpp", "500", "--humaneval", "100", "--arc-easy-train", "400",
-                                          "--arc-easy-test", "200", "--arc-challenge-test", "200"};
+  const std::vector<std::string> sizes = mini::size_arguments(mini::demo_suite_options(o_.seed, o_.quick));
   gen.insert(gen.end(), sizes.begin(), sizes.end());
   if (!stage("suite", gen)) return 1;
+  // The MBPP test split and the cls test set as files, so that t2 eval can run the base and the
+  // experts on exactly the samples t2 train tests on.
+  const mini::PairedTestFiles paired = mini::write_paired_test_files(suite, static_cast<uint64_t>(o_.seed));
+  summary_["paired_test_files"] = {{"mbpp/test.jsonl", paired.n_mbpp}, {"cls/test.jsonl", paired.n_cls},
+                                   {"cls_dropped_as_training_questions", paired.n_cls_dropped}};
   const std::string svd = o_.out + "/svd.h5";
   if (!stage("decompose", {"decompose", "--model", o_.model, "--out", svd, "--quiet"})) return 1;
 
   json figures = json::array();
   bool all_ok = true;
+  std::vector<const ExpertSpec*> trained_specs;
   for (const ExpertSpec& e : kExperts) {
     std::vector<std::string> a = {"train", "--model", o_.model, "--svd", svd, "--task", e.task,
                                   "--data", suite + "/" + e.data, "--out", o_.out + "/experts/" + e.name + ".h5",
@@ -296,21 +360,25 @@ int Demo::run() {
                                   "--max-new-tokens", std::to_string(o_.max_new),
                                   "--seed", std::to_string(o_.seed), "--threads", o_.ranks > 1 ? "1" : "2"};
     if (std::string(e.task) == "cls") {
-      // t2 train builds the cls sets itself from the training tasks' train splits (4:1).
+      // t2 train builds the cls sets itself from the training tasks' train splits (4:1), from
+      // the same files in the same order as the paired cls test file.
       const auto at = std::find(a.begin(), a.end(), "--data");
       *at = "--cls-sources";
-      *(at + 1) = "gsm8k=" + suite + "/gsm8k/train.jsonl,arc=" + suite + "/arc/ARC-Easy-Train.jsonl,mbpp=" +
-                  suite + "/mbpp/mbpp.jsonl";
+      std::string sources;
+      for (const auto& [task, file] : mini::cls_source_files())
+        sources += (sources.empty() ? "" : ",") + task + "=" + suite + "/" + file;
+      *(at + 1) = sources;
     } else if (*e.test) {
       a.insert(a.end(), {"--test-data", suite + "/" + e.test});
     }
     if (std::string(e.task) == "mbpp") a.push_back("--allow-code-execution");
-    if (stage(std::string("expert-") + e.name, a, true)) {
-      figures.push_back(expert_figures(e));
-    } else {
+    if (stage(std::string("expert-") + e.name, a, true))
+      trained_specs.push_back(&e);
+    else
       all_ok = false;
-    }
   }
+  all_ok = paired_test_stages(suite, svd, trained_specs) && all_ok;
+  for (const ExpertSpec* e : trained_specs) figures.push_back(expert_figures(*e));
   summary_["experts"] = figures;
   std::string text = tables(figures);
 
@@ -338,10 +406,11 @@ int run_demo(int argc, char** argv) {
       "t2 demo: the whole Transformer² pipeline on the embedded mini model. Generates the mini "
       "suite, decomposes the model, REINFORCE-trains the math (GSM8K-like), code (MBPP-like), "
       "reasoning (ARC-Easy-like) and classification experts, compares each with the base model on "
-      "its test split, then on the unseen MATH-, HumanEval- and ARC-Challenge-like tasks compares the "
+      "the same test samples, then on the unseen MATH-, HumanEval- and ARC-Challenge-like tasks compares the "
       "base model, prompt-based and classifier-based two-pass dispatch, and a few-shot CEM search "
-      "over expert mixtures. Writes DIR/demo.json, DIR/tables.txt, DIR/logs/, the experts, the "
-      "reports and the mixtures");
+      "over expert mixtures. Every comparison with the base is paired (same samples, standard error of "
+      "the per-sample difference; beyond noise: delta > 2 SE). Writes DIR/demo.json, DIR/tables.txt, "
+      "DIR/logs/, the experts, the reports and the mixtures");
   desc.add_options()
       ("out", po::value(&o.out)->default_value(o.out), "output folder DIR")
       ("model", po::value(&o.model)->default_value(o.model), "checkpoint folder (the mini model)")

@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "mini/demo_suite.h"  // size_options
 #include "mini/mini.h"
 #include "mini/vqa.h"  // write_vqa_suite
 
@@ -24,20 +25,13 @@ int run_mini_suite(int argc, char** argv) {
       "prompts", po::bool_switch(&prompts),
       "also write prompts/<file>: each record's task prompt and classification prompt, rendered in "
       "the Llama-3 chat format (for datasets/mini/make_tokenizer.py)")(
-      "gsm8k-train", po::value(&o.n_gsm8k_train)->default_value(o.n_gsm8k_train), "GSM8K-like train problems")(
-      "gsm8k-test", po::value(&o.n_gsm8k_test)->default_value(o.n_gsm8k_test), "GSM8K-like test problems")(
-      "math-test", po::value(&o.n_math_test)->default_value(o.n_math_test), "MATH-like test problems")(
-      "mbpp", po::value(&o.n_mbpp)->default_value(o.n_mbpp), "MBPP-like problems")(
-      "humaneval", po::value(&o.n_humaneval)->default_value(o.n_humaneval), "HumanEval-like problems")(
-      "arc-easy-train", po::value(&o.n_arc_easy_train)->default_value(o.n_arc_easy_train), "ARC-Easy-like train questions")(
-      "arc-easy-test", po::value(&o.n_arc_easy_test)->default_value(o.n_arc_easy_test), "ARC-Easy-like test questions")(
-      "arc-challenge-test", po::value(&o.n_arc_challenge_test)->default_value(o.n_arc_challenge_test),
-      "ARC-Challenge-like test questions")(
       "textvqa-train", po::value(&vqa.n_textvqa_train)->default_value(0),
       "image questions: TextVQA-like train questions (textvqa/, with their PNG pictures)")(
       "textvqa-val", po::value(&vqa.n_textvqa_val)->default_value(0), "TextVQA-like val questions")(
       "okvqa-val", po::value(&vqa.n_okvqa_val)->default_value(0),
       "OK-VQA-like val questions (okvqa/, with their PNG pictures)");
+  for (const mini::SizeOption& s : mini::size_options())
+    desc.add_options()(s.name, po::value(&(o.*s.field))->default_value(o.*s.field), s.help);
   const auto parsed = parse_options("t2 mini-suite --out DIR [--seed S]", desc, argc, argv);
   if (parsed.help) return 0;
   const auto suite = mini::generate_suite(o);

@@ -1,6 +1,7 @@
 // The figures of a demo run; see demo_plots.h.
 #include "cli/demo_plots.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 
@@ -24,6 +25,7 @@ json experts_figure(const json& experts, const std::string& demo_dir, const std:
   std::vector<std::pair<std::string, std::string>> groups;
   plot::AccuracyRun base{"base model", {}}, expert{"SVF expert (iteration selected by valid)", {}};
   for (const json& e : experts) {
+    if (!e.contains("expert_test_acc")) continue;  // its test evaluations did not run
     const std::string name = e.at("expert");
     const int64_t n = e.at("n_test");
     groups.emplace_back(name, format("%s (%s)\nn = %lld\n%s", name.c_str(),
@@ -35,7 +37,7 @@ json experts_figure(const json& experts, const std::string& demo_dir, const std:
   }
   return plot::accuracy_figure(groups, {base, expert}, /*timing=*/false,
                                "t2 demo: test accuracy of each SVF expert against the base model: " + demo_dir,
-                               out, "expert (training task); verdict: difference beyond 2 binomial SE or not");
+                               out, "expert (training task); verdict: paired difference beyond 2 SE or not");
 }
 
 json unseen_figure(const json& unseen, const std::string& demo_dir, const std::string& out) {
@@ -64,7 +66,8 @@ json unseen_figure(const json& unseen, const std::string& demo_dir, const std::s
 json figure_requests(const std::string& demo_dir, const json& summary, const std::string& out_dir) {
   json figs = json::array();
   const auto out = [&](const std::string& name) { return (fs::path(out_dir) / name).string(); };
-  if (summary.contains("experts") && !summary["experts"].empty())
+  const auto has_figures = [](const json& e) { return e.contains("expert_test_acc"); };
+  if (summary.contains("experts") && std::any_of(summary["experts"].begin(), summary["experts"].end(), has_figures))
     figs.push_back(experts_figure(summary["experts"], demo_dir, out("experts")));
   if (summary.contains("experts"))
     for (const json& e : summary["experts"]) {

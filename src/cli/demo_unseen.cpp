@@ -3,9 +3,11 @@
 
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "base/error.h"
+#include "cli/demo_paired.h"
 #include "io/h5.h"
 #include "io/report.h"
 
@@ -20,6 +22,7 @@ constexpr const char* kStrategies[] = {"base", "prompt", "classifier"};
 
 struct Shots {
   std::set<int64_t> index;
+  std::map<int64_t, int> correct;  // CEM's final verdict per sample index
   json cem;  // accuracy, n, alpha, experts; null without a search report
 };
 
@@ -34,6 +37,7 @@ Shots read_search(const std::string& path, int64_t n_items_hint) {
            static_cast<long long>(n_items_hint));
   int64_t n = 0, ok = 0;
   for (size_t i = 0; i < correct.size(); ++i) {
+    s.correct[static_cast<int64_t>(i)] = correct[i] == 1;
     if (s.index.count(static_cast<int64_t>(i))) continue;
     ++n;
     ok += correct[i] == 1;
@@ -43,10 +47,6 @@ Shots read_search(const std::string& path, int64_t n_items_hint) {
            {"generations", f.attr_i64("generations")}, {"pop", f.attr_i64("pop")},
            {"shots", static_cast<int64_t>(s.index.size())}};
   return s;
-}
-
-double two_se(double a, double b, int64_t n) {
-  return n > 0 ? 2.0 * std::sqrt((a * (1 - a) + b * (1 - b)) / static_cast<double>(n)) : 0.0;
 }
 
 }  // namespace
@@ -72,6 +72,7 @@ json unseen_figures(const std::string& out_dir, const std::vector<std::string>& 
       n_items = static_cast<int64_t>(reports["base"].tasks[task].size());
     const Shots shots = read_search(search_report(out_dir, task), n_items);
     json t = {{"task", task}, {"shots", static_cast<int64_t>(shots.index.size())}};
+    std::map<std::string, std::map<int64_t, int>> verdicts;  // strategy -> sample index -> correct
     for (const auto& [strategy, report] : reports) {
       const auto it = report.tasks.find(task);
       if (it == report.tasks.end()) continue;
@@ -80,6 +81,7 @@ json unseen_figures(const std::string& out_dir, const std::vector<std::string>& 
       for (const io::SampleRecord& r : it->second) {
         p1 += r.pass1_wall_s;  // shares of the batches: replica time per pass
         p2 += r.pass2_wall_s;
+        verdicts[strategy][r.index] = r.correct;
         if (shots.index.count(r.index)) continue;
         ++n;
         ok += r.correct;
@@ -93,13 +95,16 @@ json unseen_figures(const std::string& out_dir, const std::vector<std::string>& 
     }
     if (!shots.cem.is_null()) {
       t["cem"] = shots.cem;
-      if (t.contains("base")) {
-        const double b = t["base"]["accuracy"], c = shots.cem["accuracy"];
-        const int64_t n = shots.cem["n"];
-        t["cem_delta"] = c - b;
-        t["cem_noise_2se"] = two_se(b, c, n);
-        t["cem_beats_base_beyond_noise"] = c - b > two_se(b, c, n);
-      }
+      verdicts["cem"] = shots.correct;
+    }
+    // Every system against the base, paired on the samples outside the shots.
+    if (verdicts.count("base")) {
+      json vs = json::object();
+      for (const char* other : {"prompt", "classifier", "cem"})
+        if (verdicts.count(other))
+          vs[other] = to_json(paired_difference(verdicts["base"], verdicts[other], shots.index,
+                                                (task + ": " + other + " vs base").c_str()));
+      t["vs_base"] = vs;
     }
     out.push_back(t);
   }
@@ -113,17 +118,20 @@ std::string unseen_tables(const json& figures) {
   std::string s =
       "Unseen tasks: accuracy on the samples outside the CEM shots (greedy); prompt/classifier = "
       "two-pass dispatch to the math, code and reasoning experts\n";
-  s += format("%-10s %5s %8s %8s %8s %8s %8s %8s  %s\n", "task", "n", "base", "prompt", "classif.",
-              "CEM", "CEM-base", "2*SE", "beyond noise");
-  for (const json& t : figures) {
-    s += format("%-10s %5lld %s %s %s %s", t["task"].get<std::string>().c_str(),
+  s += format("%-10s %5s %8s %8s %8s %8s\n", "task", "n", "base", "prompt", "classif.", "CEM");
+  for (const json& t : figures)
+    s += format("%-10s %5lld %s %s %s %s\n", t["task"].get<std::string>().c_str(),
                 static_cast<long long>(t.value("n", int64_t{0})), acc(t, "base").c_str(),
                 acc(t, "prompt").c_str(), acc(t, "classifier").c_str(), acc(t, "cem").c_str());
-    if (t.contains("cem_delta"))
-      s += format(" %+8.3f %8.3f  %s\n", t["cem_delta"].get<double>(), t["cem_noise_2se"].get<double>(),
-                  t["cem_beats_base_beyond_noise"].get<bool>() ? "yes" : "no");
-    else
-      s += "        -        -  -\n";
+  s += "\nUnseen tasks: each system against the base model, paired on the same samples (2*SE: standard "
+       "error of the per-sample difference; beyond noise: delta > 2*SE)\n";
+  s += format("%-10s %-10s %s\n", "task", "system", paired_columns_header("system").c_str());
+  for (const json& t : figures) {
+    if (!t.contains("vs_base")) continue;
+    for (const char* system : {"prompt", "classifier", "cem"})
+      if (t["vs_base"].contains(system))
+        s += format("%-10s %-10s %s\n", t["task"].get<std::string>().c_str(), system,
+                    paired_columns(t["vs_base"][system]).c_str());
   }
   s += "\nCEM mixture weights found on the shots\n";
   for (const json& t : figures) {

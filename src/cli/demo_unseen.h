@@ -19,11 +19,13 @@ std::string search_report(const std::string& out_dir, const std::string& task);
 std::string mixture_file(const std::string& out_dir, const std::string& task);
 
 // Per task: n (non-shot samples), accuracy of each strategy whose report exists, CEM accuracy and
-// weights, CEM − base with twice its binomial standard error, and the pass-1 / pass-2 seconds of
-// each strategy. Missing reports (a failed stage) leave their entries out.
+// weights, "vs_base": prompt, classifier and CEM each against the base model paired on the same
+// non-shot samples (demo_paired.h), and the pass-1 / pass-2 seconds of each strategy. Missing
+// reports (a failed stage) leave their entries out.
 nlohmann::json unseen_figures(const std::string& out_dir, const std::vector<std::string>& tasks);
 
-// The accuracy table, the CEM weights and the two-pass time table.
+// The accuracy table, the paired differences against the base, the CEM weights and the two-pass
+// time table.
 std::string unseen_tables(const nlohmann::json& figures);
 
 }  // namespace t2::cli::demo

@@ -1,10 +1,12 @@
 // End-to-end tests of `t2 demo` (the built binary, path in T2_BINARY): bad options are refused
-// with a clear message before any work (unit), and the reduced demo (--quick, label slow) runs
-// every stage and writes demo.json / tables.txt with the expected structure and sane figures.
+// with a clear message before any work (unit), and the reduced demo (--quick, label demo) runs
+// every stage and writes demo.json / tables.txt with the expected structure, and paired figures
+// that the per-sample verdicts of its reports give again.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -106,19 +108,50 @@ TEST(DemoCommand, QuickDemoRunsEveryStage) {
     EXPECT_TRUE(status == "ok" || (status == "skipped" && !st.at("reason").get<std::string>().empty()))
         << st.dump();
   }
-  for (const char* name : {"suite", "decompose", "expert-math", "expert-code",
-                           "expert-reasoning", "expert-cls", "unseen-base", "unseen-prompt",
-                           "unseen-classifier", "cem-math", "cem-humaneval", "cem-arc", "report"})
+  for (const char* name : {"suite", "decompose", "expert-math", "expert-code", "expert-reasoning", "expert-cls",
+                           "test-base", "test-math", "test-code", "test-reasoning", "test-cls", "unseen-base",
+                           "unseen-prompt", "unseen-classifier", "cem-math", "cem-humaneval", "cem-arc", "report"})
     EXPECT_TRUE(ok.count(name)) << name << " did not run: " << s.dump(2);
   EXPECT_TRUE(skipped.empty()) << s.dump(2);
+  // Experts: base and expert on the same test samples (the test-* reports), paired figures that
+  // the reports' per-sample verdicts give again, and the training history's test accuracies on
+  // the same samples beside them.
   ASSERT_EQ(s.at("experts").size(), 4u);
+  const t2::io::ReportData base_report = t2::io::read_report((out / "test" / "base.h5").string());
   for (const json& e : s.at("experts")) {
-    EXPECT_GT(e.at("n_test").get<long>(), 0) << e.dump();
-    for (const char* k : {"base_test_acc", "expert_test_acc"}) {
-      EXPECT_GE(e.at(k).get<double>(), 0.0) << e.dump();
-      EXPECT_LE(e.at(k).get<double>(), 1.0) << e.dump();
+    const std::string name = e.at("expert"), task = e.at("task");
+    EXPECT_TRUE(fs::exists(out / "experts" / (name + ".h5")));
+    ASSERT_TRUE(e.contains("paired")) << e.dump();
+    const json& p = e.at("paired");
+    const t2::io::ReportData rep = t2::io::read_report((out / "test" / (name + ".h5")).string());
+    ASSERT_TRUE(rep.tasks.count(task) && base_report.tasks.count(task)) << name;
+    const auto& b = base_report.tasks.at(task);
+    const auto& x = rep.tasks.at(task);
+    ASSERT_EQ(b.size(), x.size()) << name;
+    ASSERT_GT(b.size(), 1u) << name;
+    double n_b = 0, n_x = 0, sum_d2 = 0;
+    for (size_t i = 0; i < b.size(); ++i) {
+      ASSERT_EQ(b[i].id, x[i].id) << name << " " << i;  // the same samples in the same order
+      n_b += b[i].correct;
+      n_x += x[i].correct;
     }
-    EXPECT_TRUE(fs::exists(out / "experts" / (e.at("expert").get<std::string>() + ".h5")));
+    const double n = static_cast<double>(b.size()), delta = (n_x - n_b) / n;
+    for (size_t i = 0; i < b.size(); ++i) {
+      const double d = static_cast<double>(x[i].correct) - static_cast<double>(b[i].correct) - delta;
+      sum_d2 += d * d;
+    }
+    EXPECT_EQ(p.at("n").get<double>(), n) << name;
+    EXPECT_EQ(e.at("n_test").get<double>(), n) << name;
+    EXPECT_NEAR(p.at("base").get<double>(), n_b / n, 1e-12) << name;
+    EXPECT_NEAR(p.at("other").get<double>(), n_x / n, 1e-12) << name;
+    EXPECT_NEAR(p.at("noise_2se").get<double>(), 2 * std::sqrt(sum_d2 / (n - 1) / n), 1e-12) << name;
+    EXPECT_EQ(p.at("beyond_noise").get<bool>(), delta > p.at("noise_2se").get<double>()) << name;
+    // The history tested the same samples (cls: a superset, see demo.md).
+    if (name != "cls") {
+      EXPECT_EQ(e.at("history").at("n_test").get<double>(), n) << name;
+      EXPECT_NEAR(e.at("history").at("base_test_acc").get<double>(), n_b / n, 1.01 / n) << e.dump();
+      EXPECT_NEAR(e.at("history").at("expert_test_acc").get<double>(), n_x / n, 1.01 / n) << e.dump();
+    }
   }
   // Unseen tasks: every strategy's report is a readable t2 report holding the three tasks, with
   // pass-1 time and a dispatch label for every sample of the two-pass strategies; every CEM search
@@ -148,10 +181,19 @@ TEST(DemoCommand, QuickDemoRunsEveryStage) {
       EXPECT_LE(t.at(k).at("accuracy").get<double>(), 1.0);
     }
     EXPECT_EQ(t.at("cem").at("alpha").size(), 3u) << t.dump();
+    // Every system against the base, paired on the non-shot samples.
+    for (const char* k : {"prompt", "classifier", "cem"}) {
+      const json& d = t.at("vs_base").at(k);
+      EXPECT_EQ(d.at("n"), t.at("n")) << k << " " << t.dump();
+      EXPECT_DOUBLE_EQ(d.at("base").get<double>(), t.at("base").at("accuracy").get<double>()) << k;
+      EXPECT_DOUBLE_EQ(d.at("other").get<double>(), t.at(k).at("accuracy").get<double>()) << k;
+      EXPECT_GE(d.at("noise_2se").get<double>(), 0.0) << k;
+    }
   }
   const std::string tables = t2::io::read_file((out / "tables.txt").string());
   for (const char* needle : {"expert", "base", "gsm8k", "mbpp", "arc", "cls", "wall time", "Unseen tasks",
-                             "humaneval", "CEM mixture weights", "Two-pass inference time", "classifier"})
+                             "humaneval", "CEM mixture weights", "Two-pass inference time", "classifier",
+                             "paired on the same samples", "standard error of the per-sample difference"})
     EXPECT_NE(tables.find(needle), std::string::npos) << needle << " not in\n" << tables;
   EXPECT_GT(s.at("wall_seconds").get<double>(), 0.0);
   fs::remove_all(dir);

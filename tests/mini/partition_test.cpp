@@ -1,21 +1,23 @@
 // Unseen is unseen. The pretraining suite of the documented recipe (jobs/mini-pretrain.cfg, read
-// here) and demo suites (the demo's sizes, its default seed and three more) are generated, and
-// their items compared by identities computed here, independently of partition.cpp: the
-// question (GSM8K-like), the problem (MATH-like), the description with the shown test
-// (MBPP-like), the prompt (HumanEval-like), the stem with the set of options (ARC-like, Easy and
-// Challenge pooled). No demo split (train, valid, test, split as t2 train splits the files) may
-// share an item with the corpus suite, and no test item may be in a train or valid split. The
-// corpus holds nothing but these records (datasets/mini/make_tokenizer.py renders each record, its
-// classification question, and arithmetic and comparison drills that are no items), so this is
-// the claim for the corpus.
+// here) and demo suites (the sizes `t2 demo` uses, mini/demo_suite.h; its default seed and three
+// more) are generated, and their items compared by identities computed here, independently of
+// partition.cpp: the question (GSM8K-like), the problem (MATH-like), the description with the
+// shown test (MBPP-like), the prompt (HumanEval-like), the stem with the set of options (ARC-like,
+// Easy and Challenge pooled). No demo split (train, valid, test, split as t2 train splits the
+// files) may share an item with the corpus suite, and no test item may be in a train or valid
+// split. The corpus holds nothing but these records (datasets/mini/make_tokenizer.py renders each
+// record, its classification question, and arithmetic and comparison drills that are no items), so
+// this is the claim for the corpus.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 
 #include "io/file.h"
+#include "mini/demo_suite.h"
 #include "mini/mini.h"
 #include "mini/partition.h"
 #include "tasks/splits.h"
@@ -44,7 +46,8 @@ std::string family_of(const std::string& path) {
   return f;
 }
 
-// The suite options of the recipe's `t2 mini-suite` command (the comment of jobs/mini-pretrain.cfg).
+// The suite options of the recipe's `t2 mini-suite` command (the comment of jobs/mini-pretrain.cfg),
+// read with `t2 mini-suite`'s own size options.
 SuiteOptions recipe_options() {
   const std::string cfg = io::read_file("jobs/mini-pretrain.cfg");
   const size_t from = cfg.find("t2 mini-suite");
@@ -54,34 +57,20 @@ SuiteOptions recipe_options() {
   EXPECT_NE(cmd.find("--pretraining"), std::string::npos) << "the corpus suite must be a pretraining suite";
   SuiteOptions o;
   o.pretraining = cmd.find("--pretraining") != std::string::npos;
-  const std::map<std::string, int*> sizes = {
-      {"gsm8k-train", &o.n_gsm8k_train}, {"gsm8k-test", &o.n_gsm8k_test}, {"math-test", &o.n_math_test},
-      {"mbpp", &o.n_mbpp}, {"humaneval", &o.n_humaneval}, {"arc-easy-train", &o.n_arc_easy_train},
-      {"arc-easy-test", &o.n_arc_easy_test}, {"arc-challenge-test", &o.n_arc_challenge_test}};
-  const std::regex opt(R"(--([a-z-]+) (\d+))");
+  const std::regex opt(R"(--([a-z0-9-]+) (\d+))");
   for (std::sregex_iterator it(cmd.begin(), cmd.end(), opt), end; it != end; ++it) {
     const std::string name = (*it)[1];
+    const auto size = std::find_if(size_options().begin(), size_options().end(),
+                                   [&](const SizeOption& s) { return name == s.name; });
     if (name == "seed") o.seed = std::stoull((*it)[2]);
-    else if (sizes.count(name)) *sizes.at(name) = std::stoi((*it)[2]);
+    else if (size != size_options().end()) o.*(size->field) = std::stoi((*it)[2]);
     else ADD_FAILURE() << "unknown option --" << name << " in the recipe";
   }
   return o;
 }
 
-// The demo's suite sizes (src/cli/cmd_demo.cpp, full run).
-SuiteOptions demo_options(uint64_t seed) {
-  SuiteOptions o;
-  o.seed = seed;
-  o.n_gsm8k_train = 400;
-  o.n_gsm8k_test = 200;
-  o.n_math_test = 200;
-  o.n_mbpp = 500;
-  o.n_humaneval = 100;
-  o.n_arc_easy_train = 400;
-  o.n_arc_easy_test = 200;
-  o.n_arc_challenge_test = 200;
-  return o;
-}
+// The demo's suite (full run), as `t2 demo` generates it.
+SuiteOptions demo_options(uint64_t seed) { return demo_suite_options(seed, /*quick=*/false); }
 
 // Every record of the suite, pooled per family.
 std::map<std::string, Items> pooled(const std::vector<SuiteFile>& suite) {
