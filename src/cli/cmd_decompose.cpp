@@ -25,7 +25,8 @@ int run_decompose(int argc, char** argv) {
   bool quiet = false;
   po::options_description desc("t2 decompose: thin SVD of a checkpoint's adapted matrices");
   desc.add_options()("model", po::value(&model_dir)->required(),
-                     "Hugging Face model directory (config.json + *.safetensors); a LLaVA-NeXT one: its language model's matrices")(
+                     "Hugging Face model directory (config.json + *.safetensors) or a .gguf file; a "
+                     "LLaVA-NeXT folder: its language model's matrices")(
       "out", po::value(&out)->required(),
       "SVD store to write (HDF5); an existing store of the same model is resumed")(
       "matrices", po::value(&matrices)->default_value(matrices),
