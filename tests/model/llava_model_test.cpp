@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>
 #include <unistd.h>  // getpid
 
-#include <barrier>
 #include <filesystem>
 #include <thread>
 #include <tuple>
@@ -18,6 +17,7 @@
 #include "model/generate.h"
 #include "model/llava/model.h"
 #include "model/run_context.h"
+#include "thread_pair_reduce.h"
 #include "tensor/ops.h"
 
 using namespace t2;
@@ -238,25 +238,14 @@ TEST(LlavaTensorParallel, TwoShardsReproduceUnshardedLogits) {
   };
   RunContext ctx(full->language_model());
   const auto expect = last_logits(*full, ctx);
-  std::vector<float> shared, got[2];
-  float* parts[2] = {nullptr, nullptr};
-  std::barrier sync(2);
+  std::vector<float> got[2];
+  test::ThreadPairReduce reduce;
   auto rank_main = [&](int rank) {
     model::llava::LlavaLoadOptions lo;
     lo.tp = {rank, 2};
     auto shard = LlavaModel::load(test::llava_dir(name), lo);
     RunContext rc(shard->language_model());
-    rc.set_all_reduce([&, rank](float* data, size_t n) {
-      parts[rank] = data;
-      sync.arrive_and_wait();
-      if (rank == 0) {
-        shared.assign(n, 0.0f);
-        for (size_t i = 0; i < n; ++i) shared[i] = parts[0][i] + parts[1][i];
-      }
-      sync.arrive_and_wait();
-      std::copy(shared.begin(), shared.end(), data);
-      sync.arrive_and_wait();
-    });
+    rc.set_all_reduce(reduce.hook(rank));
     EXPECT_EQ(shard->language_model()->n_head_local(), full->config().text.n_head / 2);
     got[rank] = last_logits(*shard, rc);
   };

@@ -3,7 +3,6 @@
 // unsharded logits.
 #include <gtest/gtest.h>
 
-#include <barrier>
 #include <cmath>
 #include <thread>
 
@@ -11,6 +10,7 @@
 #include "fixture.h"
 #include "model/llama/model.h"
 #include "model/run_context.h"
+#include "thread_pair_reduce.h"
 #include "tensor/ops.h"
 
 using namespace t2;
@@ -112,25 +112,15 @@ TEST(TensorParallel, TwoShardsWithSumHookReproduceUnshardedLogits) {
     const auto expect = last_logits(*full, ctx, seqs);
 
     // Two ranks in two threads; the hook sums the partial outputs through a shared buffer.
-    std::vector<float> shared;
-    float* parts[2] = {nullptr, nullptr};
-    std::barrier sync(2);
+    test::ThreadPairReduce reduce;
     std::vector<float> got[2];
     int reduces[2] = {0, 0};
     auto rank_main = [&](int rank) {
       auto shard = LlamaModel::load(test::fixture_dir(name), LoadOptions{TpShard{rank, 2}});
       RunContext rc(shard);
-      rc.set_all_reduce([&, rank](float* data, size_t n) {
+      rc.set_all_reduce([&reduces, rank, sum = reduce.hook(rank)](float* data, size_t n) {
         ++reduces[rank];
-        parts[rank] = data;
-        sync.arrive_and_wait();
-        if (rank == 0) {
-          shared.assign(n, 0.0f);
-          for (size_t i = 0; i < n; ++i) shared[i] = parts[0][i] + parts[1][i];
-        }
-        sync.arrive_and_wait();
-        std::copy(shared.begin(), shared.end(), data);
-        sync.arrive_and_wait();
+        sum(data, n);
       });
       EXPECT_EQ(shard->n_head_local(), full->config().n_head / 2);
       EXPECT_EQ(shard->weights().get("model.layers.0.mlp.down_proj.weight").cols,
