@@ -129,9 +129,12 @@ int main(int argc, char** argv) try {
               tensor::dtype_name(m->weights().get(factors->names().front()).dtype),
               tensor::max_threads(), tensor::blas_description().c_str());
 
-  // One generation batch: slot j uses per_slot[j]; returns wall seconds (attach included).
+  // What the automatic choice did per case: dense scalings of distinct ones (last round).
+  std::map<std::string, svf::AttachStats> chosen;
+  // One generation batch: slot j uses per_slot[j]; returns wall seconds (attach included). With
+  // a label, the attach statistics are kept under it.
   const auto run = [&](svf::Adapter& ad, const std::vector<const svf::ScalingSet*>& per_slot,
-                       int64_t n_gen, double reuse) {
+                       int64_t n_gen, double reuse, const char* label = nullptr) {
     model::RunContext ctx(m);
     std::vector<model::GenerationRequest> req(per_slot.size());
     svf::Workload w;
@@ -148,7 +151,8 @@ int main(int argc, char** argv) try {
     model::GenerationOptions go;
     go.use_eos = false;
     const auto t0 = std::chrono::steady_clock::now();
-    ad.attach(ctx, per_slot, w);
+    const svf::AttachStats st = ad.attach(ctx, per_slot, w);
+    if (label != nullptr) chosen[label] = st;
     model::generate(ctx, req, go);
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   };
@@ -165,9 +169,9 @@ int main(int argc, char** argv) try {
   std::map<std::string, std::vector<double>> t;
   for (int r = 0; r < a.repeats; ++r) {
     t["base"].push_back(run(auto_ad, base, a.gen, 1));
-    t["one expert, auto"].push_back(run(auto_ad, one, a.gen, 16));
+    t["one expert, auto"].push_back(run(auto_ad, one, a.gen, 16, "one expert, auto"));
     t["one expert, factored"].push_back(run(fact_ad, one, a.gen, 16));
-    t["three experts, auto"].push_back(run(auto_ad, three, a.gen, 16));
+    t["three experts, auto"].push_back(run(auto_ad, three, a.gen, 16, "three experts, auto"));
     t["three experts, dense"].push_back(run(dense_ad, three, a.gen, 16));
     t["three experts, factored"].push_back(run(fact_ad, three, a.gen, 16));
     if (a.skip_cem) continue;
@@ -180,7 +184,7 @@ int main(int argc, char** argv) try {
     }
     t["cem: per-candidate dense"].push_back(sep);
     t["cem: shared factored"].push_back(run(fact_ad, cem, a.cem_gen, 1));
-    t["cem: shared auto"].push_back(run(auto_ad, cem, a.cem_gen, 1));
+    t["cem: shared auto"].push_back(run(auto_ad, cem, a.cem_gen, 1, "cem: shared auto"));
   }
   const double b = median(t["base"]), cb = a.skip_cem ? 0 : median(t["cem: base"]);
   std::printf("%-28s %10s %10s   (B = %zu, prompt %lld, gen %lld; CEM %lld x %lld, gen %lld)\n",
@@ -189,7 +193,11 @@ int main(int argc, char** argv) try {
               static_cast<long long>(a.shots), static_cast<long long>(a.cem_gen));
   for (const auto& [name, v] : t) {
     const bool is_cem = name.rfind("cem", 0) == 0;
-    std::printf("%-28s %10.3f %10.2f\n", name.c_str(), median(v), median(v) / (is_cem ? cb : b));
+    std::printf("%-28s %10.3f %10.2f", name.c_str(), median(v), median(v) / (is_cem ? cb : b));
+    const auto c = chosen.find(name);
+    if (c != chosen.end())
+      std::printf("   auto: %d of %d scalings dense", c->second.n_dense, c->second.n_distinct);
+    std::printf("\n");
   }
   return 0;
 } catch (const std::exception& e) {
