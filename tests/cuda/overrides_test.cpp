@@ -32,11 +32,14 @@ struct Case {
   double mean_tol;  // mean |Δ log p| device vs CPU
 };
 
-// The f32 mini model runs in bf16 on the device (weights, activations into each product, the
-// cache), the CPU in f32; the bf16 fixture is bf16 on both sides (the CPU's fast path rounds
-// activations to bf16 too), with larger logits.
-const Case kCases[] = {{"datasets/mini/model", 0.25, 0.03},
-                       {"tests/reference/fixtures/llama3_gqa_untied_bf16_sharded", 0.25, 0.03}};
+// The f32 mini model runs in bf16 on the device (weights, W', factors, activations into each
+// product, the cache), the CPU in f32; the bf16 fixture is bf16 on both sides (the CPU's fast path
+// rounds activations to bf16 too). The bounds are about twice what the CPU engine itself shows
+// between the f32 mini model and a bf16 copy of it under the same experts (mixed batch: max
+// 0.136, mean 0.036; base: max 0.042, mean 0.013), against expert effects of mean 1.42 (mini) and
+// 0.77 (fixture) in |Δ log p|.
+const Case kCases[] = {{"datasets/mini/model", 0.35, 0.08},
+                       {"tests/reference/fixtures/llama3_gqa_untied_bf16_sharded", 0.35, 0.08}};
 
 void PrintTo(const Case& c, std::ostream* os) { *os << c.dir; }
 
