@@ -5,8 +5,10 @@
 # at the Llama-3.2-1B shape and at the Llama-3-8B shape (random bf16 weights from `t2 init`; the 8B
 # shape keeps T2_DC_8B_LAYERS of its 32 layers, default 8, so that init stays short — per-layer
 # work is identical, and the summary states the layer count and the parameters actually run),
-# `t2 eval` of the mini model on cpu and on cuda (greedy agreement of the generated texts) and the
-# device's copy bandwidth. Writes a JSON summary to $1, else $OUT/device-check.json, else ./device-check.json. Budget: under 8
+# `t2 eval` of the mini model on cpu and on cuda (greedy agreement of the generated texts), the
+# device's copy bandwidth, SVF-adapted against base generation on the device at the 1B shape
+# (tests/bench/svf_door_bench: one expert, three experts; random factors of the MLP matrices) and,
+# with two GPUs or more, the two-rank tensor-parallel forward over NCCL (in the cuda tests). Writes a JSON summary to $1, else $OUT/device-check.json, else ./device-check.json. Budget: under 8
 # minutes on one H100 with 16 cores: every step has its own timeout, cut to what is left of
 # T2_DC_BUDGET_S (default 450 s) so the whole run ends inside it; a step with no time left is
 # skipped, and a failed or skipped step is recorded in the summary, never fatal (the summary is
@@ -15,7 +17,7 @@
 # step's log tail). Environment: T2_DC_BUILD (build dir, default build-device), T2_DC_JOBS
 # (default nproc), T2_DC_8B_LAYERS (default 8), T2_DC_BUDGET_S (default 450), T2_DC_SKIP (names of
 # steps to leave out, space-separated: deps configure build ctest init_1b init_8b bench_1b bench_8b
-# mini_suite eval_cpu eval_cuda).
+# svf_1b mini_suite eval_cpu eval_cuda).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out_json=${1:-${OUT:-.}/device-check.json}
@@ -106,11 +108,14 @@ fi
 run_step deps 30 check_deps
 run_step configure 120 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DT2_WITH_CUDA=ON \
   "${nccl_args[@]}" -DT2_BUILD_BENCH=OFF -DCMAKE_CUDA_ARCHITECTURES="$gpu_arch" "${launcher[@]}"
-run_step build 300 cmake --build "$build" -j "$jobs" --target t2 cuda_kernels_test cuda_svf_test \
-  cuda_forward_test
+cuda_targets=(cuda_kernels_test cuda_svf_test cuda_overrides_test cuda_forward_test svf_door_bench)
+[ "${nccl_args[0]}" = -DT2_WITH_NCCL=ON ] && cuda_targets+=(cuda_tp_test)
+run_step build 300 cmake --build "$build" -j "$jobs" --target t2 "${cuda_targets[@]}"
 t2="$build/t2"
 
-# 2. The cuda tests (kernels, SVF, the whole forward and greedy generations vs the CPU).
+# 2. The cuda tests (kernels, SVF products and the adapter's overrides on the device, the whole
+# forward and greedy generations vs the CPU, and the two-rank tensor-parallel forward when the
+# machine has two GPUs; with one it reports skipped).
 run_step ctest 180 ctest --test-dir "$build" -L cuda --output-on-failure
 
 # 3. Random-weight checkpoints at the Llama-3.2-1B and Llama-3-8B shapes.
@@ -136,6 +141,11 @@ run_step bench_1b 90 "$t2" bench --device cuda --model "$work/m1b" --prompt-toke
 run_step bench_8b 120 "$t2" bench --device cuda --model "$work/m8b" --prompt-tokens 2048 \
   --gen-tokens 32 --batch 1,64 --repeats 2 --json
 
+# 4b. SVF on the device at the 1B shape: adapted vs base generation (16 sequences, 32 + 32 tokens),
+# one expert and three experts, auto / dense / factored; compositions are made on the host.
+run_step svf_1b 150 "$build/tests/bench/svf_door_bench" --model "$work/m1b" --device cuda \
+  --batch 16 --prompt 32 --gen 32 --repeats 1 --skip-cem
+
 # 5. The mini model's eval on cpu and on cuda: greedy texts compared sample by sample.
 run_step mini_suite 60 "$t2" mini-suite --out "$work/suite"
 eval_args=(--model datasets/mini/model --task gsm8k --data "$work/suite/gsm8k/test.jsonl"
@@ -143,8 +153,8 @@ eval_args=(--model datasets/mini/model --task gsm8k --data "$work/suite/gsm8k/te
 run_step eval_cpu 120 "$t2" eval "${eval_args[@]}" --device cpu --out "$work/cpu.h5"
 run_step eval_cuda 120 "$t2" eval "${eval_args[@]}" --device cuda --out "$work/cuda.h5"
 
-# 6. A two-rank tensor-parallel forward is not run: the runners do not install the NCCL group hook
-# yet (the CUDA model refuses --tp > 1 with that reason). Recorded in the summary.
+# 6. The two-rank tensor-parallel forward runs inside the ctest step (cuda_tp_test, under mpirun);
+# the summary records whether it ran, passed or was skipped (fewer than two GPUs, or no NCCL).
 
 # 7. Summary: the step table first (status, exit code, seconds), then what python3 reads from the
 # logs. Without python3 the step table alone is written.
@@ -167,8 +177,7 @@ def last_json(name):
             try: return json.loads(line)
             except ValueError: pass
     return None
-s = {"seconds_total": total, "steps": json.loads(os.environ["T2_DC_STEPS"]),
-     "tp2": "not run: tensor parallelism on the device needs the NCCL group hook in the runners"}
+s = {"seconds_total": total, "steps": json.loads(os.environ["T2_DC_STEPS"])}
 for name, st in s["steps"].items():
     if os.path.exists(os.path.join(work, name + ".log")):
         st["log_tail"] = log(name)[-1500:]
@@ -177,6 +186,14 @@ try:
                                "--format=csv,noheader"], capture_output=True, text=True).stdout.strip()
 except OSError:
     s["gpu"] = "nvidia-smi not found"
+tp = re.search(r"cuda_tp_test \.*\s*(\*\*\*Skipped|Passed|\*\*\*Failed|\*\*\*Timeout)", log("ctest"))
+s["tp2"] = tp.group(1).strip("*").lower() if tp else "not run (no NCCL in this build, or ctest did not run)"
+# SVF on the device: the bench's table ("case  median s  vs base").
+svf = {}
+for line in log("svf_1b").splitlines():
+    mm = re.match(r"^(base|one expert, \w+|three experts, \w+)\s+([\d.]+)\s+([\d.]+)$", line.strip())
+    if mm: svf[mm.group(1)] = {"seconds": float(mm.group(2)), "vs_base": float(mm.group(3))}
+if svf: s["svf_1b"] = svf
 m = re.search(r"(\d+)% tests passed, (\d+) tests failed out of (\d+)", log("ctest"))
 if m: s["ctest"] = {"failed": int(m.group(2)), "total": int(m.group(3)),
                     "skipped": len(re.findall(r"\*\*\*Skipped", log("ctest")))}

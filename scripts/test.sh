@@ -9,7 +9,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 ctest --test-dir "${T2_BUILD_DIR:-build}" --output-on-failure -j "$(nproc)" -LE "slow|cuda|model|slurm" "$@"
 # Compile-and-link check of the CUDA + NCCL variant (its own build dir): the t2 binary and the
 # cuda tests, which then report SKIPPED without a GPU. Only src/cuda, comm/nccl_comm.cpp,
-# cli/device_option.cpp, the version header's users and tests/cuda compile differently from the CPU
+# cli/device_option.cpp, the version header's users, tests/cuda and svf_door_bench compile differently from the CPU
 # build, so with ccache (scripts/setup.sh installs it) everything else is a cache hit. Runs when nvcc
 # is installed (/usr/local/cuda); T2_SKIP_CUDA_BUILD=1 leaves it out.
 if [ "${T2_SKIP_CUDA_BUILD:-0}" != 1 ] && [ -x /usr/local/cuda/bin/nvcc ]; then
@@ -23,7 +23,7 @@ if [ "${T2_SKIP_CUDA_BUILD:-0}" != 1 ] && [ -x /usr/local/cuda/bin/nvcc ]; then
   cmake -S . -B "$cuda_dir" -DCMAKE_BUILD_TYPE=Release -DT2_WITH_CUDA=ON -DT2_WITH_NCCL=ON \
     -DT2_BUILD_BENCH=OFF "${launcher[@]}"
   cmake --build "$cuda_dir" -j "${T2_JOBS:-$(nproc)}" --target t2 cuda_kernels_test cuda_svf_test \
-    cuda_forward_test
+    cuda_overrides_test cuda_forward_test cuda_tp_test svf_door_bench
   ctest --test-dir "$cuda_dir" --output-on-failure -L cuda
 else
   echo "test: CUDA variant not built (no /usr/local/cuda/bin/nvcc, or T2_SKIP_CUDA_BUILD=1)"

@@ -151,8 +151,12 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
       if (loaded.has_vision()) runner->set_vision(loaded.vision);
       if (layout.tp > 1) {
         dist::Communicator gc = layout.group_comm;
-        runner->set_all_reduce(
-            [gc](float* d, size_t n) { gc.all_reduce_sum(std::span<float>(d, n)); });
+        // A model on a device sums its device buffers (NCCL); otherwise the group sums host rows.
+        const model::DeviceModel* device = runner->model().device();
+        runner->set_all_reduce(device ? device->group_all_reduce(gc)
+                                      : model::AllReduceFn([gc](float* d, size_t n) {
+                                          gc.all_reduce_sum(std::span<float>(d, n));
+                                        }));
       }
     }
   } catch (const std::exception& e) {

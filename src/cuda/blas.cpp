@@ -73,11 +73,16 @@ void Blas::factored(const float* x, const void* u, const void* vt, DType f_dtype
                     const float* scales, const int32_t* row_scale, float* y, int64_t n, int64_t m,
                     int64_t k, int64_t r) {
   if (n == 0) return;
-  DeviceBuffer t(static_cast<size_t>(n * r) * sizeof(float), "SVF factored-path scratch");
-  linear(x, vt, f_dtype, t.as<float>(), n, r, k);  // t[n, r] = x · (Vᵀ)ᵀ
-  scale_rows(t.as<float>(), row_scale, scales, n, r, stream_);
-  linear(t.as<float>(), u, f_dtype, y, n, m, r);   // y[n, m] = t · Uᵀ
-  T2_CUDA_CHECK(cudaStreamSynchronize(stream_));   // t is freed on return
+  // t_ is reused by the next call on the same stream, which runs after this one: no sync needed.
+  float* t = static_cast<float*>(t_.get());
+  if (t_.bytes() < static_cast<size_t>(n * r) * sizeof(float)) {
+    T2_CUDA_CHECK(cudaStreamSynchronize(stream_));  // the old scratch may still be read
+    t_.reserve(static_cast<size_t>(n * r) * sizeof(float), "SVF factored-path scratch");
+    t = t_.as<float>();
+  }
+  linear(x, vt, f_dtype, t, n, r, k);  // t[n, r] = x · (Vᵀ)ᵀ
+  scale_rows(t, row_scale, scales, n, r, stream_);
+  linear(t, u, f_dtype, y, n, m, r);   // y[n, m] = t · Uᵀ
 }
 
 }  // namespace t2::cuda

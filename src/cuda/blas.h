@@ -46,7 +46,8 @@ class Blas {
   cudaStream_t stream_;
   cublasHandle_t handle_ = nullptr;
   DeviceBuffer x_cast_;   // [n, k] x in the weight dtype
-  DeviceBuffer tmp_;      // [n, r] factored path's Vᵀ x; [m, k] f32 composition
+  DeviceBuffer tmp_;      // [m, r] + [m, k] f32 composition scratch
+  DeviceBuffer t_;        // [n, r] factored path's Vᵀ x
 };
 
 }  // namespace t2::cuda

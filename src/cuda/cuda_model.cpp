@@ -4,11 +4,17 @@
 
 #include <cuda_runtime.h>
 
+#include <optional>
+
 #include "base/error.h"
 #include "base/log.h"
 #include "cuda/check.h"
 #include "cuda/cuda_run.h"
 #include "cuda/device.h"
+#include "dist/comm/communicator.h"
+#ifdef T2_HAVE_NCCL
+#include "dist/comm/nccl_comm.h"  // make_nccl_comm
+#endif
 
 namespace t2::cuda {
 
@@ -26,12 +32,6 @@ CudaModel::CudaModel(const model::LlamaModel& m) {
   T2_CHECK(c.head_dim <= 256 && c.head_dim % 2 == 0,
            "--device cuda: head_dim %lld is not supported by the device attention (even, at most "
            "256); run this model with --device cpu", static_cast<long long>(c.head_dim));
-  // The forward's all-reduce hook receives device pointers; only a group hook built on
-  // dist::make_nccl_comm sums those, and the runners do not install one yet.
-  T2_CHECK(m.tp().size == 1,
-           "--device cuda: tensor parallelism (--tp %d) on the device needs the NCCL group hook, "
-           "which the runners do not install yet; use --tp 1 (one GPU per replica) or --device cpu",
-           m.tp().size);
   device_ = select_rank_device();
   description_ = format("cuda:%d %s", device_, describe_device(device_).c_str());
   const auto& all = m.weights().all();
@@ -72,6 +72,28 @@ CudaModel::CudaModel(const model::LlamaModel& m) {
 
 std::unique_ptr<model::DeviceRun> CudaModel::make_run(const model::LlamaModel& m) const {
   return std::make_unique<CudaRun>(m, *this);
+}
+
+model::AllReduceFn CudaModel::group_all_reduce(const dist::Communicator& group) const {
+#ifdef T2_HAVE_NCCL
+  // The NCCL communicator is made on the first sum, which every rank of the group reaches in the
+  // same forward step; made here, a rank whose setup failed would leave its peers waiting in the
+  // id broadcast instead of reporting the failure.
+  struct Group {
+    dist::Communicator base;
+    int device;
+    std::optional<dist::Communicator> nccl;
+  };
+  auto g = std::make_shared<Group>(Group{group, device_, std::nullopt});
+  return [g](float* data, size_t n) {
+    if (!g->nccl) g->nccl = dist::make_nccl_comm(g->base, g->device);
+    g->nccl->all_reduce_sum(std::span<float>(data, n));
+  };
+#else
+  T2_FAIL("--device cuda with tensor parallelism (%d ranks per replica) sums shards over NCCL, "
+          "but this t2 was built without it; rebuild with -DT2_WITH_NCCL=ON, or use --tp 1 (one "
+          "GPU per replica) or --device cpu", group.size());
+#endif
 }
 
 void install_cuda_backend() {

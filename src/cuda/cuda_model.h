@@ -7,9 +7,11 @@
 // forward of a whole mixed batch (prefill chunks and decode tokens) in one launch per op. What
 // crosses PCIe per step: the batch's token ids and positions up, the chosen token ids and their
 // log-probs down (or logits rows when a caller asks for them).
-// A weight override registered on the RunContext (the SVF seam) is applied where it lives: the
-// rows are copied to the host, the override runs there, and its output is copied back — exact,
-// but slower than the device SVF products of cuda/blas.h, which svf/ does not reach yet.
+// A weight override registered on the RunContext (the SVF seam) that describes itself as data
+// (model::RoutedLinear: every SVF expert, mixture and CEM candidate) runs on the device
+// (cuda/device_overrides.h); any other override runs on host copies of the rows.
+// Under tensor parallelism the host weights are already this rank's shard (model/llama/weights.h)
+// and are uploaded as they are; group_all_reduce sums the row-parallel outputs over NCCL.
 #pragma once
 
 #include <memory>
@@ -30,6 +32,9 @@ class CudaModel final : public model::DeviceModel {
 
   std::string description() const override { return description_; }
   std::unique_ptr<model::DeviceRun> make_run(const model::LlamaModel& m) const override;
+  // Sums over `group` with NCCL on this model's device (dist/comm/nccl_comm.h); throws in a
+  // build without NCCL.
+  model::AllReduceFn group_all_reduce(const dist::Communicator& group) const override;
 
   // Device copy of weight `index` (model::Weight::index) in dtype(): [rows, cols] row-major.
   const void* weight(int32_t index) const { return weights_[index].get(); }

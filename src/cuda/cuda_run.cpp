@@ -28,9 +28,11 @@ CudaRun::CudaRun(const model::LlamaModel& m, const CudaModel& dev) : m_(m), dev_
   T2_CUDA_CHECK(cudaSetDevice(dev.device()));
   T2_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
   blas_ = std::make_unique<Blas>(stream_);
+  overrides_ = std::make_unique<DeviceOverrides>(*blas_);
 }
 
 CudaRun::~CudaRun() {
+  overrides_.reset();
   blas_.reset();
   if (stream_) cudaStreamDestroy(stream_);
 }
@@ -55,7 +57,8 @@ void CudaRun::reserve_slot(int32_t slot, int64_t n, int64_t keep) {
     try {
       fresh.reserve(bytes, "the key/value cache of a sequence");
     } catch (const Error& e) {
-      spare_.clear();  // give back what released sequences kept, then try once more
+      spare_.clear();  // give back what released sequences kept and cached W', then try once more
+      overrides_->drop_cache();
       T2_CUDA_CHECK(cudaStreamSynchronize(stream_));
       fresh.reserve(bytes, format("the key/value cache of sequence %d (%lld tokens)", slot,
                                   static_cast<long long>(cap)).c_str());
@@ -76,6 +79,11 @@ void CudaRun::reserve_slot(int32_t slot, int64_t n, int64_t keep) {
 void CudaRun::project(const model::RunContext& ctx, const model::Weight& w, const float* x,
                       float* y, int64_t n, std::span<const int32_t> row_seq) {
   if (const model::LinearOverride* ov = ctx.override_for(w.index)) {
+    if (const model::RoutedLinear* rl = ov->routed()) {  // an SVF override: run on the device
+      overrides_->apply(*rl, w, dev_.weight(w.index), x, y, n, row_seq);
+      return;
+    }
+    // Any other override runs on host copies of the rows (exact; slow).
     h_x_.resize(static_cast<size_t>(n * w.cols));
     h_y_.resize(static_cast<size_t>(n * w.rows));
     T2_CUDA_CHECK(cudaMemcpyAsync(h_x_.data(), x, h_x_.size() * sizeof(float),

@@ -14,6 +14,7 @@
 #include "cuda/blas.h"
 #include "cuda/buffer.h"
 #include "cuda/cuda_model.h"
+#include "cuda/device_overrides.h"
 #include "model/device_forward.h"
 #include "model/llama/model.h"
 
@@ -40,7 +41,8 @@ class CudaRun final : public model::DeviceRun {
   };
   // Makes slot's cache hold at least n tokens, keeping its first `keep` tokens.
   void reserve_slot(int32_t slot, int64_t n, int64_t keep);
-  // y[n, w.rows] = x[n, w.cols] · Wᵀ: the run's override for w (on the host), else the device weight.
+  // y[n, w.rows] = x[n, w.cols] · Wᵀ: the run's override for w (an SVF override on the device,
+  // any other on the host), else the device weight.
   void project(const model::RunContext& ctx, const model::Weight& w, const float* x, float* y,
                int64_t n, std::span<const int32_t> row_seq);
   // The head over hidden rows [row0, row0 + n) into logits_ [n, n_vocab].
@@ -50,6 +52,7 @@ class CudaRun final : public model::DeviceRun {
   const CudaModel& dev_;
   cudaStream_t stream_ = nullptr;
   std::unique_ptr<Blas> blas_;
+  std::unique_ptr<DeviceOverrides> overrides_;  // the SVF overrides' device copies
   tensor::DType kv_dtype_ = tensor::DType::bf16;
   std::vector<SlotCache> slots_;
   std::vector<DeviceBuffer> spare_;  // released caches, reused before new allocations

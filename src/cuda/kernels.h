@@ -1,5 +1,5 @@
 // Launchers of the engine's own CUDA kernels: the forward pass's element-wise and per-row ops, the
-// key/value cache and attention, token selection and log-probabilities, and the two SVF helpers.
+// key/value cache and attention, token selection and log-probabilities, and the SVF helpers.
 // Matrix products are not here (cuda/blas.h). Every launcher takes device pointers, enqueues on
 // `stream` and returns without synchronising; shapes are in brackets in memory order. Arguments
 // are checked once by the caller (cuda/cuda_model.cpp or the tests); the kernels trust them.
@@ -86,6 +86,13 @@ void scale_columns(const float* u, const float* e, void* out, DType dtype, int64
 // SVF factored path: t[n, r] *= scales[row_scale[i], :] for every row i (scales [n_scales, r]).
 void scale_rows(float* t, const int32_t* row_scale, const float* scales, int64_t n, int64_t r,
                 cudaStream_t stream);
+
+// out[n, width] = x[idx[i], :] for every i (the rows of one route group, contiguous).
+void gather_rows(const float* x, const int32_t* idx, float* out, int64_t n, int64_t width,
+                 cudaStream_t stream);
+// y[idx[i], :] = in[i, :] for every i (idx distinct): the inverse of gather_rows.
+void scatter_rows(const float* in, const int32_t* idx, float* y, int64_t n, int64_t width,
+                  cudaStream_t stream);
 
 // Device memory bandwidth of a plain copy kernel over `bytes` (16-byte accesses), in GB/s counting
 // bytes read and written: the best of `repeats` timed runs after one warm-up. Synchronises.

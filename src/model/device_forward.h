@@ -16,7 +16,16 @@
 #include <span>
 #include <string>
 
+namespace t2::dist {
+class Communicator;  // dist/comm/communicator.h
+}
+
 namespace t2::model {
+
+// Sums data[0 .. n) over the ranks of a tensor-parallel group, in place. Called after o_proj and
+// down_proj on every rank of the group in the same order (RunContext::set_all_reduce). With a
+// device run, data is device memory.
+using AllReduceFn = std::function<void(float* data, size_t n)>;
 
 class LlamaModel;
 class RunContext;
@@ -52,6 +61,11 @@ class DeviceModel {
   // "cuda:0 NVIDIA H100 ..." for logs and reports.
   virtual std::string description() const = 0;
   virtual std::unique_ptr<DeviceRun> make_run(const LlamaModel& model) const = 0;
+  // The all-reduce hook of a tensor-parallel group whose ranks hold shards of this model on their
+  // devices: sums device buffers over `group` (NCCL, set up over `group` on the first sum, which
+  // every rank of the group reaches together). Throws t2::Error when the backend cannot (a build
+  // without NCCL).
+  virtual AllReduceFn group_all_reduce(const dist::Communicator& group) const = 0;
 };
 
 // Installed once by the composition root before models are loaded; empty: every model runs on the

@@ -6,14 +6,61 @@
 // y = U · (s ⊙ (Vᵀ x)) with a different s per sequence, using row_seq to tell the rows apart.
 // svf/ implements overrides; model/ only calls them and never knows what they are.
 //
+// A device backend cannot run forward() on its own buffers (it takes host rows). An override that is
+// a per-slot choice among fixed matrices therefore also describes itself as data (RoutedLinear):
+// the backend uploads the matrices once, caches them by their keys and runs the same routes on the
+// device. An override without a description runs on the host rows (the backend copies them).
+//
 // Room for training: a future `backward` (dL/dy → dL/dx and the override's own parameter
 // gradients) will be added to this interface for REINFORCE; nothing here assumes it is absent.
 #pragma once
 
 #include <cstdint>
 #include <span>
+#include <string>
+#include <vector>
+
+#include "tensor/dtype.h"
 
 namespace t2::model {
+
+// A row-major host matrix [rows, cols] of dtype, named for device caches: equal keys mean equal
+// contents (a composed W' is keyed by its scaling's content; other matrices by a process-unique id).
+// A matrix whose data is the overridden weight's own data is the base weight: a backend uses its
+// copy of the weight and uploads nothing.
+struct RoutedMatrix {
+  const void* data = nullptr;
+  tensor::DType dtype = tensor::DType::f32;
+  int64_t rows = 0, cols = 0;
+  std::string key;
+};
+
+// What serves one sequence slot: dense matrix `dense` (index into RoutedLinear::dense), or, when
+// dense is -1, the factored map with scale row `scale`.
+struct LinearRoute {
+  int32_t dense = -1;
+  int32_t scale = -1;
+};
+
+// The data of a routed override y = route(slot)(x): row i of a batch uses route_of(row_seq[i]):
+//   dense g:   y = x · dense[g]ᵀ                       (dense[g] [n_out, n_in])
+//   factored:  y = U · (scales[s] ⊙ (Vᵀ · x))          (vt [r, n_in], u [n_out, r], scales [n_s, r])
+// Rows are grouped by what serves them, as the host forward() does. `id` is process-unique per
+// description (never reused), so a backend may keep per-description uploads (the scales) by it.
+// `cache_bytes` is the owner's budget for cached dense matrices (0: the backend chooses).
+struct RoutedLinear {
+  uint64_t id = 0;
+  std::vector<RoutedMatrix> dense;
+  RoutedMatrix vt, u;          // data == nullptr when no route is factored
+  int64_t r = 0;
+  std::vector<float> scales;   // [n_scales, r]
+  std::vector<LinearRoute> slot_route;  // slot j; slots beyond use rest
+  LinearRoute rest;
+  size_t cache_bytes = 0;
+  LinearRoute route_of(int32_t slot) const {
+    return slot >= 0 && slot < static_cast<int32_t>(slot_route.size()) ? slot_route[slot] : rest;
+  }
+};
 
 struct LinearOverride {
   virtual ~LinearOverride() = default;
@@ -31,6 +78,11 @@ struct LinearOverride {
   // different RunContexts if they are shared between them.
   virtual void forward(const float* x, float* y, int64_t n,
                        std::span<const int32_t> row_seq) const = 0;
+
+  // The same map as data for a device backend, or nullptr (then the backend calls forward() on
+  // host copies of the rows). Valid as long as the override lives; must describe exactly what
+  // forward() computes.
+  virtual const RoutedLinear* routed() const { return nullptr; }
 };
 
 }  // namespace t2::model

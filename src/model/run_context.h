@@ -23,9 +23,7 @@ namespace t2::model {
 using LayerObserver =
     std::function<void(int64_t layer, const float* x, int64_t n, std::span<const int32_t> row_seq)>;
 
-// Sums data[0 .. n) over the ranks of a tensor-parallel group, in place. Called after o_proj and
-// down_proj on every rank of the group in the same order.
-using AllReduceFn = std::function<void(float* data, size_t n)>;
+// AllReduceFn (model/device_forward.h): the tensor-parallel group's in-place sum.
 
 class RunContext {
  public:

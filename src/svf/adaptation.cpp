@@ -15,7 +15,8 @@ void add_apply_options(po::options_description& desc, std::string& apply, int64_
       "how experts reach the model: auto (by estimated cost per batch), dense (compose W' once "
       "per expert, cached) or factored (U((s*z*c)*(V^T x)), every sequence its own expert)")(
       "svf-cache-mb", po::value(&cache_mb)->default_value(cache_mb),
-      "memory for composed expert weights kept across batches, MiB (0: about two experts)");
+      "memory for composed expert weights kept across batches, MiB (0: about two experts); "
+      "with --device cuda the same budget bounds the device's copies");
 }
 
 void add_adaptation_options(po::options_description& desc, AdaptationOptions& o) {

@@ -78,8 +78,9 @@ std::shared_ptr<const Adapter::Composed> Adapter::composed(const ScalingSet& s, 
     const Svd& svd = factors_->get(name);
     w.resize(static_cast<size_t>(svd.n_out * svd.n_in));
     compose_dense(svd, z, w, name);
-    auto m = std::make_shared<const EngineMatrix>(w, svd.n_out, svd.n_in,
-                                                  model_.weights().get(name).dtype);
+    auto m = std::make_shared<EngineMatrix>(w, svd.n_out, svd.n_in,
+                                            model_.weights().get(name).dtype);
+    m->set_key(key + "|" + name);  // a device backend caches W' by this content key
     c->bytes += m->n_bytes();
     c->w.emplace(name, std::move(m));
   }
@@ -214,7 +215,8 @@ AttachStats Adapter::attach(model::RunContext& ctx, std::span<const ScalingSet* 
     const SlotOverride::Route rest_route = rest_idx >= 0 ? route_of_idx[rest_idx] : base();
     ctx.set_override(name, std::make_shared<const SlotOverride>(w.rows, w.cols, std::move(mats), f,
                                                                 std::move(scales),
-                                                                std::move(slot_route), rest_route));
+                                                                std::move(slot_route), rest_route,
+                                                                cache_budget_));
   }
   st.seconds = timer.seconds();
   return st;

@@ -1,6 +1,7 @@
 // Factor loading with tensor-parallel sharding, engine-stored matrices and the slot override.
 #include "svf/override.h"
 
+#include <atomic>
 #include <cstring>
 
 #include "base/error.h"
@@ -10,6 +11,22 @@
 #include "tensor/ops.h"  // linear
 
 namespace t2::svf {
+
+namespace {
+
+// Process-unique serial numbers (EngineMatrix keys, RoutedLinear ids); never reused.
+uint64_t next_serial() {
+  static std::atomic<uint64_t> n{0};
+  return ++n;
+}
+
+std::string serial_key() { return "#" + std::to_string(next_serial()); }
+
+model::RoutedMatrix routed_matrix(const EngineMatrix& m) {
+  return {m.data(), m.dtype(), m.rows(), m.cols(), m.key()};
+}
+
+}  // namespace
 
 const Svd& FactorSet::get(const std::string& name) const {
   auto it = f_.find(name);
@@ -59,7 +76,7 @@ FactorSet FactorSet::load(const SvdStore& store, const model::LlamaModel& model,
 
 EngineMatrix::EngineMatrix(std::span<const float> values, int64_t rows, int64_t cols,
                            tensor::DType dtype)
-    : dtype_(dtype), rows_(rows), cols_(cols) {
+    : key_(serial_key()), dtype_(dtype), rows_(rows), cols_(cols) {
   T2_CHECK(static_cast<int64_t>(values.size()) == rows * cols, "engine matrix: %zu values for "
            "[%lld, %lld]", values.size(), static_cast<long long>(rows), static_cast<long long>(cols));
   owned_.resize(values.size() * tensor::dtype_size(dtype));
@@ -70,6 +87,7 @@ EngineMatrix::EngineMatrix(std::span<const float> values, int64_t rows, int64_t 
 EngineMatrix EngineMatrix::borrow(const void* data, int64_t rows, int64_t cols,
                                   tensor::DType dtype) {
   EngineMatrix m;
+  m.key_ = serial_key();
   m.data_ = data;
   m.rows_ = rows;
   m.cols_ = cols;
@@ -92,31 +110,35 @@ EngineFactors::EngineFactors(const Svd& svd, tensor::DType dtype) : sigma(svd.s)
 SlotOverride::SlotOverride(int64_t n_out, int64_t n_in,
                            std::vector<std::shared_ptr<const EngineMatrix>> matrices,
                            std::shared_ptr<const EngineFactors> factors, std::vector<float> scales,
-                           std::vector<Route> slot_route, Route rest)
-    : n_out_(n_out),
-      n_in_(n_in),
-      matrices_(std::move(matrices)),
-      factors_(std::move(factors)),
-      scales_(std::move(scales)),
-      slot_route_(std::move(slot_route)),
-      rest_(rest) {
+                           std::vector<Route> slot_route, Route rest, size_t cache_bytes)
+    : n_out_(n_out), n_in_(n_in), matrices_(std::move(matrices)), factors_(std::move(factors)) {
+  routed_.id = next_serial();
+  routed_.scales = std::move(scales);
+  routed_.slot_route = std::move(slot_route);
+  routed_.rest = rest;
+  routed_.cache_bytes = cache_bytes;
+  for (const auto& m : matrices_)
+    if (m) routed_.dense.push_back(routed_matrix(*m));
+  if (factors_) {
+    routed_.vt = routed_matrix(factors_->vt);
+    routed_.u = routed_matrix(factors_->u);
+    routed_.r = factors_->r;
+  }
   for (const auto& m : matrices_)
     T2_CHECK(m && m->rows() == n_out && m->cols() == n_in, "slot override: a dense matrix is not "
              "[%lld, %lld]", static_cast<long long>(n_out), static_cast<long long>(n_in));
   const int64_t r = factors_ ? factors_->r : 0;
-  const int64_t n_scales = r > 0 ? static_cast<int64_t>(scales_.size()) / r : 0;
+  const int64_t n_scales = r > 0 ? static_cast<int64_t>(routed_.scales.size()) / r : 0;
   uniform_ = true;
-  for (const Route& rt : slot_route_) {
+  for (const Route& rt : routed_.slot_route) {
     T2_CHECK(rt.dense >= 0 ? rt.dense < static_cast<int32_t>(matrices_.size())
                            : factors_ && rt.scale >= 0 && rt.scale < n_scales,
              "slot override: a slot is routed to a matrix or scale that does not exist");
-    uniform_ = uniform_ && rt.dense == rest_.dense && rt.scale == rest_.scale;
+    uniform_ = uniform_ && rt.dense == routed_.rest.dense && rt.scale == routed_.rest.scale;
   }
 }
 
-SlotOverride::Route SlotOverride::route_of(int32_t slot) const {
-  return slot >= 0 && slot < static_cast<int32_t>(slot_route_.size()) ? slot_route_[slot] : rest_;
-}
+SlotOverride::Route SlotOverride::route_of(int32_t slot) const { return routed_.route_of(slot); }
 
 void SlotOverride::run_group(int32_t g, const float* x, float* y, int64_t n,
                              const int32_t* row_scale) const {
@@ -129,7 +151,7 @@ void SlotOverride::run_group(int32_t g, const float* x, float* y, int64_t n,
   t.resize(static_cast<size_t>(n * r));
   factors_->vt.apply(x, t.data(), n);
   for (int64_t i = 0; i < n; ++i) {
-    const float* e = scales_.data() + static_cast<int64_t>(row_scale[i]) * r;
+    const float* e = routed_.scales.data() + static_cast<int64_t>(row_scale[i]) * r;
     float* ti = t.data() + i * r;
     for (int64_t k = 0; k < r; ++k) ti[k] *= e[k];
   }
@@ -141,7 +163,7 @@ void SlotOverride::forward(const float* x, float* y, int64_t n,
   if (n == 0) return;
   thread_local std::vector<int32_t> scale;  // per row: its scale row (factored rows)
   if (uniform_ || row_seq.empty()) {
-    const Route rt = row_seq.empty() ? route_of(0) : rest_;
+    const Route rt = row_seq.empty() ? route_of(0) : routed_.rest;
     scale.assign(static_cast<size_t>(n), rt.scale);
     run_group(rt.dense, x, y, n, scale.data());
     return;

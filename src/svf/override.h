@@ -5,7 +5,8 @@
 // slot of a batch is served either by a dense matrix (a composed W', or the base weight) or by the
 // factored path y = U · (e_slot ⊙ (Vᵀ x)). Rows are grouped by what serves them; each dense group is
 // one linear call, all factored rows share the two factor products. Which slots go which way is
-// decided by svf/adapter.h; nothing here chooses.
+// decided by svf/adapter.h; nothing here chooses. A SlotOverride also describes itself as data
+// (model::RoutedLinear) so that a device backend runs the same routes with its own copies.
 // Under tensor parallelism the factors are sharded like the weights (rows of U for the
 // column-parallel q/k/v/gate/up, rows of V for the row-parallel o/down); σ, z and c stay whole,
 // so the shard-local composition is exact. Everything here is immutable once built and may be
@@ -55,6 +56,11 @@ class EngineMatrix {
   // Borrows data (must outlive every use).
   static EngineMatrix borrow(const void* data, int64_t rows, int64_t cols, tensor::DType dtype);
 
+  // Identity of the contents for device caches: set_key's value (equal keys, equal contents),
+  // else "#<n>" with n unique in the process (never reused).
+  const std::string& key() const { return key_; }
+  void set_key(std::string key) { key_ = std::move(key); }
+
   const void* data() const { return data_; }
   tensor::DType dtype() const { return dtype_; }
   int64_t rows() const { return rows_; }
@@ -65,6 +71,7 @@ class EngineMatrix {
 
  private:
   std::vector<unsigned char> owned_;
+  std::string key_;
   const void* data_ = nullptr;
   tensor::DType dtype_ = tensor::DType::f32;
   int64_t rows_ = 0, cols_ = 0;
@@ -83,20 +90,19 @@ class SlotOverride final : public model::LinearOverride {
  public:
   // What serves a sequence slot: dense matrix `dense` (index into `matrices`), or, when dense is
   // -1, the factored path with scale row `scale` of `scales` [n_scales, r].
-  struct Route {
-    int32_t dense = -1;
-    int32_t scale = -1;
-  };
+  using Route = model::LinearRoute;
   // slot_route[j] for slot j; slots beyond use `rest`. factors may be null when no route is
-  // factored. Every dense matrix is [n_out, n_in].
+  // factored. Every dense matrix is [n_out, n_in]. cache_bytes: the budget a device backend gets
+  // for its cache of dense matrices (model::RoutedLinear).
   SlotOverride(int64_t n_out, int64_t n_in, std::vector<std::shared_ptr<const EngineMatrix>> matrices,
                std::shared_ptr<const EngineFactors> factors, std::vector<float> scales,
-               std::vector<Route> slot_route, Route rest);
+               std::vector<Route> slot_route, Route rest, size_t cache_bytes = 0);
 
   int64_t n_in() const override { return n_in_; }
   int64_t n_out() const override { return n_out_; }
   void forward(const float* x, float* y, int64_t n,
                std::span<const int32_t> row_seq) const override;
+  const model::RoutedLinear* routed() const override { return &routed_; }
 
  private:
   Route route_of(int32_t slot) const;
@@ -106,10 +112,8 @@ class SlotOverride final : public model::LinearOverride {
   int64_t n_out_, n_in_;
   std::vector<std::shared_ptr<const EngineMatrix>> matrices_;
   std::shared_ptr<const EngineFactors> factors_;
-  std::vector<float> scales_;  // [n_scales, r]
-  std::vector<Route> slot_route_;
-  Route rest_;
-  bool uniform_ = false;  // every slot routed like rest_: no grouping needed
+  model::RoutedLinear routed_;  // scales [n_scales, r], slot routes and rest live here
+  bool uniform_ = false;  // every slot routed like the rest route: no grouping needed
 };
 
 }  // namespace t2::svf

@@ -7,7 +7,10 @@
 //   cem            --candidates mixtures × --shots sequences (one CEM generation), one-off
 //                  weights: one batch per candidate dense (the reference way), one shared batch
 //                  factored, and auto
-// Generation lengths are fixed (no end-of-sequence stop) so every case does the same work.
+// Generation lengths are fixed (no end-of-sequence stop) so every case does the same work. All runs
+// share one RunContext, as a rank's runner does (on a device it keeps the uploaded W' and factors).
+// --device cuda (builds with T2_WITH_CUDA) runs the model and the overrides on the GPU; the
+// compositions and the choice stay on the host.
 // Experts are random scalings over random orthonormal-free factors of the MLP matrices (timing does
 // not depend on the factor values); the model comes from --model or is written by `t2 init` from
 // --config (random weights). Not a ctest; run e.g.
@@ -30,13 +33,17 @@
 #include "svf/adapter.h"
 #include "svf/checkpoint.h"
 #include "tensor/linalg.h"
+#ifdef T2_BENCH_CUDA
+#include "cuda/cuda_model.h"  // install_cuda_backend
+#include "cuda/device.h"      // select_rank_device
+#endif
 
 namespace {
 
 using namespace t2;
 
 struct Args {
-  std::string model, config;
+  std::string model, config, device = "cpu";
   int64_t batch = 16, prompt = 32, gen = 32, candidates = 32, shots = 10, cem_gen = 16;
   int repeats = 3, threads = 0;
   bool skip_cem = false;
@@ -61,9 +68,12 @@ Args parse(int argc, char** argv) {
     else if (k == "--repeats") a.repeats = std::stoi(next());
     else if (k == "--threads") a.threads = std::stoi(next());
     else if (k == "--skip-cem") a.skip_cem = true;
+    else if (k == "--device") a.device = next();
     else throw std::runtime_error("unknown option " + k);
   }
   if (a.model.empty() == a.config.empty()) throw std::runtime_error("give --model DIR or --config JSON");
+  if (a.device != "cpu" && a.device != "cuda")
+    throw std::runtime_error("--device must be cpu or cuda, got " + a.device);
   return a;
 }
 
@@ -116,6 +126,14 @@ int main(int argc, char** argv) try {
     dir = (std::filesystem::temp_directory_path() / "t2_svf_door_bench_model").string();
     model::write_random_checkpoint(io::read_file(a.config), dir, {});
   }
+  if (a.device == "cuda") {
+#ifdef T2_BENCH_CUDA
+    cuda::select_rank_device();
+    cuda::install_cuda_backend();
+#else
+    throw std::runtime_error("--device cuda: built without T2_WITH_CUDA");
+#endif
+  }
   const auto m = model::LlamaModel::load(dir);
   const auto factors = random_factors(*m);
   std::vector<svf::ScalingSet> experts;
@@ -128,14 +146,15 @@ int main(int argc, char** argv) try {
               static_cast<long long>(m->config().n_vocab),
               tensor::dtype_name(m->weights().get(factors->names().front()).dtype),
               tensor::max_threads(), tensor::blas_description().c_str());
+  if (m->device()) std::printf("device %s\n", m->device()->description().c_str());
 
   // What the automatic choice did per case: dense scalings of distinct ones (last round).
   std::map<std::string, svf::AttachStats> chosen;
   // One generation batch: slot j uses per_slot[j]; returns wall seconds (attach included). With
   // a label, the attach statistics are kept under it.
+  model::RunContext ctx(m);
   const auto run = [&](svf::Adapter& ad, const std::vector<const svf::ScalingSet*>& per_slot,
                        int64_t n_gen, double reuse, const char* label = nullptr) {
-    model::RunContext ctx(m);
     std::vector<model::GenerationRequest> req(per_slot.size());
     svf::Workload w;
     w.reuse = reuse;
