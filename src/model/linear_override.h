@@ -11,8 +11,9 @@
 // the backend uploads the matrices once, caches them by their keys and runs the same routes on the
 // device. An override without a description runs on the host rows (the backend copies them).
 //
-// Room for training: a future `backward` (dL/dy → dL/dx and the override's own parameter
-// gradients) will be added to this interface for REINFORCE; nothing here assumes it is absent.
+// Overrides are inference only: REINFORCE trains through train/decoder.h, which runs the factored
+// scaling with its gradient ∂L/∂e; the scaling's own backward (e with respect to p) is in
+// svf/compose.h, next to its forward.
 #pragma once
 
 #include <cstdint>
