@@ -214,6 +214,41 @@ TEST_P(FastKernels, AttentionCachedBf16MatchesReference) {
     }
 }
 
+// Both cache dtypes at this level against the reference on the cache's own (rounded) rows, over
+// GQA ratios 1..16 (more heads per KV head than a task's 8 rows), contexts around the 16- and
+// 32-key steps of the score pass, head sizes with 1..9 vectors (partial column blocks of the value
+// pass) and prefill blocks whose rows see different numbers of keys.
+TEST_P(FastKernels, AttentionCachedGqaAndContextGrid) {
+  struct Case { int64_t n_q, p0, nh, nkv, hd; };
+  uint64_t seed = 1300;
+  for (DType dt : {DType::f32, DType::bf16})
+    for (Case c : {Case{1, 30, 8, 8, 64}, Case{1, 32, 24, 8, 72}, Case{3, 30, 16, 1, 40},
+                   Case{2, 63, 6, 2, 136}, Case{5, 90, 32, 2, 8}, Case{33, 0, 12, 4, 24},
+                   Case{70, 230, 4, 4, 64}, Case{1, 299, 16, 1, 130}}) {
+      ++seed;
+      const int64_t n_ctx = c.p0 + c.n_q, cap = n_ctx + 3;
+      auto q = random_floats(c.n_q * c.nh * c.hd, seed, 2.0f);
+      auto k = random_floats(n_ctx * c.nkv * c.hd, seed + 1, 2.0f), v = random_floats(k.size(), seed + 2);
+      const int64_t elems = kv_layer_elements(cap, c.nkv, c.hd);
+      std::vector<float> kc(static_cast<size_t>(elems)), vc(kc.size());  // also holds bf16 halves
+      const KvLayer layer{kc.data(), vc.data(), cap, kv_key_stride(cap), dt};
+      kv_store(layer, k.data(), v.data(), n_ctx, 0, c.nkv, c.hd);
+      if (dt == DType::bf16)
+        for (auto* buf : {&k, &v})
+          for (float& x : *buf) x = bf16_to_f32(f32_to_bf16(x));
+      std::vector<float> fast(q.size()), ref(q.size());
+      const float scale = 1.0f / std::sqrt(float(c.hd));
+      {
+        LevelGuard g(KernelLevel::reference);
+        attention(q.data(), k.data(), v.data(), ref.data(), c.n_q, c.p0, n_ctx, c.nh, c.nkv, c.hd, scale);
+      }
+      attention_cached(q.data(), layer, fast.data(), c.n_q, c.p0, c.nh, c.nkv, c.hd, scale);
+      EXPECT_LT(max_abs_diff(fast.data(), ref.data(), q.size()), 2e-5)
+          << dtype_name(dt) << " n_q=" << c.n_q << " p0=" << c.p0 << " heads " << c.nh << "/" << c.nkv
+          << " hd=" << c.hd;
+    }
+}
+
 // Forcing a level changes the kernel linear() runs: each level's own kernel, never a higher one.
 TEST_P(FastKernels, LinearKernelFollowsTheLevel) {
   const CpuIsa isa = GetParam();

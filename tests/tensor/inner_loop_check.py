@@ -4,8 +4,8 @@ silently lose what makes them fast or portable (docs/tensor.md, "What the inner 
 like"):
 
   inner loops   The hot loop of each listed register tile holds exactly its multiply-adds (e.g. 24
-                vdpbf16ps in the AVX512-BF16 4 x 6 tile), and touches memory only to load: no store
-                and no stack access (a spilled accumulator shows up as both).
+                vdpbf16ps in the AVX512-BF16 4 x 6 tile), and touches memory only to load: no store,
+                no stack access (a spilled accumulator shows up as both) and no call.
   no leaks      (--baseline-only) Only functions in the per-level namespaces (avx2, avx512,
                 avx512bf16, amx, simd::V16/V8) contain AVX/AVX-512/AMX instructions: the rest of the
                 library must run on any x86-64 CPU, before the level is chosen.
@@ -26,6 +26,10 @@ TILES = [
     ("avx512::linear_detail::gemm_tile<6>(", "vfmadd231ps", 12),
     ("avx2::linear_detail::gemm_tile<6>(", "vfmadd231ps", 12),
     ("amx::(anonymous namespace)::block<2, 2>(", "tdpbf16ps", 4),
+    ("avx512::attention_detail::scores<8, unsigned short>(", "vfmadd231ps", 16),
+    ("avx512::attention_detail::pv_rows<2, 8, false, unsigned short>(", "vfmadd231ps", 16),
+    ("avx2::attention_detail::scores<8, unsigned short>(", "vfmadd231ps", 8),
+    ("avx2::attention_detail::pv_rows<2, 5, false, unsigned short>(", "vfmadd231ps", 10),
 ]
 
 LEVEL_NAMESPACES = {"avx2", "avx512", "avx512bf16", "amx", "V16", "V8"}
@@ -110,6 +114,8 @@ def check_tile(funcs, fragment, mnemonic, expected):
                      and not mnem.startswith("tileloadd"))
             if mnem.startswith("tilestored"):
                 store = True
+            if mnem.startswith("call"):  # every vector register is caller-saved: a call spills them
+                errors.append(f"{name}: hot loop calls {ops}")
             if stack or store:
                 errors.append(f"{name}: hot loop {'accesses the stack' if stack else 'stores'}: {mnem} {ops}")
         print(f"{'ok ' if not errors else 'BAD'} {fragment[:-1]}: hot loop of {len(loop)} instructions, "

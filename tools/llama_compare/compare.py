@@ -121,25 +121,35 @@ def harness(path, gguf, mode, tokens, threads, fa, batch=1, gen=0):
 
 
 def one_round(t2, model, gguf, level, hpath, a):
-    """One interleaved round: each measure once for t2, then once for llama.cpp. Values are
+    """One interleaved round: each selected measure once for t2, then once for llama.cpp. Values are
     (tokens/s by the wall clock, tokens per CPU-second)."""
     r = {}
-    b = t2_bench(t2, model, level, a.threads, ["--prompt-tokens", str(a.prompt), "--gen-tokens", "1",
-                                               "--batch", "1", "--score-tokens", str(a.prompt)])
-    r["t2 prefill"] = (b["prefill_tokens_per_s"], a.prompt / b["prefill_cpu_seconds"])
-    r["t2 score"] = (b["score_tokens_per_s"], (a.prompt - 1) / b["score_cpu_seconds"])
-    r["t2 cpu_kernels"] = b.get("cpu_kernels")
-    r["t2 read GB/s"] = b.get("read_bandwidth_gbs")
-    r["llama prefill"] = harness(hpath, gguf, "prefill", a.prompt, a.threads, 1)
-    r["llama score"] = harness(hpath, gguf, "score", a.prompt, a.threads, 1)
-    b = t2_bench(t2, model, level, a.threads, ["--prompt-tokens", str(a.decode_prompt), "--gen-tokens",
-                                               str(a.gen), "--batch", f"1,{a.batch}"])
-    for d in b["decode"]:
-        r[f"t2 decode {d['batch']}"] = (d["tokens_per_s"], d["batch"] * a.gen / d["cpu_seconds"])
-    for fa in (0, 1):
-        for bs in (1, a.batch):
-            r[f"llama decode {bs} fa{fa}"] = harness(hpath, gguf, "decode", a.decode_prompt, a.threads,
-                                                     fa, bs, a.gen)
+    want = set(a.measures.split(","))
+    if want & {"prefill", "score"}:
+        args = ["--prompt-tokens", str(a.prompt), "--gen-tokens", "1", "--batch", "1"]
+        if "score" in want:
+            args += ["--score-tokens", str(a.prompt)]
+        b = t2_bench(t2, model, level, a.threads, args)
+        r["t2 cpu_kernels"] = b.get("cpu_kernels")
+        r["t2 read GB/s"] = b.get("read_bandwidth_gbs")
+        if "prefill" in want:
+            r["t2 prefill"] = (b["prefill_tokens_per_s"], a.prompt / b["prefill_cpu_seconds"])
+            r["llama prefill"] = harness(hpath, gguf, "prefill", a.prompt, a.threads, 1)
+        if "score" in want:
+            r["t2 score"] = (b["score_tokens_per_s"], (a.prompt - 1) / b["score_cpu_seconds"])
+            r["llama score"] = harness(hpath, gguf, "score", a.prompt, a.threads, 1)
+    batches = [bs for key, bs in (("decode1", 1), ("decodeB", a.batch)) if key in want]
+    if batches:
+        b = t2_bench(t2, model, level, a.threads, ["--prompt-tokens", str(a.decode_prompt), "--gen-tokens",
+                                                   str(a.gen), "--batch", ",".join(map(str, batches))])
+        r["t2 cpu_kernels"] = b.get("cpu_kernels")
+        r.setdefault("t2 read GB/s", b.get("read_bandwidth_gbs"))
+        for d in b["decode"]:
+            r[f"t2 decode {d['batch']}"] = (d["tokens_per_s"], d["batch"] * a.gen / d["cpu_seconds"])
+        for fa in (0, 1):
+            for bs in batches:
+                r[f"llama decode {bs} fa{fa}"] = harness(hpath, gguf, "decode", a.decode_prompt,
+                                                         a.threads, fa, bs, a.gen)
     r["loadavg"] = os.getloadavg()[0]
     return r
 
@@ -163,6 +173,8 @@ def print_tables(results, a):
                 ("decodeB", f"decode {a.batch} sequences ({a.decode_prompt}+{a.gen})", f"t2 decode {a.batch}",
                  [f"llama decode {a.batch} fa0", f"llama decode {a.batch} fa1"])]
     for key, rs in results.items():
+        if not rs:
+            continue
         lvl, v = key.split(":")
         for col, what in ((0, "tokens/s by the wall clock"), (1, "tokens per CPU-second")):
             print(f"\nt2 kernels {lvl} vs llama.cpp {v} build, {len(rs)} rounds, {what} (llama.cpp "
@@ -171,6 +183,8 @@ def print_tables(results, a):
             print("| measure | llama.cpp | t2 | t2 / llama.cpp |")
             print("|---|---|---|---|")
             for _, name, t2k, lks in measures:
+                if t2k not in rs[0]:
+                    continue
                 t = statistics.median(r[t2k][col] for r in rs)
                 ls = [statistics.median(r[k][col] for r in rs) for k in lks]
                 lt = " / ".join(f"{x:.1f}" for x in ls)
@@ -193,9 +207,15 @@ def main():
     p.add_argument("--decode-prompt", type=int, default=128)
     p.add_argument("--gen", type=int, default=128)
     p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--measures", default="prefill,score,decode1,decodeB",
+                   help="which measures to run, comma-separated: prefill, score, decode1 (one "
+                        "sequence), decodeB (--batch sequences)")
     p.add_argument("--prepare-only", action="store_true", help="build and convert, run nothing")
     p.add_argument("--report", help="print the tables of a saved results.json and stop")
     a = p.parse_args()
+    unknown = set(a.measures.split(",")) - {"prefill", "score", "decode1", "decodeB"}
+    if unknown:
+        p.error(f"--measures: unknown {', '.join(sorted(unknown))}; expected prefill, score, decode1, decodeB")
     if a.report:
         print_tables(json.loads(Path(a.report).read_text()), a)
         return 0

@@ -28,7 +28,8 @@ void attention(const float* q, const float* k, const float* v, float* out, int64
                int64_t q_pos0, int64_t n_ctx, int64_t n_head, int64_t n_kv_head, int64_t head_dim,
                float scale);
 // Keys transposed per KV head ([n_kv_head][head_dim][ldk]), values [n_kv_head][v_cap][head_dim]
-// (the tensor::KvLayer layout), f32 or (bf16 = true) bf16; positions 0..q_pos0+n_q-1 are read.
+// (the tensor::KvLayer layout), f32 or (bf16 = true) bf16; positions 0..q_pos0+n_q-1 are used,
+// and key rows are read up to that count rounded up to 32, which ldk = kv_key_stride() covers.
 void attention_cached(const float* q, const void* kt, const void* v, bool bf16, int64_t ldk,
                       int64_t v_cap, float* out, int64_t n_q, int64_t q_pos0, int64_t n_head,
                       int64_t n_kv_head, int64_t head_dim, float scale);
