@@ -157,9 +157,12 @@ void DeviceOverrides::apply(const model::RoutedLinear& rl, const model::Weight& 
     return;
   }
   // Rows ordered by group (factored first, then each dense matrix): h_idx_ = [order | scale].
-  std::vector<int32_t> scale(h_idx_.begin() + n, h_idx_.end());
-  std::vector<int64_t> offset;  // start of each group in the order; offset.back() == n
-  std::vector<int32_t> groups;
+  std::vector<int32_t>& scale = h_scale_;
+  std::vector<int64_t>& offset = h_offset_;  // start of each group in the order; back() == n
+  std::vector<int32_t>& groups = h_groups_;
+  scale.assign(h_idx_.begin() + n, h_idx_.end());
+  offset.clear();
+  groups.clear();
   int64_t k = 0;
   for (int32_t g = -1; g < static_cast<int32_t>(rl.dense.size()); ++g) {
     const int64_t start = k;

@@ -71,6 +71,8 @@ class DeviceOverrides {
   DeviceBuffer idx_;                    // [2n] i32: row order by group, then each row's scale
   DeviceBuffer xg_, yg_;                // [n, n_in], [n, n_out]: rows grouped
   std::vector<int32_t> h_group_, h_idx_;
+  std::vector<int32_t> h_scale_, h_groups_;  // apply()'s grouping scratch, kept across calls
+  std::vector<int64_t> h_offset_;
 };
 
 }  // namespace t2::cuda

@@ -117,16 +117,16 @@ SlotOverride::SlotOverride(int64_t n_out, int64_t n_in,
   routed_.slot_route = std::move(slot_route);
   routed_.rest = rest;
   routed_.cache_bytes = cache_bytes;
-  for (const auto& m : matrices_)
-    if (m) routed_.dense.push_back(routed_matrix(*m));
+  for (const auto& m : matrices_) {
+    T2_CHECK(m && m->rows() == n_out && m->cols() == n_in, "slot override: a dense matrix is not "
+             "[%lld, %lld]", static_cast<long long>(n_out), static_cast<long long>(n_in));
+    routed_.dense.push_back(routed_matrix(*m));
+  }
   if (factors_) {
     routed_.vt = routed_matrix(factors_->vt);
     routed_.u = routed_matrix(factors_->u);
     routed_.r = factors_->r;
   }
-  for (const auto& m : matrices_)
-    T2_CHECK(m && m->rows() == n_out && m->cols() == n_in, "slot override: a dense matrix is not "
-             "[%lld, %lld]", static_cast<long long>(n_out), static_cast<long long>(n_in));
   const int64_t r = factors_ ? factors_->r : 0;
   const int64_t n_scales = r > 0 ? static_cast<int64_t>(routed_.scales.size()) / r : 0;
   uniform_ = true;
