@@ -109,6 +109,9 @@ TEST_P(FastKernels, LinearLargeShapesUseThreadsAndTiles) {
   // AMX with long k, an odd number of activation tiles, and a 16-row weight remainder.
   check_linear(DType::bf16, 50, 160, 544, true, 10);
   check_linear(DType::bf16, 40, 208, 320, false, 11);
+  // The dot kernel's k slices (several activation tiles, k > 2048) with a ragged last slice.
+  check_linear(DType::bf16, 16, 40, 3053, true, 12);
+  check_linear(DType::f16, 7, 20, 4100, false, 13);
 }
 
 TEST_P(FastKernels, LinearZeroInnerDimension) {
