@@ -22,7 +22,7 @@ TILES = [
     ("avx512bf16::(anonymous namespace)::tile<4, 6>(", "vdpbf16ps", 24),
     ("avx512bf16::(anonymous namespace)::tile<8, 1>(", "vdpbf16ps", 8),
     ("avx512::linear_detail::dot_tile<(t2::tensor::DType)1, 4, 6>(", "vfmadd231ps", 24),
-    ("avx2::linear_detail::dot_tile<(t2::tensor::DType)1, 2, 6>(", "vfmadd231ps", 12),
+    ("avx2::linear_detail::dot_tile<(t2::tensor::DType)1, 3, 4>(", "vfmadd231ps", 12),
     ("avx512::linear_detail::gemm_tile<6>(", "vfmadd231ps", 12),
     ("avx2::linear_detail::gemm_tile<6>(", "vfmadd231ps", 12),
     ("amx::(anonymous namespace)::block<2, 2>(", "tdpbf16ps", 4),
