@@ -15,15 +15,10 @@ namespace t2::tasks {
 namespace {
 
 PromptTemplate gsm8k_template() {
-  PromptTemplate t;
-  t.system =
+  return instruction_template(
       "Below is an instruction that describes a task. Write a response that completes the "
-      "request. Work through the problem step by step and end with the final numeric answer.";
-  t.user = "{question}";
-  t.stop = {"Instruction:", "Instruction", "Response:", "Response"};
-  t.max_new_tokens = 512;
-  t.context_limit = 1024;
-  return t;
+      "request. Work through the problem step by step and end with the final numeric answer.",
+      "{question}", "", 512, 1024);
 }
 
 // The gold number of an answer field "...\n#### 1,234": commas removed, sign kept.

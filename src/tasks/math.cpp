@@ -15,15 +15,10 @@ namespace t2::tasks {
 namespace {
 
 PromptTemplate math_template() {
-  PromptTemplate t;
-  t.system =
+  return instruction_template(
       "Solve the following math problem step by step. Put the final answer, and only the final "
-      "answer, inside \\boxed{}.";
-  t.user = "{question}";
-  t.stop = {"Instruction:", "Instruction", "Response:", "Response"};
-  t.max_new_tokens = 1024;
-  t.context_limit = 2048;
-  return t;
+      "answer, inside \\boxed{}.",
+      "{question}", "", 1024, 2048);
 }
 
 class MathTask final : public Task {

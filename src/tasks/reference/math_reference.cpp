@@ -8,6 +8,7 @@
 
 #include "tasks/reference/python_text.h"
 #include "tasks/reference/sympy_expr.h"
+#include "tasks/text.h"  // replace_all
 
 namespace t2::tasks::reference {
 namespace {
@@ -15,15 +16,6 @@ namespace {
 struct AssertionFailed {};  // caught by is_equiv, which then compares the raw strings
 
 enum class Tri { no, yes, undetermined };
-
-std::string replace_all(std::string s, std::string_view from, std::string_view to) {
-  size_t pos = 0;
-  while ((pos = s.find(from, pos)) != std::string::npos) {
-    s.replace(pos, from.size(), to);
-    pos += to.size();
-  }
-  return s;
-}
 
 std::vector<std::string> py_split(std::string_view s, std::string_view sep) {
   std::vector<std::string> out;
