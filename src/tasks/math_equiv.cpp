@@ -112,17 +112,7 @@ bool is_plain_integer(const std::string& s) {
 
 // The Hendrycks-style string rules that the clean normal form starts from.
 std::string common_rules(std::string_view answer) {
-  std::string s = trim(answer);
-  s = replace_all(s, "\n", "");
-  s = replace_all(s, "\\!", "");
-  s = replace_all(s, "\\\\", "\\");
-  s = replace_all(s, "tfrac", "frac");
-  s = replace_all(s, "dfrac", "frac");
-  s = replace_all(s, "\\left", "");
-  s = replace_all(s, "\\right", "");
-  s = replace_all(s, "^{\\circ}", "");
-  s = replace_all(s, "^\\circ", "");
-  s = replace_all(s, "\\$", "");
+  std::string s = hendrycks_latex_cleanup(trim(answer));
   strip_text_units(s);
   s = replace_all(s, "\\%", "");
   s = replace_all(s, "%", "");

@@ -29,6 +29,20 @@ std::string replace_all(std::string s, std::string_view from, std::string_view t
   return s;
 }
 
+std::string hendrycks_latex_cleanup(std::string s) {
+  s = replace_all(s, "\n", "");
+  s = replace_all(s, "\\!", "");
+  s = replace_all(s, "\\\\", "\\");
+  s = replace_all(s, "tfrac", "frac");
+  s = replace_all(s, "dfrac", "frac");
+  s = replace_all(s, "\\left", "");
+  s = replace_all(s, "\\right", "");
+  s = replace_all(s, "^{\\circ}", "");
+  s = replace_all(s, "^\\circ", "");
+  s = replace_all(s, "\\$", "");
+  return s;
+}
+
 bool is_valid_utf8(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {

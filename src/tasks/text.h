@@ -15,6 +15,9 @@ std::string trim(std::string_view s);
 std::string to_lower(std::string_view s);
 // s with every occurrence of `from` (non-empty) replaced by `to`, left to right.
 std::string replace_all(std::string s, std::string_view from, std::string_view to);
+// The first rules of the Hendrycks MATH answer normaliser (strip_string): line breaks, "\!",
+// doubled backslashes, "\left"/"\right", degree signs and "\$" removed; tfrac/dfrac become frac.
+std::string hendrycks_latex_cleanup(std::string s);
 bool is_valid_utf8(std::string_view s);
 
 // Contents of every \boxed{...} / \fbox{...} (balanced braces; "\boxed 5" takes the next token),

@@ -8,7 +8,7 @@
 
 #include "tasks/reference/python_text.h"
 #include "tasks/reference/sympy_expr.h"
-#include "tasks/text.h"  // replace_all
+#include "tasks/text.h"  // replace_all, hendrycks_latex_cleanup
 
 namespace t2::tasks::reference {
 namespace {
@@ -187,17 +187,7 @@ std::optional<std::string> math_extract(std::string_view completion) {
 }
 
 std::string math_strip_string(std::string_view answer) {
-  std::string s(answer);
-  s = replace_all(s, "\n", "");
-  s = replace_all(s, "\\!", "");
-  s = replace_all(s, "\\\\", "\\");
-  s = replace_all(s, "tfrac", "frac");
-  s = replace_all(s, "dfrac", "frac");
-  s = replace_all(s, "\\left", "");
-  s = replace_all(s, "\\right", "");
-  s = replace_all(s, "^{\\circ}", "");
-  s = replace_all(s, "^\\circ", "");
-  s = replace_all(s, "\\$", "");
+  std::string s = hendrycks_latex_cleanup(std::string(answer));
   s = remove_right_units(s);
   s = replace_all(s, "\\\\%", "");
   s = replace_all(s, "\\%", "");
