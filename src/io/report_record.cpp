@@ -5,57 +5,12 @@
 //   f64 pass1_wall_s | f64 pass2_wall_s | f64 adapt_s | f64 vision_s (str = u32 length + bytes)
 #include "io/report_record.h"
 
-#include <cstring>
 #include <ctime>
 
+#include "base/bytes.h"
 #include "base/error.h"
 
 namespace t2::io {
-namespace {
-
-template <typename T>
-void put(std::string& out, T v) {
-  out.append(reinterpret_cast<const char*>(&v), sizeof v);
-}
-
-void put_str(std::string& out, const std::string& s) {
-  T2_CHECK(s.size() <= 0xffffffffu, "record string of %zu bytes is too long", s.size());
-  put<uint32_t>(out, static_cast<uint32_t>(s.size()));
-  out += s;
-}
-
-class Reader {
- public:
-  Reader(std::string_view b, const char* what) : b_(b), what_(what) {}
-  template <typename T>
-  T get() {
-    need(sizeof(T));
-    T v;
-    std::memcpy(&v, b_.data() + off_, sizeof v);
-    off_ += sizeof v;
-    return v;
-  }
-  std::string str() {
-    const uint32_t n = get<uint32_t>();
-    need(n);
-    std::string s(b_.substr(off_, n));
-    off_ += n;
-    return s;
-  }
-  bool done() const { return off_ == b_.size(); }
-  std::size_t offset() const { return off_; }
-
- private:
-  void need(std::size_t n) const {
-    T2_CHECK(off_ + n <= b_.size(), "%s: truncated at byte %zu of %zu (needed %zu more bytes)",
-             what_, off_, b_.size(), n);
-  }
-  std::string_view b_;
-  const char* what_;
-  std::size_t off_ = 0;
-};
-
-}  // namespace
 
 void accumulate(TaskSummary& s, const SampleRecord& r) {
   ++s.n;
@@ -99,34 +54,34 @@ std::string utc_now_iso8601() {
 
 std::string encode_records(const std::vector<SampleRecord>& records) {
   std::string out;
-  put<uint32_t>(out, static_cast<uint32_t>(records.size()));
+  put_bytes<uint32_t>(out, static_cast<uint32_t>(records.size()));
   for (const auto& r : records) {
-    put_str(out, r.task);
+    put_string(out, r.task);
     for_each_column([&](const char*, auto field) {
       using T = column_type<decltype(field)>;
       if constexpr (std::is_same_v<T, std::string>)
-        put_str(out, r.*field);
+        put_string(out, r.*field);
       else if constexpr (std::is_same_v<T, bool>)
-        put<uint8_t>(out, r.*field ? 1 : 0);
+        put_bytes<uint8_t>(out, r.*field ? 1 : 0);
       else
-        put<T>(out, r.*field);
+        put_bytes<T>(out, r.*field);
     });
   }
   return out;
 }
 
 std::vector<SampleRecord> decode_records(std::string_view bytes, const char* what) {
-  Reader in(bytes, what);
+  ByteReader in(bytes, what);
   const uint32_t n = in.get<uint32_t>();
   std::vector<SampleRecord> out;
   out.reserve(std::min<uint32_t>(n, 1u << 16));
   for (uint32_t i = 0; i < n; ++i) {
     SampleRecord r;
-    r.task = in.str();
+    r.task = in.get_string();
     for_each_column([&](const char*, auto field) {
       using T = column_type<decltype(field)>;
       if constexpr (std::is_same_v<T, std::string>) {
-        r.*field = in.str();
+        r.*field = in.get_string();
       } else if constexpr (std::is_same_v<T, bool>) {
         const uint8_t c = in.get<uint8_t>();
         T2_CHECK(c <= 1, "%s: record %u has correct = %u (expected 0 or 1)", what, i, c);
