@@ -44,8 +44,8 @@ struct SampleRecord {
   friend bool operator==(const SampleRecord&, const SampleRecord&) = default;
 };
 
-// The fields of a record after `task`, in schema order: the report's sample columns (docs/report.md)
-// and the journal's record layout. Calls f(column name, pointer to the member) for each.
+// The fields of a record after `task`, in schema order: the report's sample columns
+// (docs/report.md) and the journal's record layout. Calls f(column name, member pointer) for each.
 template <class F>
 void for_each_column(F&& f) {
   f("index", &SampleRecord::index);

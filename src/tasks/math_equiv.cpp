@@ -114,10 +114,7 @@ bool is_plain_integer(const std::string& s) {
 std::string common_rules(std::string_view answer) {
   std::string s = hendrycks_latex_cleanup(trim(answer));
   strip_text_units(s);
-  s = replace_all(s, "\\%", "");
-  s = replace_all(s, "%", "");
-  s = replace_all(s, " .", " 0.");
-  s = replace_all(s, "{.", "{0.");
+  s = replace_each(s, {{"\\%", ""}, {"%", ""}, {" .", " 0."}, {"{.", "{0."}});
   if (!s.empty() && s[0] == '.') s = "0" + s;
   // "k = 5" → "5" when the left side is short (a variable name).
   size_t eq = s.find('=');
@@ -145,20 +142,12 @@ std::string normalize_math_answer(std::string_view answer) {
   // Dollar math delimiters and a trailing full stop are not part of an answer.
   while (!s.empty() && (s.back() == '.' || s.back() == '$')) s.pop_back();
   while (!s.empty() && s.front() == '$') s.erase(0, 1);
-  s = replace_all(s, "\\,", "");
-  s = replace_all(s, "\\;", "");
-  s = replace_all(s, "\\:", "");
-  s = replace_all(s, "\\ ", "");
-  s = replace_all(s, "\\displaystyle", "");
-  s = replace_all(s, "\\mathbf", "\\text");
+  s = replace_each(s, {{"\\,", ""}, {"\\;", ""}, {"\\:", ""}, {"\\ ", ""}, {"\\displaystyle", ""},
+                       {"\\mathbf", "\\text"}});
   s = common_rules(s);
-  s = replace_all(s, "\\cdot", "*");
-  s = replace_all(s, "\\times", "*");
-  s = replace_all(s, "\\le", "\\leq");
-  s = replace_all(s, "\\leqq", "\\leq");
-  s = replace_all(s, "\\ge", "\\geq");
-  s = replace_all(s, "\\geqq", "\\geq");
-  s = replace_all(s, "\\text{", "{");  // remaining \text{x} inside expressions
+  // In order: \le becomes \leq and then \leqq \leq; a remaining \text{x} inside an expression {x}.
+  s = replace_each(s, {{"\\cdot", "*"}, {"\\times", "*"}, {"\\le", "\\leq"}, {"\\leqq", "\\leq"},
+                       {"\\ge", "\\geq"}, {"\\geqq", "\\geq"}, {"\\text{", "{"}});
   if (s.rfind("x\\in", 0) == 0) s = s.substr(4);
   // 1,000,000 → 1000000 (only when every comma starts a 3-digit group: not a tuple)
   if (has_thousands_commas(s)) s = replace_all(s, ",", "");

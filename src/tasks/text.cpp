@@ -29,18 +29,15 @@ std::string replace_all(std::string s, std::string_view from, std::string_view t
   return s;
 }
 
-std::string hendrycks_latex_cleanup(std::string s) {
-  s = replace_all(s, "\n", "");
-  s = replace_all(s, "\\!", "");
-  s = replace_all(s, "\\\\", "\\");
-  s = replace_all(s, "tfrac", "frac");
-  s = replace_all(s, "dfrac", "frac");
-  s = replace_all(s, "\\left", "");
-  s = replace_all(s, "\\right", "");
-  s = replace_all(s, "^{\\circ}", "");
-  s = replace_all(s, "^\\circ", "");
-  s = replace_all(s, "\\$", "");
+std::string replace_each(std::string s, Replacements rules) {
+  for (const auto& [from, to] : rules) s = replace_all(std::move(s), from, to);
   return s;
+}
+
+std::string hendrycks_latex_cleanup(std::string s) {
+  return replace_each(std::move(s), {{"\n", ""}, {"\\!", ""}, {"\\\\", "\\"}, {"tfrac", "frac"},
+                                     {"dfrac", "frac"}, {"\\left", ""}, {"\\right", ""},
+                                     {"^{\\circ}", ""}, {"^\\circ", ""}, {"\\$", ""}});
 }
 
 bool is_valid_utf8(std::string_view s) {

@@ -8,7 +8,7 @@
 
 #include "tasks/reference/python_text.h"
 #include "tasks/reference/sympy_expr.h"
-#include "tasks/text.h"  // replace_all, hendrycks_latex_cleanup
+#include "tasks/text.h"  // replace_all, replace_each, hendrycks_latex_cleanup
 
 namespace t2::tasks::reference {
 namespace {
@@ -189,10 +189,7 @@ std::optional<std::string> math_extract(std::string_view completion) {
 std::string math_strip_string(std::string_view answer) {
   std::string s = hendrycks_latex_cleanup(std::string(answer));
   s = remove_right_units(s);
-  s = replace_all(s, "\\\\%", "");
-  s = replace_all(s, "\\%", "");
-  s = replace_all(s, " .", " 0.");
-  s = replace_all(s, "{.", "{0.");
+  s = replace_each(s, {{"\\\\%", ""}, {"\\%", ""}, {" .", " 0."}, {"{.", "{0."}});
   if (s.empty()) return s;
   if (s[0] == '.') s = "0" + s;
   const auto eq = py_split(s, "=");
