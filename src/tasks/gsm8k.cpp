@@ -74,14 +74,10 @@ class Gsm8kTask final : public Task {
       return v;
     }
     v.prediction = extract(sample, completion, options.mode);
-    if (v.prediction.empty()) {
-      v.status = "no_answer";
-      return v;
-    }
-    v.status = "ok";
+    v.status = v.prediction.empty() ? "no_answer" : "ok";
     const double p = std::strtod(v.prediction.c_str(), nullptr);
     const double g = std::strtod(sample.gold.c_str(), nullptr);
-    v.correct = std::fabs(p - g) <= 1e-9 * std::max(1.0, std::fabs(g));
+    v.correct = !v.prediction.empty() && std::fabs(p - g) <= 1e-9 * std::max(1.0, std::fabs(g));
     return v;
   }
 

@@ -66,12 +66,8 @@ class MathTask final : public Task {
     if (options.mode == ScoringMode::reference) return score_reference(sample, completion);
     Verdict v;
     v.prediction = extract(sample, completion, options.mode);
-    if (v.prediction.empty()) {
-      v.status = "no_answer";
-      return v;
-    }
-    v.status = "ok";
-    v.correct = math_answers_equivalent(v.prediction, sample.gold);
+    v.status = v.prediction.empty() ? "no_answer" : "ok";
+    v.correct = !v.prediction.empty() && math_answers_equivalent(v.prediction, sample.gold);
     return v;
   }
 
