@@ -122,10 +122,8 @@ std::vector<std::string> validate(const EvalConfig& c) {
 
 void check_valid(const EvalConfig& c) {
   const auto p = validate(c);
-  if (p.empty()) return;
-  std::string msg = t2::format("invalid configuration (%zu problem%s):", p.size(), p.size() == 1 ? "" : "s");
-  for (const auto& s : p) msg += "\n  - " + s;
-  throw t2::CollectiveError(msg);  // every rank checks the same configuration
+  // every rank checks the same configuration
+  if (!p.empty()) throw t2::CollectiveError(problem_list("invalid configuration", p));
 }
 
 std::string config_text(const EvalConfig& c) {

@@ -33,20 +33,6 @@ namespace t2::adapt {
 
 namespace {
 
-// Every rank contributes its setup error ("" when fine); all ranks throw the combined message
-// when any failed, so no rank is left waiting in a later collective.
-void agree_on_errors(const dist::Communicator& world, const std::string& mine) {
-  const auto all = world.all_gather(mine);
-  std::string msg;
-  std::set<std::string> seen;
-  for (size_t r = 0; r < all.size(); ++r) {
-    if (all[r].empty() || !seen.insert(all[r]).second) continue;
-    msg += (msg.empty() ? "" : "\n") +
-           (world.size() > 1 ? t2::format("rank %zu: ", r) : std::string()) + all[r];
-  }
-  if (!msg.empty()) throw t2::CollectiveError(msg);
-}
-
 std::string host_name() {
   char buf[256] = {};
   if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
@@ -162,7 +148,7 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
   } catch (const std::exception& e) {
     err = e.what();
   }
-  agree_on_errors(world, err);
+  dist::throw_if_any_failed(world, err);
 
   // The report: rank 0 creates or resumes it; others learn whether that worked.
   const auto hosts_all = world.all_gather(host_name());
@@ -203,7 +189,7 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
       err = e.what();
     }
   }
-  agree_on_errors(world, err);
+  dist::throw_if_any_failed(world, err);
 
   // Units: --batch consecutive items of one task; committed items are skipped.
   std::vector<dist::WorkUnit> units;
@@ -310,11 +296,10 @@ int run_eval(const EvalConfig& cfg, const dist::Communicator& world, const Build
   T2_LOG_INFO("eval: %s: %lld units finished (%lld failed) in %.2f s; coordinator %.3f ms per unit",
               complete ? "complete" : "interrupted", static_cast<long long>(st.n_finished),
               static_cast<long long>(st.n_failed), st.wall_s, per_unit * 1e3);
-  std::fputs(io::render_summary_table({{cfg.out, io::read_report(cfg.out)}}, io::TableFormat::text).c_str(),
-             stdout);
+  const io::ReportData rd = io::read_report(cfg.out);
+  std::fputs(io::render_summary_table({{cfg.out, rd}}, io::TableFormat::text).c_str(), stdout);
   if (!pass1.empty()) {
     // Two-pass table over every committed record (earlier segments included).
-    const io::ReportData rd = io::read_report(cfg.out);
     for (const TaskData& d : data) {
       const auto it = rd.tasks.find(d.name);
       if (it == rd.tasks.end()) continue;

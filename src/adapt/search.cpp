@@ -70,16 +70,6 @@ uint64_t seed_of(const SearchConfig& c) {
   return c.seed >= 0 ? static_cast<uint64_t>(c.seed) : tasks::few_shot_seed(c.task);
 }
 
-// The same failure everywhere: every rank throws the combined message when any failed.
-void agree(const dist::Communicator& world, const std::string& mine) {
-  const auto all = world.all_gather(mine);
-  std::string msg;
-  std::set<std::string> seen;
-  for (const auto& m : all)
-    if (!m.empty() && seen.insert(m).second) msg += (msg.empty() ? "" : "\n") + m;
-  if (!msg.empty()) throw t2::Error(msg);
-}
-
 // A unit: the items and the candidates' α. Result: per candidate, per item correct and log-prob.
 std::string encode_unit(const std::vector<int64_t>& items, const std::vector<std::vector<double>>& a) {
   return json{{"items", items}, {"alphas", a}}.dump();
@@ -180,10 +170,7 @@ std::vector<std::string> search_problems(const SearchConfig& c) {
 
 void check_search(const SearchConfig& c) {
   const auto p = search_problems(c);
-  if (p.empty()) return;
-  std::string msg = "invalid search settings:";
-  for (const auto& s : p) msg += "\n  " + s;
-  throw t2::Error(msg);
+  if (!p.empty()) throw t2::Error(problem_list("invalid search settings", p));
 }
 
 std::string search_state_path(const SearchConfig& c) { return c.out + ".search.json"; }
@@ -245,7 +232,7 @@ int run_search(const SearchConfig& c, const dist::Communicator& world, const Bui
   } catch (const std::exception& e) {
     err = e.what();
   }
-  agree(world, err);
+  dist::throw_if_any_failed(world, err);
 
   const CemConfig cem = cem_config(c, bank.dim(c.per_layer));
   const uint64_t seed = seed_of(c);

@@ -24,8 +24,11 @@ std::string format(const char* fmt, ...) {
   return out;
 }
 
-void throw_error(const char* file, int line, const std::string& message) {
-  throw Error(format("%s (%s:%d)", message.c_str(), file, line));
+std::string problem_list(const std::string& what, const std::vector<std::string>& problems) {
+  std::string msg = format("%s (%zu problem%s):", what.c_str(), problems.size(),
+                           problems.size() == 1 ? "" : "s");
+  for (const auto& p : problems) msg += "\n  - " + p;
+  return msg;
 }
 
 }  // namespace t2

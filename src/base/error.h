@@ -6,6 +6,7 @@
 #include <cassert>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace t2 {
 
@@ -27,7 +28,8 @@ class CollectiveError : public Error {
 // printf-style formatting into a std::string.
 std::string format(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 
-[[noreturn]] void throw_error(const char* file, int line, const std::string& message);
+// Every problem of a configuration in one message: "WHAT (N problems):\n  - P1\n  - P2".
+std::string problem_list(const std::string& what, const std::vector<std::string>& problems);
 
 }  // namespace t2
 

@@ -9,7 +9,6 @@ namespace t2::log {
 namespace {
 int g_rank = 0;
 int g_world = 1;
-Level g_level = Level::info;
 std::mutex g_mutex;
 const char* tag(Level l) {
   switch (l) {
@@ -17,7 +16,6 @@ const char* tag(Level l) {
     case Level::info: return "info";
     case Level::warn: return "warning";
     case Level::error: return "error";
-    case Level::quiet: return "";
   }
   return "";
 }
@@ -27,11 +25,9 @@ void set_rank(int rank, int world_size) {
   g_rank = rank;
   g_world = world_size;
 }
-void set_level(Level l) { g_level = l; }
-Level level() { return g_level; }
 
 void write(Level l, const char* fmt, ...) {
-  if (l < g_level) return;
+  if (l < Level::info) return;
   // Non-zero ranks stay silent below warnings.
   if (g_rank != 0 && l < Level::warn) return;
   std::lock_guard<std::mutex> lock(g_mutex);

@@ -5,12 +5,11 @@
 
 namespace t2::log {
 
-enum class Level { debug = 0, info = 1, warn = 2, error = 3, quiet = 4 };
+// Debug messages are compiled in but not printed.
+enum class Level { debug = 0, info = 1, warn = 2, error = 3 };
 
 // Set once at startup (after MPI init). Not thread-safe against concurrent log calls.
 void set_rank(int rank, int world_size);
-void set_level(Level level);
-Level level();
 
 void write(Level level, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 

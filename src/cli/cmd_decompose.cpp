@@ -13,9 +13,6 @@
 #include "svf/checkpoint.h"
 #include "svf/decompose.h"
 #include "tensor/linalg.h"  // set_threads
-#ifdef T2_HAVE_MPI
-#include "dist/comm/mpi_comm.h"  // MpiGuard, mpi_world, launched_by_mpi
-#endif
 
 namespace t2::cli {
 
@@ -45,49 +42,43 @@ int run_decompose(int argc, char** argv) {
   opt.progress = !quiet;
   const svf::MatrixSet set = svf::parse_matrix_set(matrices);
   tensor::set_threads(blas_threads);
-
-  dist::Communicator comm;
-#ifdef T2_HAVE_MPI
-  std::optional<dist::MpiGuard> mpi;
-  if (dist::launched_by_mpi()) {
-    mpi.emplace(argc, argv);
-    comm = dist::mpi_world();
-  }
-#endif
-  log::set_rank(comm.rank(), comm.size());
-  const svf::WeightSource source = svf::weight_source_from_dir(model_dir, set);
-  T2_LOG_INFO("decompose: %zu %s matrices of %s on %d rank(s), %s SVD, fingerprint %s",
-              source.names.size(), svf::matrix_set_name(set), model_dir.c_str(), comm.size(),
-              precision.c_str(), source.fingerprint.c_str());
-  // Rank 0: one permanent line per matrix, and the done/total, rate and ETA line.
-  std::unique_ptr<Progress> progress;
-  if (!quiet && comm.rank() == 0) {
-    opt.on_progress = [&](const svf::DecomposeProgress& p) {
-      if (p.name.empty()) {
-        if (p.n_skipped > 0)
-          T2_LOG_INFO("decompose: %lld matrices already in %s, %lld to do",
-                      static_cast<long long>(p.n_skipped), out.c_str(), static_cast<long long>(p.n_todo));
-        ProgressOptions po;
-        po.label = "decompose";
-        po.unit = "matrices";
-        progress = std::make_unique<Progress>(po, p.n_todo);
-        return;
-      }
-      progress->update(p.n_done);
-      progress->message(format("decompose: %s [%lld, %lld] in %.2f s, max |W - USVᵀ| = %.3g",
-                               p.name.c_str(), static_cast<long long>(p.n_out),
-                               static_cast<long long>(p.n_in), p.seconds, p.max_error));
-    };
-  }
-  const svf::DecomposeSummary s = svf::decompose_to_store(out, source, opt, comm);
-  if (progress) progress->finish();
-  if (comm.rank() == 0) {
-    std::printf("decomposed %lld matrices (%lld already in the store) into %s in %.2f s "
-                "(SVD %.2f s summed over ranks); max reconstruction error %.3g\n",
-                static_cast<long long>(s.n_done), static_cast<long long>(s.n_skipped),
-                out.c_str(), s.seconds, s.svd_seconds, s.max_error);
-  }
-  return 0;
+  return dist::run_on_world(argc, argv, [&](const dist::Communicator& comm) {
+    log::set_rank(comm.rank(), comm.size());
+    const svf::WeightSource source = svf::weight_source_from_dir(model_dir, set);
+    T2_LOG_INFO("decompose: %zu %s matrices of %s on %d rank(s), %s SVD, fingerprint %s",
+                source.names.size(), svf::matrix_set_name(set), model_dir.c_str(), comm.size(),
+                precision.c_str(), source.fingerprint.c_str());
+    // Rank 0: one permanent line per matrix, and the done/total, rate and ETA line.
+    std::unique_ptr<Progress> progress;
+    if (!quiet && comm.rank() == 0) {
+      opt.on_progress = [&](const svf::DecomposeProgress& p) {
+        if (p.name.empty()) {
+          if (p.n_skipped > 0)
+            T2_LOG_INFO("decompose: %lld matrices already in %s, %lld to do",
+                        static_cast<long long>(p.n_skipped), out.c_str(),
+                        static_cast<long long>(p.n_todo));
+          ProgressOptions po;
+          po.label = "decompose";
+          po.unit = "matrices";
+          progress = std::make_unique<Progress>(po, p.n_todo);
+          return;
+        }
+        progress->update(p.n_done);
+        progress->message(format("decompose: %s [%lld, %lld] in %.2f s, max |W - USVᵀ| = %.3g",
+                                 p.name.c_str(), static_cast<long long>(p.n_out),
+                                 static_cast<long long>(p.n_in), p.seconds, p.max_error));
+      };
+    }
+    const svf::DecomposeSummary s = svf::decompose_to_store(out, source, opt, comm);
+    if (progress) progress->finish();
+    if (comm.rank() == 0) {
+      std::printf("decomposed %lld matrices (%lld already in the store) into %s in %.2f s "
+                  "(SVD %.2f s summed over ranks); max reconstruction error %.3g\n",
+                  static_cast<long long>(s.n_done), static_cast<long long>(s.n_skipped),
+                  out.c_str(), s.seconds, s.svd_seconds, s.max_error);
+    }
+    return 0;
+  });
 }
 
 }  // namespace t2::cli

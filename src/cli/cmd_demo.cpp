@@ -30,6 +30,7 @@
 #include "cli/demo_plots.h"     // add_figures
 #include "cli/demo_unseen.h"
 #include "cli/options.h"
+#include "cli/plot_data.h"  // read_history
 #include "io/file.h"
 #include "io/report.h"
 #include "mini/demo_suite.h"
@@ -252,29 +253,21 @@ bool Demo::paired_test_stages(const std::string& suite, const std::string& svd,
 // accuracies, over the same samples (cls: over t2 train's whole cls test set, which also holds
 // questions of its training set; the paired file leaves those out).
 json Demo::expert_figures(const ExpertSpec& e) const {
-  const std::string stem = o_.out + "/experts/" + e.name;
-  std::ifstream in(stem + ".history.tsv");
-  T2_CHECK(in.good(), "%s.history.tsv: missing (did the %s stage run?)", stem.c_str(), e.name);
-  std::string header;
-  std::getline(in, header);
-  std::vector<std::string> cols;
-  std::stringstream hs(header);
-  for (std::string c; std::getline(hs, c, '\t');) cols.push_back(c);
-  auto col = [&](const std::string& n) {
-    for (size_t i = 0; i < cols.size(); ++i)
-      if (cols[i] == n) return i;
-    T2_FAIL("%s.history.tsv: no column '%s'", stem.c_str(), n.c_str());
-  };
-  const size_t ci = col("iteration"), cv = col("valid_acc"), ct = col("test_acc");
+  const std::string tsv = o_.out + "/experts/" + e.name + ".history.tsv";
+  T2_CHECK(fs::exists(tsv), "%s: missing (did the %s stage run?)", tsv.c_str(), e.name);
+  const plot::History h = plot::read_history({plot::InputKind::training, tsv, e.name});
+  const auto& valid = h.columns.at("valid_acc");
+  const auto& test = h.columns.at("test_acc");
   double base = -1, best_valid = -1, best_test = -1;
   int64_t best_iter = 0;
-  for (std::string line; std::getline(in, line);) {
-    std::vector<double> v;
-    std::stringstream ls(line);
-    for (std::string x; std::getline(ls, x, '\t');) v.push_back(std::stod(x));
-    if (v.size() != cols.size() || v[cv] < 0) continue;
-    if (static_cast<int64_t>(v[ci]) == 0) base = v[ct];
-    if (v[cv] > best_valid) { best_valid = v[cv]; best_test = v[ct]; best_iter = static_cast<int64_t>(v[ci]); }
+  for (size_t r = 0; r < h.iteration.size(); ++r) {
+    if (valid[r] < 0) continue;
+    if (h.iteration[r] == 0) base = test[r];
+    if (valid[r] > best_valid) {
+      best_valid = valid[r];
+      best_test = test[r];
+      best_iter = h.iteration[r];
+    }
   }
   // "train: gsm8k, 20 train / 20 valid / 20 test samples, ..."
   long n_train = 0, n_valid = 0, n_test = 0;

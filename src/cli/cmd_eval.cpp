@@ -13,9 +13,6 @@
 #include "dist/comm/communicator.h"
 #include "svf/adaptation.h"  // add_apply_options
 #include "tasks/task_options.h"
-#if defined(T2_HAVE_MPI)
-#include "dist/comm/mpi_comm.h"  // MpiGuard, launched_by_mpi, mpi_world
-#endif
 
 namespace t2::cli {
 
@@ -98,13 +95,9 @@ int run_eval(int argc, char** argv) {
   adapt::check_valid(c);  // before MPI starts and before any model is loaded
 
   const adapt::BuildInfo build{kVersion, kGitRevision};
-#if defined(T2_HAVE_MPI)
-  if (dist::launched_by_mpi()) {
-    dist::MpiGuard guard(argc, argv);
-    return adapt::run_eval(c, dist::mpi_world(), build);
-  }
-#endif
-  return adapt::run_eval(c, dist::Communicator(), build);
+  return dist::run_on_world(argc, argv, [&](const dist::Communicator& world) {
+    return adapt::run_eval(c, world, build);
+  });
 }
 
 }  // namespace t2::cli

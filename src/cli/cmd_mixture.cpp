@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "io/file.h"
+#include "io/jsonl.h"  // parse_json
 #include "svf/mixture.h"
 
 namespace t2::cli {
@@ -32,12 +33,7 @@ double parse_weight(const std::string& text, const std::string& what) {
 
 // Reads {"matrix name": [α_1, ..., α_K], ...} into mix.matrix_names / alpha_matrix.
 void read_per_layer(const std::string& path, svf::Mixture& mix) {
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(io::read_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    T2_FAIL("--per-layer file '%s' is not valid JSON: %s", path.c_str(), e.what());
-  }
+  const nlohmann::json doc = io::parse_json(io::read_file(path), "--per-layer file '" + path + "'");
   T2_CHECK(doc.is_object() && !doc.empty(), "--per-layer file '%s': expected a JSON object "
            "{\"matrix name\": [one weight per expert], ...}", path.c_str());
   const size_t k = mix.experts.size();

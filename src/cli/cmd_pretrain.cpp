@@ -105,12 +105,7 @@ int run_pretrain(int argc, char** argv) {
   else if (dtype == "bf16") o.save_dtype = tensor::DType::bf16;
   else if (dtype == "f16") o.save_dtype = tensor::DType::f16;
   else add("--dtype: expected f32, bf16 or f16, got '" + dtype + "'");
-  if (!problems.empty()) {
-    std::string msg = format("invalid settings (%zu problem%s):", problems.size(),
-                             problems.size() == 1 ? "" : "s");
-    for (const auto& p : problems) msg += "\n  - " + p;
-    throw t2::Error(msg);
-  }
+  if (!problems.empty()) throw t2::Error(problem_list("invalid settings", problems));
   if (threads > 0) {
     tensor::set_threads(threads);
   }

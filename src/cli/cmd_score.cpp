@@ -29,17 +29,8 @@ int run_score(int argc, char** argv) {
       ("data", po::value(&data)->required(), "the task's dataset file (.jsonl or .jsonl.gz)")
       ("completions", po::value(&completions)->required(),
        "JSONL of {\"id\": ID, \"completion\": TEXT}; ID is the dataset's id (GSM8K: 0-based line "
-       "number as a string); code completions are the text after the assistant pre-fill")
-      ("scoring", po::value(&to.scoring)->default_value("clean"),
-       "clean (our extraction rules) or reference (the reference implementation's quirks)")
-      ("allow-code-execution", po::bool_switch(&to.allow_code_execution),
-       "run generated code for mbpp/humaneval in the sandbox (required for those tasks)")
-      ("code-timeout", po::value(&to.code_timeout)->default_value(10.0),
-       "wall-clock seconds per program")
-      ("code-memory-mb", po::value(&to.code_memory_mb)->default_value(2048),
-       "address-space limit per program, MiB")
-      ("code-parallel", po::value(&to.code_parallel)->default_value(0),
-       "programs run at once (0 = number of cores)");
+       "number as a string); code completions are the text after the assistant pre-fill");
+  tasks::add_scoring_options(desc, to);
   size_t max_line_bytes = io::kDefaultMaxLineBytes;
   add_max_line_bytes_option(desc, max_line_bytes);
   const auto parsed = parse_options(usage, desc, argc, argv);

@@ -11,9 +11,6 @@
 #include "dist/comm/communicator.h"
 #include "svf/adaptation.h"  // add_apply_options
 #include "tasks/task_options.h"
-#if defined(T2_HAVE_MPI)
-#include "dist/comm/mpi_comm.h"
-#endif
 
 namespace t2::cli {
 
@@ -95,13 +92,9 @@ int run_search(int argc, char** argv) {
   c.svf_cache_bytes = static_cast<size_t>(std::max<int64_t>(svf_cache_mb, 0)) << 20;
   adapt::check_search(c);  // before MPI starts and before any model is loaded
   const adapt::BuildInfo build{kVersion, kGitRevision};
-#if defined(T2_HAVE_MPI)
-  if (dist::launched_by_mpi()) {
-    dist::MpiGuard guard(argc, argv);
-    return adapt::run_search(c, dist::mpi_world(), build);
-  }
-#endif
-  return adapt::run_search(c, dist::Communicator(), build);
+  return dist::run_on_world(argc, argv, [&](const dist::Communicator& world) {
+    return adapt::run_search(c, world, build);
+  });
 }
 
 }  // namespace t2::cli

@@ -1,15 +1,11 @@
 // `t2 train`: REINFORCE training of an SVF expert on a task (PROTOCOL.md §2), one process or under
 // mpirun (samples split over ranks, identical experts for any rank count). Options in, one library
 // call (train/train_job.h), nothing else.
-#include <optional>
 
 #include "base/error.h"
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "dist/comm/communicator.h"
-#ifdef T2_HAVE_MPI
-#include "dist/comm/mpi_comm.h"
-#endif
 #include "train/train_job.h"
 
 namespace t2::cli {
@@ -23,18 +19,10 @@ int run_train(int argc, char** argv) {
   if (parsed.help) return 0;
   c.run.provenance = "t2 train " + effective_config_ini(parsed.vm);
   const auto problems = train::train_problems(c);  // before MPI starts and any model is loaded
-  if (!problems.empty()) {
-    std::string msg = "invalid settings:";
-    for (const auto& p : problems) msg += "\n  - " + p;
-    throw t2::Error(msg);
-  }
-#ifdef T2_HAVE_MPI
-  if (dist::launched_by_mpi()) {
-    dist::MpiGuard guard(argc, argv);
-    return train::run_train(c, dist::mpi_world());
-  }
-#endif
-  return train::run_train(c, dist::Communicator());
+  if (!problems.empty()) throw t2::Error(problem_list("invalid settings", problems));
+  return dist::run_on_world(argc, argv, [&](const dist::Communicator& world) {
+    return train::run_train(c, world);
+  });
 }
 
 }  // namespace t2::cli

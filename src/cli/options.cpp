@@ -4,7 +4,6 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
-#include <utility>
 #include <vector>
 
 #include "base/error.h"
@@ -12,60 +11,6 @@
 #include "io/line_reader.h"  // kDefaultMaxLineBytes
 
 namespace t2::cli {
-
-namespace {
-
-// Old spellings of options that now have one name in every command. They are accepted, with a
-// warning, for one release (docs/architecture.md, "Options").
-constexpr std::pair<const char*, const char*> kDeprecated[] = {
-    {"max-tokens", "max-new-tokens"},
-    {"allow-code", "allow-code-execution"},
-};
-
-// The canonical name of an option spelt `name`, when that spelling is deprecated and the command
-// knows the canonical one; otherwise name itself.
-std::string canonical(const std::string& name, const po::options_description& desc) {
-  for (const auto& [old_name, new_name] : kDeprecated)
-    if (name == old_name && desc.find_nothrow(new_name, false) != nullptr &&
-        desc.find_nothrow(old_name, false) == nullptr) {
-      std::cerr << "t2: warning: --" << old_name << " is deprecated; use --" << new_name << "\n";
-      return new_name;
-    }
-  return name;
-}
-
-// argv with deprecated option names replaced.
-std::vector<std::string> canonical_args(int argc, char** argv, const po::options_description& desc) {
-  std::vector<std::string> out;
-  for (int i = 0; i < argc; ++i) {
-    std::string a = argv[i];
-    if (i > 0 && a.rfind("--", 0) == 0 && a.size() > 2) {
-      const size_t eq = a.find('=');
-      const std::string name = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
-      a = "--" + canonical(name, desc) + (eq == std::string::npos ? "" : a.substr(eq));
-    }
-    out.push_back(std::move(a));
-  }
-  return out;
-}
-
-// A job file's text with deprecated keys replaced.
-std::string canonical_ini(std::istream& in, const po::options_description& desc) {
-  std::string out, line;
-  while (std::getline(in, line)) {
-    const size_t eq = line.find('=');
-    const size_t start = line.find_first_not_of(" \t");
-    if (eq != std::string::npos && start != std::string::npos && start < eq && line[start] != '#') {
-      const size_t end = line.find_last_not_of(" \t", eq - 1);
-      line = line.substr(0, start) + canonical(line.substr(start, end + 1 - start), desc) +
-             line.substr(end + 1);
-    }
-    out += line + "\n";
-  }
-  return out;
-}
-
-}  // namespace
 
 ParseResult parse_options(const std::string& usage, const po::options_description& desc, int argc,
                           char** argv, const po::positional_options_description* positional) {
@@ -77,10 +22,7 @@ ParseResult parse_options(const std::string& usage, const po::options_descriptio
 
   ParseResult result;
   try {
-    const std::vector<std::string> args = canonical_args(argc, argv, all);
-    auto parser = po::command_line_parser(std::vector<std::string>(args.begin() + (args.empty() ? 0 : 1),
-                                                                   args.end()))
-                      .options(all);
+    auto parser = po::command_line_parser(argc, argv).options(all);  // argv[0] is skipped
     if (positional) parser.positional(*positional);
     po::store(parser.run(), result.vm);
     if (result.vm.count("help")) {
@@ -93,9 +35,8 @@ ParseResult parse_options(const std::string& usage, const po::options_descriptio
       io::require_regular_file(path, "--config job file");
       std::ifstream file(path);
       T2_CHECK(file.good(), "cannot open job file '%s'", path.c_str());
-      std::istringstream in(canonical_ini(file, all));
       // allow_unregistered = false: a typo in a job file stops the run here.
-      po::store(po::parse_config_file(in, all, false), result.vm);
+      po::store(po::parse_config_file(file, all, false), result.vm);
     }
     po::notify(result.vm);
   } catch (const po::error& e) {

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "base/error.h"
+#include "cli/options.h"  // split_list
 #include "io/h5.h"
 #include "svf/expert.h"
 
@@ -25,13 +26,9 @@ const char* const kAccepted =
     "R.h5), a training checkpoint E.ckpt.h5 or history E.history.tsv (t2 train --out E.h5; E.h5 "
     "itself works when they lie beside it), or a t2 demo output folder";
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 std::string strip(std::string s, std::initializer_list<const char*> suffixes) {
   for (const char* x : suffixes)
-    if (ends_with(s, x) && s.size() > std::string(x).size()) return s.substr(0, s.size() - std::string(x).size());
+    if (s.ends_with(x) && s.size() > std::string(x).size()) return s.substr(0, s.size() - std::string(x).size());
   return s;
 }
 
@@ -66,14 +63,6 @@ std::string config_value(const std::multimap<std::string, std::string>& kv, cons
   return it == kv.end() ? "" : it->second;
 }
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  for (std::string x; std::getline(ss, x, sep);)
-    if (!x.empty()) out.push_back(x);
-  return out;
-}
-
 // JSON number, or null for a value that marks "not measured" (negative accuracy, NaN).
 json value_or_null(double v, bool negative_is_missing) {
   if (!std::isfinite(v) || (negative_is_missing && v < 0)) return nullptr;
@@ -97,7 +86,7 @@ History read_history_tsv(const std::string& path) {
   T2_CHECK(in.good(), "%s: cannot read", path.c_str());
   std::string header;
   std::getline(in, header);
-  const std::vector<std::string> cols = split(header, '\t');
+  const std::vector<std::string> cols = split_list(header, '\t');
   T2_CHECK(!cols.empty() && cols[0] == "iteration",
            "%s: not a training history (first column '%s', expected 'iteration')", path.c_str(),
            cols.empty() ? "" : cols[0].c_str());
@@ -108,7 +97,7 @@ History read_history_tsv(const std::string& path) {
   for (std::string line; std::getline(in, line);) {
     ++line_no;
     if (line.empty()) continue;
-    const std::vector<std::string> v = split(line, '\t');
+    const std::vector<std::string> v = split_list(line, '\t');
     T2_CHECK(v.size() == cols.size(), "%s:%lld: %zu fields, the header has %zu", path.c_str(),
              static_cast<long long>(line_no), v.size(), cols.size());
     try {
@@ -208,7 +197,7 @@ Interval wilson_interval(int64_t k, int64_t n, double z) {
 History read_history(const Input& in) {
   T2_CHECK(in.kind == InputKind::training, "%s is a %s, not a training history", in.path.c_str(),
            input_kind_name(in.kind));
-  History h = ends_with(in.path, ".h5") ? read_history_checkpoint(in.path) : read_history_tsv(in.path);
+  History h = in.path.ends_with(".h5") ? read_history_checkpoint(in.path) : read_history_tsv(in.path);
   for (const char* c : {"mean_reward", "loss", "grad_norm", "param_norm", "train_acc", "valid_acc", "test_acc"})
     T2_CHECK(h.columns.count(c), "%s: the history has no '%s' column", in.path.c_str(), c);
   if (h.selected_iteration < 0) {  // the trainer keeps the first strict maximum of valid accuracy
@@ -230,7 +219,7 @@ SearchHistory read_search_history(const std::string& path) {
   SearchHistory s;
   s.source = path;
   s.task = attr_or_empty(f, "task");
-  s.experts = split(f.attr_string("experts"), ',');
+  s.experts = split_list(f.attr_string("experts"), ',');
   s.pop = f.attr_i64("pop");
   s.dim = f.attr_i64("dim");
   const auto cfg = config_lines(attr_or_empty(f, "config"));

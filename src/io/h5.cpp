@@ -337,22 +337,16 @@ Dataset Group::write_impl(const std::string& path, std::span<const T> data,
   return Dataset(std::move(h), file_, full);
 }
 
-Dataset Group::write(const std::string& p, std::span<const float> d,
-                     const std::vector<int64_t>& s, const DatasetOptions& o) {
-  return write_impl(p, d, s, o);
-}
-Dataset Group::write(const std::string& p, std::span<const double> d,
-                     const std::vector<int64_t>& s, const DatasetOptions& o) {
-  return write_impl(p, d, s, o);
-}
-Dataset Group::write(const std::string& p, std::span<const int32_t> d,
-                     const std::vector<int64_t>& s, const DatasetOptions& o) {
-  return write_impl(p, d, s, o);
-}
-Dataset Group::write(const std::string& p, std::span<const int64_t> d,
-                     const std::vector<int64_t>& s, const DatasetOptions& o) {
-  return write_impl(p, d, s, o);
-}
+using Shape = std::vector<int64_t>;
+// The element types Group::write accepts.
+template Dataset Group::write_impl(const std::string&, std::span<const float>, const Shape&,
+                                   const DatasetOptions&);
+template Dataset Group::write_impl(const std::string&, std::span<const double>, const Shape&,
+                                   const DatasetOptions&);
+template Dataset Group::write_impl(const std::string&, std::span<const int32_t>, const Shape&,
+                                   const DatasetOptions&);
+template Dataset Group::write_impl(const std::string&, std::span<const int64_t>, const Shape&,
+                                   const DatasetOptions&);
 
 Dataset Group::write_strings(const std::string& path, const std::vector<std::string>& data,
                              const DatasetOptions& opt) {

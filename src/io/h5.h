@@ -60,7 +60,6 @@ class Object {
  public:
   Hid id() const { return h_.id(); }
   const std::string& where() const { return h_.where(); }
-  const std::string& file_path() const { return file_; }
   const std::string& name() const { return name_; }  // absolute path inside the file
 
   bool has_attr(const std::string& attr) const;
@@ -111,9 +110,7 @@ class Dataset : public Object {
   void read_rows(int64_t row0, int64_t n_rows, std::span<float> out) const;
 
   // Overwrite rows starting at row0 (the dataset must already be large enough).
-  void write_rows(int64_t row0, std::span<const float> data);
   void write_rows(int64_t row0, std::span<const double> data);
-  void write_rows(int64_t row0, std::span<const int32_t> data);
   void write_rows(int64_t row0, std::span<const int64_t> data);
   // Grow an extendible dataset along its first dimension and write data at the end. data.size()
   // must be a whole number of rows.
@@ -149,16 +146,14 @@ class Group : public Object {
   Dataset dataset(const std::string& path) const;      // open existing; throws when absent
   void remove(const std::string& path);                // unlink (space is not reclaimed)
 
-  // Create a dataset and write data. shape empty = 1-D of data.size(); otherwise the product of
-  // shape must equal data.size(). Throws when the name already exists.
-  Dataset write(const std::string& path, std::span<const float> data,
-                const std::vector<int64_t>& shape = {}, const DatasetOptions& opt = {});
-  Dataset write(const std::string& path, std::span<const double> data,
-                const std::vector<int64_t>& shape = {}, const DatasetOptions& opt = {});
-  Dataset write(const std::string& path, std::span<const int32_t> data,
-                const std::vector<int64_t>& shape = {}, const DatasetOptions& opt = {});
-  Dataset write(const std::string& path, std::span<const int64_t> data,
-                const std::vector<int64_t>& shape = {}, const DatasetOptions& opt = {});
+  // Create a dataset and write data (a vector or span of float, double, int32_t or int64_t).
+  // shape empty = 1-D of data.size(); otherwise the product of shape must equal data.size().
+  // Throws when the name already exists.
+  template <class Values>
+  Dataset write(const std::string& path, const Values& data, const std::vector<int64_t>& shape = {},
+                const DatasetOptions& opt = {}) {
+    return write_impl(path, std::span(data), shape, opt);
+  }
   // 1-D dataset of variable-length UTF-8 strings.
   Dataset write_strings(const std::string& path, const std::vector<std::string>& data,
                         const DatasetOptions& opt = {});

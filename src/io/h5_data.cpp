@@ -83,6 +83,15 @@ template <class T> std::vector<T> read_attr_numeric(const Object& obj, const std
   return out;
 }
 
+// The one value of a numeric attribute.
+template <class T>
+T one_value(const Object& o, const std::string& attr) {
+  auto v = read_attr_numeric<T>(o, attr);
+  T2_CHECK(v.size() == 1, "HDF5: %s attribute '%s': expected one value, found %zu",
+           o.where().c_str(), attr.c_str(), v.size());
+  return v[0];
+}
+
 }  // namespace
 
 void Object::set_attr(const std::string& attr, const std::string& value) {
@@ -129,19 +138,8 @@ std::string Object::attr_string(const std::string& attr) const {
   return v[0];
 }
 
-double Object::attr_f64(const std::string& attr) const {
-  auto v = read_attr_numeric<double>(*this, attr);
-  T2_CHECK(v.size() == 1, "HDF5: %s attribute '%s': expected one value, found %zu",
-           where().c_str(), attr.c_str(), v.size());
-  return v[0];
-}
-
-int64_t Object::attr_i64(const std::string& attr) const {
-  auto v = read_attr_numeric<int64_t>(*this, attr);
-  T2_CHECK(v.size() == 1, "HDF5: %s attribute '%s': expected one value, found %zu",
-           where().c_str(), attr.c_str(), v.size());
-  return v[0];
-}
+double Object::attr_f64(const std::string& attr) const { return one_value<double>(*this, attr); }
+int64_t Object::attr_i64(const std::string& attr) const { return one_value<int64_t>(*this, attr); }
 
 std::vector<double> Object::attr_f64_vec(const std::string& attr) const {
   return read_attr_numeric<double>(*this, attr);
@@ -268,9 +266,7 @@ template <class T> void Dataset::append_impl(std::span<const T> data) {
   write_rows_impl(row0, data);
 }
 
-void Dataset::write_rows(int64_t r, std::span<const float> d) { write_rows_impl(r, d); }
 void Dataset::write_rows(int64_t r, std::span<const double> d) { write_rows_impl(r, d); }
-void Dataset::write_rows(int64_t r, std::span<const int32_t> d) { write_rows_impl(r, d); }
 void Dataset::write_rows(int64_t r, std::span<const int64_t> d) { write_rows_impl(r, d); }
 void Dataset::append(std::span<const float> d) { append_impl(d); }
 void Dataset::append(std::span<const double> d) { append_impl(d); }

@@ -11,10 +11,6 @@
 namespace t2::io {
 namespace {
 
-bool ends_with(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 // Inflates a gzip stream (possibly several concatenated members).
 std::string gunzip(const std::string& data, const std::string& path) {
   z_stream zs{};
@@ -66,8 +62,16 @@ void add_line(std::vector<JsonlRecord>& out, std::string_view line, size_t line_
 
 std::string read_text_maybe_gz(const std::string& path) {
   std::string data = read_file(path);
-  if (ends_with(path, ".gz") || gzip_magic(data)) return gunzip(data, path);
+  if (path.ends_with(".gz") || gzip_magic(data)) return gunzip(data, path);
   return data;
+}
+
+nlohmann::json parse_json(const std::string& text, const std::string& source) {
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    T2_FAIL("%s: not valid JSON: %s", source.c_str(), e.what());
+  }
 }
 
 std::vector<JsonlRecord> parse_jsonl(std::string_view text, const std::string& source_name,
@@ -92,7 +96,7 @@ std::vector<JsonlRecord> parse_jsonl(std::string_view text, const std::string& s
 
 std::vector<JsonlRecord> read_jsonl(const std::string& path, size_t max_line_bytes) {
   LineReader in(path, max_line_bytes);
-  if (ends_with(path, ".gz") || gzip_magic(in.peek(2)))
+  if (path.ends_with(".gz") || gzip_magic(in.peek(2)))
     return parse_jsonl(gunzip(in.read_rest(), path), path, max_line_bytes);
   std::vector<JsonlRecord> out;
   for (std::string line; in.next(line);) add_line(out, line, in.line_number(), path);

@@ -23,6 +23,9 @@ struct JsonlRecord {
   bool ok() const { return error.empty(); }
 };
 
+// Parses one JSON document; throws t2::Error "SOURCE: not valid JSON: ..." on a syntax error.
+nlohmann::json parse_json(const std::string& text, const std::string& source);
+
 // Reads the whole file (inflating it when the name ends in ".gz" or the data starts with the gzip
 // magic). Throws t2::Error only when the file cannot be read or inflated at all.
 std::string read_text_maybe_gz(const std::string& path);

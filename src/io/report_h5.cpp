@@ -1,10 +1,14 @@
 // The HDF5 side of the report schema: writing run attributes, sample columns and summaries, and
-// reading a report back. The column list below is the schema of a task's sample table.
+// reading a report back. A task's sample table has one column per field of for_each_column
+// (report_record.h), in that order; the summary attributes are listed in for_each_summary_attr.
 #include "io/report_h5.h"
 
 #include <hdf5.h>  // string appends with a small conversion buffer (append_strings)
 
 #include <limits>
+#include <string_view>
+#include <type_traits>
+#include <utility>  // std::exchange
 
 #include "base/error.h"
 
@@ -13,26 +17,52 @@ namespace {
 
 constexpr int64_t kChunkRows = 1024;
 
-// Columns of /tasks/<task>/samples, in schema order.
-enum class Col { index, id, label, expert, prediction, correct, status, prompt_tokens,
-                 generated_tokens, pass1_s, pass2_s, text, pass1_wall_s, pass2_wall_s, adapt_s, vision_s };
-struct Column {
-  const char* name;
-  h5::DType type;
-};
-constexpr Column kColumns[] = {
-    {"index", h5::DType::i64},        {"id", h5::DType::string},
-    {"label", h5::DType::string},     {"expert", h5::DType::string},
-    {"prediction", h5::DType::string}, {"correct", h5::DType::i32},
-    {"status", h5::DType::string},    {"prompt_tokens", h5::DType::i32},
-    {"generated_tokens", h5::DType::i32}, {"pass1_s", h5::DType::f64},
-    {"pass2_s", h5::DType::f64},      {"text", h5::DType::string},
-    {"pass1_wall_s", h5::DType::f64}, {"pass2_wall_s", h5::DType::f64},
-    {"adapt_s", h5::DType::f64},      {"vision_s", h5::DType::f64},
-};
-// Columns added to schema version 2 later: a report written before them reads them as 0, and
-// appending to it first fills them with zeros for the rows it already holds.
-constexpr Col kFirstLateColumn = Col::vision_s;
+// The stored type of a column of record fields of type T (bool as 0/1).
+template <class T>
+using Stored = std::conditional_t<std::is_same_v<T, bool>, int32_t, T>;
+
+template <class T>
+h5::DType stored_dtype() {
+  if constexpr (std::is_same_v<T, std::string>) return h5::DType::string;
+  if constexpr (std::is_same_v<T, double>) return h5::DType::f64;
+  if constexpr (std::is_same_v<T, int64_t>) return h5::DType::i64;
+  return h5::DType::i32;
+}
+
+template <class T>
+std::vector<Stored<T>> read_column(const h5::Dataset& d) {
+  if constexpr (std::is_same_v<T, std::string>) return d.read_strings();
+  if constexpr (std::is_same_v<T, double>) return d.read_f64();
+  if constexpr (std::is_same_v<T, int64_t>) return d.read_i64();
+  if constexpr (std::is_same_v<T, int32_t> || std::is_same_v<T, bool>) return d.read_i32();
+}
+
+// Columns added to schema version 2 later (f64): a report written before them reads them as 0,
+// and appending to it first fills them with zeros for the rows it already holds.
+bool is_late_column(std::string_view name) { return name == "vision_s"; }
+// Columns and summary attributes that schema version 1 does not have (read_report maps them).
+bool is_v2_name(std::string_view name) {
+  return name == "pass1_wall_s" || name == "pass2_wall_s" || name == "adapt_s";
+}
+
+// The scalar summary attributes of /tasks/<task>: f(name, pointer to the TaskSummary member).
+template <class F>
+void for_each_summary_attr(F&& f) {
+  f("n", &TaskSummary::n);
+  f("n_correct", &TaskSummary::n_correct);
+  f("n_errors", &TaskSummary::n_errors);
+  f("accuracy", &TaskSummary::accuracy);
+  f("pass1_s", &TaskSummary::pass1_s);
+  f("pass2_s", &TaskSummary::pass2_s);
+  f("pass1_wall_s", &TaskSummary::pass1_wall_s);
+  f("pass2_wall_s", &TaskSummary::pass2_wall_s);
+  f("adapt_s", &TaskSummary::adapt_s);
+  f("vision_s", &TaskSummary::vision_s);
+  f("pass_ratio", &TaskSummary::pass_ratio);
+  f("prompt_tokens", &TaskSummary::prompt_tokens);
+  f("generated_tokens", &TaskSummary::generated_tokens);
+  f("tokens_per_s", &TaskSummary::tokens_per_s);
+}
 
 std::string join(const std::vector<std::string>& parts, char sep) {
   std::string s;
@@ -40,7 +70,9 @@ std::string join(const std::vector<std::string>& parts, char sep) {
   return s;
 }
 
-std::vector<std::string> split(const std::string& s, char sep) {
+}  // namespace
+
+std::vector<std::string> split_text(const std::string& s, char sep) {
   std::vector<std::string> out;
   std::size_t start = 0;
   if (s.empty()) return out;
@@ -51,10 +83,6 @@ std::vector<std::string> split(const std::string& s, char sep) {
     start = p + 1;
   }
 }
-
-}  // namespace
-
-std::vector<std::string> split_text(const std::string& s, char sep) { return split(s, sep); }
 
 void write_run_attrs(h5::File& f, const RunInfo& run, int64_t n_segments, RunStatus status,
                      const std::string& end_time) {
@@ -80,35 +108,23 @@ void ensure_tables(h5::File& f, const std::string& task) {
   h5::DatasetOptions opt;
   opt.extendible = true;
   opt.chunk = {kChunkRows};
-  if (f.has_group(base)) {
-    h5::Group g = f.group(base);
-    const size_t n_rows = g.dataset("index").read_i64().size();
-    for (auto c = static_cast<size_t>(kFirstLateColumn); c < std::size(kColumns); ++c) {
-      if (g.has(kColumns[c].name)) continue;
-      h5::Dataset d = g.create_dataset(kColumns[c].name, kColumns[c].type, {0}, opt);
-      const std::vector<double> zeros(n_rows, 0.0);
-      d.append(std::span<const double>(zeros));
-    }
-    return;
-  }
-  h5::Group g = f.create_group(base);
-  for (const auto& c : kColumns) g.create_dataset(c.name, c.type, {0}, opt);
+  const bool existed = f.has_group(base);
+  h5::Group g = existed ? f.group(base) : f.create_group(base);
+  const size_t n_rows = existed ? g.dataset("index").read_i64().size() : 0;
+  for_each_column([&](const char* name, auto field) {
+    if (existed && (!is_late_column(name) || g.has(name))) return;
+    h5::Dataset d = g.create_dataset(name, stored_dtype<column_type<decltype(field)>>(), {0}, opt);
+    const std::vector<double> zeros(n_rows, 0.0);
+    if (existed) d.append(std::span<const double>(zeros));
+  });
 }
 
 Table open_table(h5::File& f, const std::string& task) {
   ensure_tables(f, task);
   const h5::Group g = f.group("tasks/" + task + "/samples");
   Table t;
-  for (const auto& c : kColumns) t.push_back(g.dataset(c.name));
+  for_each_column([&](const char* name, auto) { t.push_back(g.dataset(name)); });
   return t;
-}
-
-template <class T, class Get>
-void append_num(h5::Dataset& d, const std::vector<const SampleRecord*>& rows, Get get) {
-  std::vector<T> v;
-  v.reserve(rows.size());
-  for (const auto* r : rows) v.push_back(static_cast<T>(get(*r)));
-  d.append(std::span<const T>(v));
 }
 
 // Closes an HDF5 id at scope exit.
@@ -151,59 +167,29 @@ void append_strings(h5::Dataset& d, const std::vector<const char*>& ptrs) {
   ok(H5Dwrite(d.id(), type.id, ms.id, fs.id, dxpl, ptrs.data()) >= 0, "writing");
 }
 
-template <class Get>
-void append_str(h5::Dataset& d, const std::vector<const SampleRecord*>& rows, Get get) {
-  std::vector<const char*> v;
-  v.reserve(rows.size());
-  for (const auto* r : rows) v.push_back(get(*r).c_str());
-  append_strings(d, v);
-}
-
 void append_rows(Table& t, const std::vector<const SampleRecord*>& rows) {
-  auto col = [&t](Col c) -> h5::Dataset& { return t[static_cast<std::size_t>(c)]; };
-  append_num<int64_t>(col(Col::index), rows, [](const SampleRecord& r) { return r.index; });
-  append_str(col(Col::id), rows, [](const SampleRecord& r) -> const std::string& { return r.id; });
-  append_str(col(Col::label), rows,
-             [](const SampleRecord& r) -> const std::string& { return r.label; });
-  append_str(col(Col::expert), rows,
-             [](const SampleRecord& r) -> const std::string& { return r.expert; });
-  append_str(col(Col::prediction), rows,
-             [](const SampleRecord& r) -> const std::string& { return r.prediction; });
-  append_num<int32_t>(col(Col::correct), rows, [](const SampleRecord& r) { return r.correct ? 1 : 0; });
-  append_str(col(Col::status), rows,
-             [](const SampleRecord& r) -> const std::string& { return r.status; });
-  append_num<int32_t>(col(Col::prompt_tokens), rows,
-                      [](const SampleRecord& r) { return r.prompt_tokens; });
-  append_num<int32_t>(col(Col::generated_tokens), rows,
-                      [](const SampleRecord& r) { return r.generated_tokens; });
-  append_num<double>(col(Col::pass1_s), rows, [](const SampleRecord& r) { return r.pass1_s; });
-  append_num<double>(col(Col::pass2_s), rows, [](const SampleRecord& r) { return r.pass2_s; });
-  append_str(col(Col::text), rows, [](const SampleRecord& r) -> const std::string& { return r.text; });
-  append_num<double>(col(Col::pass1_wall_s), rows,
-                     [](const SampleRecord& r) { return r.pass1_wall_s; });
-  append_num<double>(col(Col::pass2_wall_s), rows,
-                     [](const SampleRecord& r) { return r.pass2_wall_s; });
-  append_num<double>(col(Col::adapt_s), rows, [](const SampleRecord& r) { return r.adapt_s; });
-  append_num<double>(col(Col::vision_s), rows, [](const SampleRecord& r) { return r.vision_s; });
+  size_t k = 0;
+  for_each_column([&](const char*, auto field) {
+    using T = column_type<decltype(field)>;
+    h5::Dataset& d = t[k++];
+    if constexpr (std::is_same_v<T, std::string>) {
+      std::vector<const char*> v;
+      v.reserve(rows.size());
+      for (const auto* r : rows) v.push_back((r->*field).c_str());
+      append_strings(d, v);
+    } else {
+      std::vector<Stored<T>> v;
+      v.reserve(rows.size());
+      for (const auto* r : rows) v.push_back(static_cast<Stored<T>>(r->*field));
+      d.append(std::span<const Stored<T>>(v));
+    }
+  });
 }
 
 void write_summary(h5::File& f, const std::string& task, const TaskSummary& s) {
   ensure_tables(f, task);
   h5::Group g = f.group("tasks/" + task);
-  g.set_attr("n", s.n);
-  g.set_attr("n_correct", s.n_correct);
-  g.set_attr("n_errors", s.n_errors);
-  g.set_attr("accuracy", s.accuracy);
-  g.set_attr("pass1_s", s.pass1_s);
-  g.set_attr("pass2_s", s.pass2_s);
-  g.set_attr("pass1_wall_s", s.pass1_wall_s);
-  g.set_attr("pass2_wall_s", s.pass2_wall_s);
-  g.set_attr("adapt_s", s.adapt_s);
-  g.set_attr("vision_s", s.vision_s);
-  g.set_attr("pass_ratio", s.pass_ratio);
-  g.set_attr("prompt_tokens", s.prompt_tokens);
-  g.set_attr("generated_tokens", s.generated_tokens);
-  g.set_attr("tokens_per_s", s.tokens_per_s);
+  for_each_summary_attr([&](const char* name, auto field) { g.set_attr(name, s.*field); });
   if (g.has("by_label")) g.remove("by_label");
   h5::Group b = g.create_group("by_label");
   std::vector<std::string> labels;
@@ -255,56 +241,45 @@ ReportData read_report(const std::string& path) {
   const h5::Group tasks = f.group("tasks");
   for (const auto& task : tasks.children()) {
     const h5::Group g = tasks.group(task + "/samples");
-    const auto index = g.dataset("index").read_i64();
-    const auto id = g.dataset("id").read_strings();
-    const auto label = g.dataset("label").read_strings();
-    const auto expert = g.dataset("expert").read_strings();
-    const auto prediction = g.dataset("prediction").read_strings();
-    const auto correct = g.dataset("correct").read_i32();
-    const auto status = g.dataset("status").read_strings();
-    const auto prompt_tokens = g.dataset("prompt_tokens").read_i32();
-    const auto generated_tokens = g.dataset("generated_tokens").read_i32();
-    const auto pass1 = g.dataset("pass1_s").read_f64();
-    const auto pass2 = g.dataset("pass2_s").read_f64();
-    const auto text = g.dataset("text").read_strings();
-    const std::size_t n = index.size();
-    const std::vector<double> nan(n, std::numeric_limits<double>::quiet_NaN());
-    const auto wall1 = v1 ? pass1 : g.dataset("pass1_wall_s").read_f64();
-    const auto wall2 = v1 ? pass2 : g.dataset("pass2_wall_s").read_f64();
-    const auto adapt = v1 ? std::vector<double>(n, 0.0) : g.dataset("adapt_s").read_f64();
-    const auto vision = g.has("vision_s") ? g.dataset("vision_s").read_f64() : std::vector<double>(n, 0.0);
-    for (std::size_t len : {id.size(), label.size(), expert.size(), prediction.size(), correct.size(),
-                            status.size(), prompt_tokens.size(), generated_tokens.size(),
-                            pass1.size(), pass2.size(), text.size(), wall1.size(), wall2.size(),
-                            adapt.size(), vision.size()}) {
-      T2_CHECK(len == n, "'%s': task '%s' has columns of different lengths (%zu and %zu rows); the "
-               "file was damaged while being written — resume from its journal",
-               path.c_str(), task.c_str(), n, len);
-    }
+    const std::size_t n = g.dataset("index").read_i64().size();
     auto& rows = d.tasks[task];
-    for (std::size_t i = 0; i < n; ++i) {
-      rows.push_back(SampleRecord{task, index[i], id[i], label[i], expert[i], prediction[i],
-                                  correct[i] != 0, status[i], prompt_tokens[i], generated_tokens[i],
-                                  v1 ? nan[i] : pass1[i], v1 ? nan[i] : pass2[i], text[i],
-                                  wall1[i], wall2[i], adapt[i], vision[i]});
+    SampleRecord blank;
+    blank.task = task;
+    rows.assign(n, blank);
+    // A column this file's schema version may lack reads as 0 (version 1 is mapped below).
+    auto may_lack = [v1](const char* name) {
+      return report_h5::is_late_column(name) || (v1 && report_h5::is_v2_name(name));
+    };
+    for_each_column([&](const char* name, auto field) {
+      using T = column_type<decltype(field)>;
+      if (!g.has(name) && may_lack(name)) return;
+      const auto column = report_h5::read_column<T>(g.dataset(name));
+      T2_CHECK(column.size() == n, "'%s': task '%s' has columns of different lengths (%zu and %zu "
+               "rows); the file was damaged while being written — resume from its journal",
+               path.c_str(), task.c_str(), n, column.size());
+      for (std::size_t i = 0; i < n; ++i) rows[i].*field = static_cast<T>(column[i]);
+    });
+    // Version 1 stored the batch shares under the names of the per-sample pass times.
+    constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+    if (v1) {
+      for (auto& r : rows) {
+        r.pass1_wall_s = std::exchange(r.pass1_s, kNaN);
+        r.pass2_wall_s = std::exchange(r.pass2_s, kNaN);
+      }
     }
     const h5::Group t = tasks.group(task);
     if (t.has_attr("n")) {
       TaskSummary s;
-      s.n = t.attr_i64("n");
-      s.n_correct = t.attr_i64("n_correct");
-      s.n_errors = t.attr_i64("n_errors");
-      s.accuracy = t.attr_f64("accuracy");
-      s.pass1_wall_s = t.attr_f64(v1 ? "pass1_s" : "pass1_wall_s");
-      s.pass2_wall_s = t.attr_f64(v1 ? "pass2_s" : "pass2_wall_s");
-      s.pass1_s = v1 ? std::numeric_limits<double>::quiet_NaN() : t.attr_f64("pass1_s");
-      s.pass2_s = v1 ? std::numeric_limits<double>::quiet_NaN() : t.attr_f64("pass2_s");
-      s.adapt_s = v1 ? 0.0 : t.attr_f64("adapt_s");
-      s.vision_s = t.has_attr("vision_s") ? t.attr_f64("vision_s") : 0.0;
-      s.pass_ratio = t.attr_f64("pass_ratio");
-      s.prompt_tokens = t.attr_i64("prompt_tokens");
-      s.generated_tokens = t.attr_i64("generated_tokens");
-      s.tokens_per_s = t.attr_f64("tokens_per_s");
+      report_h5::for_each_summary_attr([&](const char* name, auto field) {
+        using T = std::remove_cvref_t<decltype(s.*field)>;
+        if (!t.has_attr(name) && may_lack(name)) return;
+        if constexpr (std::is_same_v<T, double>) s.*field = t.attr_f64(name);
+        if constexpr (std::is_same_v<T, int64_t>) s.*field = t.attr_i64(name);
+      });
+      if (v1) {
+        s.pass1_wall_s = std::exchange(s.pass1_s, kNaN);
+        s.pass2_wall_s = std::exchange(s.pass2_s, kNaN);
+      }
       const h5::Group b = t.group("by_label");
       const auto labels = b.dataset("label").read_strings();
       const auto ln = b.dataset("n").read_i64();

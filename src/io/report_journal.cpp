@@ -13,6 +13,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "base/bytes.h"
 #include "base/error.h"
 #include "base/log.h"
 #include "io/file.h"
@@ -193,14 +194,12 @@ void Journal::close() {
 
 void Journal::write_frame(char type, const std::string& body_text, bool sync) {
   T2_CHECK(fd_ >= 0, "journal '%s' is closed", path_.c_str());
-  std::string frame(8, '\0');
   std::string body(1, type);
   body += body_text;
   T2_CHECK(body.size() < 0xffffffffu, "journal frame of %zu bytes is too large", body.size());
-  const uint32_t len = static_cast<uint32_t>(body.size());
-  const uint32_t crc = crc_of(body);
-  std::memcpy(frame.data(), &len, 4);
-  std::memcpy(frame.data() + 4, &crc, 4);
+  std::string frame;
+  put_bytes<uint32_t>(frame, static_cast<uint32_t>(body.size()));
+  put_bytes<uint32_t>(frame, crc_of(body));
   frame += body;
   write_all(fd_, frame.data(), frame.size(), path_);
   if (sync) sync_fd(fd_, path_);

@@ -1,61 +1,16 @@
 // Summaries and the binary record codec. Layout of encode_records:
-//   u32 count, then per record: str task | i64 index | str id | str label | str expert |
-//   str prediction | u8 correct | str status | i32 prompt_tokens | i32 generated_tokens |
-//   f64 pass1_s | f64 pass2_s | str text | f64 pass1_wall_s | f64 pass2_wall_s | f64 adapt_s | f64 vision_s
-//   (str = u32 length + bytes)
+//   u32 count, then per record: str task, then the fields of for_each_column in order:
+//   i64 index | str id | str label | str expert | str prediction | u8 correct | str status |
+//   i32 prompt_tokens | i32 generated_tokens | f64 pass1_s | f64 pass2_s | str text |
+//   f64 pass1_wall_s | f64 pass2_wall_s | f64 adapt_s | f64 vision_s (str = u32 length + bytes)
 #include "io/report_record.h"
 
-#include <cstring>
 #include <ctime>
 
+#include "base/bytes.h"
 #include "base/error.h"
 
 namespace t2::io {
-namespace {
-
-template <typename T>
-void put(std::string& out, T v) {
-  out.append(reinterpret_cast<const char*>(&v), sizeof v);
-}
-
-void put_str(std::string& out, const std::string& s) {
-  T2_CHECK(s.size() <= 0xffffffffu, "record string of %zu bytes is too long", s.size());
-  put<uint32_t>(out, static_cast<uint32_t>(s.size()));
-  out += s;
-}
-
-class Reader {
- public:
-  Reader(std::string_view b, const char* what) : b_(b), what_(what) {}
-  template <typename T>
-  T get() {
-    need(sizeof(T));
-    T v;
-    std::memcpy(&v, b_.data() + off_, sizeof v);
-    off_ += sizeof v;
-    return v;
-  }
-  std::string str() {
-    const uint32_t n = get<uint32_t>();
-    need(n);
-    std::string s(b_.substr(off_, n));
-    off_ += n;
-    return s;
-  }
-  bool done() const { return off_ == b_.size(); }
-  std::size_t offset() const { return off_; }
-
- private:
-  void need(std::size_t n) const {
-    T2_CHECK(off_ + n <= b_.size(), "%s: truncated at byte %zu of %zu (needed %zu more bytes)",
-             what_, off_, b_.size(), n);
-  }
-  std::string_view b_;
-  const char* what_;
-  std::size_t off_ = 0;
-};
-
-}  // namespace
 
 void accumulate(TaskSummary& s, const SampleRecord& r) {
   ++s.n;
@@ -99,55 +54,42 @@ std::string utc_now_iso8601() {
 
 std::string encode_records(const std::vector<SampleRecord>& records) {
   std::string out;
-  put<uint32_t>(out, static_cast<uint32_t>(records.size()));
+  put_bytes<uint32_t>(out, static_cast<uint32_t>(records.size()));
   for (const auto& r : records) {
-    put_str(out, r.task);
-    put<int64_t>(out, r.index);
-    put_str(out, r.id);
-    put_str(out, r.label);
-    put_str(out, r.expert);
-    put_str(out, r.prediction);
-    put<uint8_t>(out, r.correct ? 1 : 0);
-    put_str(out, r.status);
-    put<int32_t>(out, r.prompt_tokens);
-    put<int32_t>(out, r.generated_tokens);
-    put<double>(out, r.pass1_s);
-    put<double>(out, r.pass2_s);
-    put_str(out, r.text);
-    put<double>(out, r.pass1_wall_s);
-    put<double>(out, r.pass2_wall_s);
-    put<double>(out, r.adapt_s);
-    put<double>(out, r.vision_s);
+    put_string(out, r.task);
+    for_each_column([&](const char*, auto field) {
+      using T = column_type<decltype(field)>;
+      if constexpr (std::is_same_v<T, std::string>)
+        put_string(out, r.*field);
+      else if constexpr (std::is_same_v<T, bool>)
+        put_bytes<uint8_t>(out, r.*field ? 1 : 0);
+      else
+        put_bytes<T>(out, r.*field);
+    });
   }
   return out;
 }
 
 std::vector<SampleRecord> decode_records(std::string_view bytes, const char* what) {
-  Reader in(bytes, what);
+  ByteReader in(bytes, what);
   const uint32_t n = in.get<uint32_t>();
   std::vector<SampleRecord> out;
   out.reserve(std::min<uint32_t>(n, 1u << 16));
   for (uint32_t i = 0; i < n; ++i) {
     SampleRecord r;
-    r.task = in.str();
-    r.index = in.get<int64_t>();
-    r.id = in.str();
-    r.label = in.str();
-    r.expert = in.str();
-    r.prediction = in.str();
-    const uint8_t c = in.get<uint8_t>();
-    T2_CHECK(c <= 1, "%s: record %u has correct = %u (expected 0 or 1)", what, i, c);
-    r.correct = c == 1;
-    r.status = in.str();
-    r.prompt_tokens = in.get<int32_t>();
-    r.generated_tokens = in.get<int32_t>();
-    r.pass1_s = in.get<double>();
-    r.pass2_s = in.get<double>();
-    r.text = in.str();
-    r.pass1_wall_s = in.get<double>();
-    r.pass2_wall_s = in.get<double>();
-    r.adapt_s = in.get<double>();
-    r.vision_s = in.get<double>();
+    r.task = in.get_string();
+    for_each_column([&](const char*, auto field) {
+      using T = column_type<decltype(field)>;
+      if constexpr (std::is_same_v<T, std::string>) {
+        r.*field = in.get_string();
+      } else if constexpr (std::is_same_v<T, bool>) {
+        const uint8_t c = in.get<uint8_t>();
+        T2_CHECK(c <= 1, "%s: record %u has correct = %u (expected 0 or 1)", what, i, c);
+        r.*field = c == 1;
+      } else {
+        r.*field = in.get<T>();
+      }
+    });
     T2_CHECK(!r.task.empty() && r.index >= 0,
              "%s: record %u has task '%s' and index %lld (expected a task name and index >= 0)",
              what, i, r.task.c_str(), static_cast<long long>(r.index));

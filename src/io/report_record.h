@@ -7,6 +7,8 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>  // std::declval
 #include <vector>
 
 namespace t2::io {
@@ -41,6 +43,31 @@ struct SampleRecord {
   bool ok() const { return status == "ok"; }
   friend bool operator==(const SampleRecord&, const SampleRecord&) = default;
 };
+
+// The fields of a record after `task`, in schema order: the report's sample columns
+// (docs/report.md) and the journal's record layout. Calls f(column name, member pointer) for each.
+template <class F>
+void for_each_column(F&& f) {
+  f("index", &SampleRecord::index);
+  f("id", &SampleRecord::id);
+  f("label", &SampleRecord::label);
+  f("expert", &SampleRecord::expert);
+  f("prediction", &SampleRecord::prediction);
+  f("correct", &SampleRecord::correct);
+  f("status", &SampleRecord::status);
+  f("prompt_tokens", &SampleRecord::prompt_tokens);
+  f("generated_tokens", &SampleRecord::generated_tokens);
+  f("pass1_s", &SampleRecord::pass1_s);
+  f("pass2_s", &SampleRecord::pass2_s);
+  f("text", &SampleRecord::text);
+  f("pass1_wall_s", &SampleRecord::pass1_wall_s);
+  f("pass2_wall_s", &SampleRecord::pass2_wall_s);
+  f("adapt_s", &SampleRecord::adapt_s);
+  f("vision_s", &SampleRecord::vision_s);
+}
+// The type of a record field, given the member pointer for_each_column passes.
+template <class Member>
+using column_type = std::remove_cvref_t<decltype(std::declval<SampleRecord&>().*Member{})>;
 
 // Who ran what: stored as attributes of the report's root.
 struct RunInfo {

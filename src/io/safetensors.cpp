@@ -3,10 +3,7 @@
 // then the data section; offsets are relative to the start of the data section.
 #include "io/safetensors.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <unistd.h>  // fsync
 
 #include <algorithm>
 #include <cerrno>
@@ -18,6 +15,7 @@
 
 #include "base/error.h"
 #include "io/file.h"
+#include "io/jsonl.h"  // parse_json
 
 namespace t2::io {
 
@@ -74,123 +72,99 @@ const char* safetensors_dtype_name(DType dtype) {
   return "?";
 }
 
-SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  T2_CHECK(fd >= 0, "cannot open safetensors file %s: %s", path.c_str(), std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    ::close(fd);
-    T2_FAIL("cannot stat %s: %s", path.c_str(), std::strerror(errno));
-  }
-  map_size_ = static_cast<size_t>(st.st_size);
-  if (map_size_ < 8) {
-    ::close(fd);
-    T2_FAIL("%s: truncated safetensors file: %zu bytes, expected at least 8 (header length)",
-            path.c_str(), map_size_);
-  }
-  map_ = ::mmap(nullptr, map_size_, PROT_READ, MAP_PRIVATE, fd, 0);
-  ::close(fd);
-  if (map_ == MAP_FAILED) {
-    map_ = nullptr;
-    T2_FAIL("cannot mmap %s: %s", path.c_str(), std::strerror(errno));
-  }
+SafetensorsFile::SafetensorsFile(const std::string& path)
+    : path_(path), map_(path, "safetensors file") {
+  const size_t map_size = map_.size();
+  T2_CHECK(map_size >= 8,
+           "%s: truncated safetensors file: %zu bytes, expected at least 8 (header length)",
+           path.c_str(), map_size);
+  const uint8_t* bytes = map_.data();
+  uint64_t n_header = 0;
+  for (int i = 7; i >= 0; --i) n_header = (n_header << 8) | bytes[i];
+  T2_CHECK(n_header <= kMaxHeaderBytes && n_header <= map_size - 8,
+           "%s: corrupt or truncated safetensors file: header length %llu but the file has "
+           "%zu bytes after the length field",
+           path.c_str(), static_cast<unsigned long long>(n_header), map_size - 8);
+  const char* hdr = reinterpret_cast<const char*>(bytes + 8);
+  json j;
   try {
-    const auto* bytes = static_cast<const unsigned char*>(map_);
-    uint64_t n_header = 0;
-    for (int i = 7; i >= 0; --i) n_header = (n_header << 8) | bytes[i];
-    T2_CHECK(n_header <= kMaxHeaderBytes && n_header <= map_size_ - 8,
-             "%s: corrupt or truncated safetensors file: header length %llu but the file has "
-             "%zu bytes after the length field",
-             path.c_str(), static_cast<unsigned long long>(n_header), map_size_ - 8);
-    const char* hdr = reinterpret_cast<const char*>(bytes + 8);
-    json j;
-    try {
-      j = json::parse(hdr, hdr + n_header);
-    } catch (const json::exception& e) {
-      T2_FAIL("%s: safetensors header is not valid JSON: %s", path.c_str(), e.what());
-    }
-    T2_CHECK(j.is_object(), "%s: safetensors header must be a JSON object, found %s", path.c_str(),
-             j.type_name());
-    const size_t data_begin = 8 + n_header;
-    const size_t data_size = map_size_ - data_begin;
-    for (auto it = j.begin(); it != j.end(); ++it) {
-      const std::string& name = it.key();
-      const json& v = it.value();
-      if (name == "__metadata__") {
-        T2_CHECK(v.is_object(), "%s: __metadata__ must be an object", path.c_str());
-        for (auto m = v.begin(); m != v.end(); ++m) {
-          if (m.value().is_string()) metadata_[m.key()] = m.value().get<std::string>();
-        }
-        continue;
-      }
-      T2_CHECK(v.is_object() && v.contains("dtype") && v.contains("shape") &&
-                   v.contains("data_offsets"),
-               "%s: tensor '%s': header entry must have dtype, shape and data_offsets",
-               path.c_str(), name.c_str());
-      TensorEntry t;
-      t.name = name;
-      t.file = path;
-      T2_CHECK(v["dtype"].is_string(), "%s: tensor '%s': dtype must be a string", path.c_str(),
-               name.c_str());
-      const std::string dt = v["dtype"].get<std::string>();
-      T2_CHECK(parse_dtype(dt, &t.dtype),
-               "%s: tensor '%s': unsupported dtype %s (supported: BF16, F16, F32)", path.c_str(),
-               name.c_str(), dt.c_str());
-      T2_CHECK(v["shape"].is_array(), "%s: tensor '%s': shape must be an array", path.c_str(),
-               name.c_str());
-      for (const auto& d : v["shape"]) {
-        T2_CHECK(d.is_number_integer() && d.get<int64_t>() >= 0,
-                 "%s: tensor '%s': shape entries must be non-negative integers, found %s",
-                 path.c_str(), name.c_str(), d.dump().c_str());
-        t.shape.push_back(d.get<int64_t>());
-      }
-      const json& off = v["data_offsets"];
-      T2_CHECK(off.is_array() && off.size() == 2 && off[0].is_number_unsigned() &&
-                   off[1].is_number_unsigned(),
-               "%s: tensor '%s': data_offsets must be two non-negative integers, found %s",
-               path.c_str(), name.c_str(), off.dump().c_str());
-      const uint64_t b = off[0].get<uint64_t>(), e = off[1].get<uint64_t>();
-      T2_CHECK(b <= e && e <= data_size,
-               "%s: tensor '%s': data_offsets [%llu, %llu) out of range: the data section has %zu "
-               "bytes (file truncated or header corrupt)",
-               path.c_str(), name.c_str(), static_cast<unsigned long long>(b),
-               static_cast<unsigned long long>(e), data_size);
-      const size_t expect = byte_size(path, name, t.dtype, t.shape);
-      T2_CHECK(e - b == expect,
-               "%s: tensor '%s': dtype %s with shape %s needs %zu bytes but data_offsets span %llu",
-               path.c_str(), name.c_str(), dt.c_str(), t.shape_str().c_str(), expect,
-               static_cast<unsigned long long>(e - b));
-      t.data = bytes + data_begin + b;
-      t.n_bytes = expect;
-      tensors_.push_back(std::move(t));
-    }
-    // Overlap check on the sorted spans (empty tensors overlap nothing).
-    std::vector<const TensorEntry*> sorted;
-    for (const auto& t : tensors_) sorted.push_back(&t);
-    std::sort(sorted.begin(), sorted.end(), [](const TensorEntry* a, const TensorEntry* b) {
-      return a->data < b->data;
-    });
-    const TensorEntry* prev = nullptr;
-    for (const TensorEntry* t : sorted) {
-      if (t->n_bytes == 0) continue;
-      if (prev) {
-        const auto* prev_end = static_cast<const char*>(prev->data) + prev->n_bytes;
-        T2_CHECK(static_cast<const char*>(t->data) >= prev_end,
-                 "%s: tensors '%s' and '%s' overlap in the data section (corrupt header)",
-                 path.c_str(), prev->name.c_str(), t->name.c_str());
-      }
-      prev = t;
-    }
-    for (size_t i = 0; i < tensors_.size(); ++i) index_[tensors_[i].name] = i;
-  } catch (...) {
-    ::munmap(map_, map_size_);
-    map_ = nullptr;
-    throw;
+    j = json::parse(hdr, hdr + n_header);
+  } catch (const json::exception& e) {
+    T2_FAIL("%s: safetensors header is not valid JSON: %s", path.c_str(), e.what());
   }
-}
-
-SafetensorsFile::~SafetensorsFile() {
-  if (map_) ::munmap(map_, map_size_);
+  T2_CHECK(j.is_object(), "%s: safetensors header must be a JSON object, found %s", path.c_str(),
+           j.type_name());
+  const size_t data_begin = 8 + n_header;
+  const size_t data_size = map_size - data_begin;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& name = it.key();
+    const json& v = it.value();
+    if (name == "__metadata__") {
+      T2_CHECK(v.is_object(), "%s: __metadata__ must be an object", path.c_str());
+      for (auto m = v.begin(); m != v.end(); ++m) {
+        if (m.value().is_string()) metadata_[m.key()] = m.value().get<std::string>();
+      }
+      continue;
+    }
+    T2_CHECK(v.is_object() && v.contains("dtype") && v.contains("shape") &&
+                 v.contains("data_offsets"),
+             "%s: tensor '%s': header entry must have dtype, shape and data_offsets",
+             path.c_str(), name.c_str());
+    TensorEntry t;
+    t.name = name;
+    t.file = path;
+    T2_CHECK(v["dtype"].is_string(), "%s: tensor '%s': dtype must be a string", path.c_str(),
+             name.c_str());
+    const std::string dt = v["dtype"].get<std::string>();
+    T2_CHECK(parse_dtype(dt, &t.dtype),
+             "%s: tensor '%s': unsupported dtype %s (supported: BF16, F16, F32)", path.c_str(),
+             name.c_str(), dt.c_str());
+    T2_CHECK(v["shape"].is_array(), "%s: tensor '%s': shape must be an array", path.c_str(),
+             name.c_str());
+    for (const auto& d : v["shape"]) {
+      T2_CHECK(d.is_number_integer() && d.get<int64_t>() >= 0,
+               "%s: tensor '%s': shape entries must be non-negative integers, found %s",
+               path.c_str(), name.c_str(), d.dump().c_str());
+      t.shape.push_back(d.get<int64_t>());
+    }
+    const json& off = v["data_offsets"];
+    T2_CHECK(off.is_array() && off.size() == 2 && off[0].is_number_unsigned() &&
+                 off[1].is_number_unsigned(),
+             "%s: tensor '%s': data_offsets must be two non-negative integers, found %s",
+             path.c_str(), name.c_str(), off.dump().c_str());
+    const uint64_t b = off[0].get<uint64_t>(), e = off[1].get<uint64_t>();
+    T2_CHECK(b <= e && e <= data_size,
+             "%s: tensor '%s': data_offsets [%llu, %llu) out of range: the data section has %zu "
+             "bytes (file truncated or header corrupt)",
+             path.c_str(), name.c_str(), static_cast<unsigned long long>(b),
+             static_cast<unsigned long long>(e), data_size);
+    const size_t expect = byte_size(path, name, t.dtype, t.shape);
+    T2_CHECK(e - b == expect,
+             "%s: tensor '%s': dtype %s with shape %s needs %zu bytes but data_offsets span %llu",
+             path.c_str(), name.c_str(), dt.c_str(), t.shape_str().c_str(), expect,
+             static_cast<unsigned long long>(e - b));
+    t.data = bytes + data_begin + b;
+    t.n_bytes = expect;
+    tensors_.push_back(std::move(t));
+  }
+  // Overlap check on the sorted spans (empty tensors overlap nothing).
+  std::vector<const TensorEntry*> sorted;
+  for (const auto& t : tensors_) sorted.push_back(&t);
+  std::sort(sorted.begin(), sorted.end(), [](const TensorEntry* a, const TensorEntry* b) {
+    return a->data < b->data;
+  });
+  const TensorEntry* prev = nullptr;
+  for (const TensorEntry* t : sorted) {
+    if (t->n_bytes == 0) continue;
+    if (prev) {
+      const auto* prev_end = static_cast<const char*>(prev->data) + prev->n_bytes;
+      T2_CHECK(static_cast<const char*>(t->data) >= prev_end,
+               "%s: tensors '%s' and '%s' overlap in the data section (corrupt header)",
+               path.c_str(), prev->name.c_str(), t->name.c_str());
+    }
+    prev = t;
+  }
+  for (size_t i = 0; i < tensors_.size(); ++i) index_[tensors_[i].name] = i;
 }
 
 const TensorEntry* SafetensorsFile::find(const std::string& name) const {
@@ -205,12 +179,7 @@ SafetensorsDir::SafetensorsDir(const std::string& dir) : dir_(dir) {
   std::vector<std::string> shard_names;
   std::map<std::string, std::string> weight_map;
   if (file_exists(index_path)) {
-    json j;
-    try {
-      j = json::parse(read_file(index_path));
-    } catch (const json::exception& e) {
-      T2_FAIL("%s: not valid JSON: %s", index_path.c_str(), e.what());
-    }
+    const json j = parse_json(read_file(index_path), index_path);
     T2_CHECK(j.is_object() && j.contains("weight_map") && j["weight_map"].is_object(),
              "%s: expected an object with a \"weight_map\" object", index_path.c_str());
     for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "io/mapped_file.h"
 #include "tensor/dtype.h"  // t2::tensor::DType
 
 namespace t2::io {
@@ -40,9 +41,6 @@ struct TensorEntry {
 class SafetensorsFile {
  public:
   explicit SafetensorsFile(const std::string& path);
-  ~SafetensorsFile();
-  SafetensorsFile(const SafetensorsFile&) = delete;
-  SafetensorsFile& operator=(const SafetensorsFile&) = delete;
 
   const std::string& path() const { return path_; }
   const std::vector<TensorEntry>& tensors() const { return tensors_; }
@@ -52,8 +50,7 @@ class SafetensorsFile {
 
  private:
   std::string path_;
-  void* map_ = nullptr;
-  size_t map_size_ = 0;
+  MappedFile map_;
   std::vector<TensorEntry> tensors_;
   std::map<std::string, size_t> index_;
   std::map<std::string, std::string> metadata_;

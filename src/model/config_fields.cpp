@@ -7,14 +7,6 @@ namespace t2::model {
 
 using json = nlohmann::json;
 
-json parse_json(const std::string& text, const std::string& source) {
-  try {
-    return json::parse(text);
-  } catch (const json::exception& e) {
-    T2_FAIL("%s: not valid JSON: %s", source.c_str(), e.what());
-  }
-}
-
 int64_t get_int(const json& j, const char* key, const std::string& source, bool required,
                 int64_t fallback) {
   if (!j.contains(key) || j[key].is_null()) {

@@ -9,9 +9,6 @@
 
 namespace t2::model {
 
-// Parses JSON text; throws t2::Error "SOURCE: not valid JSON: ...".
-nlohmann::json parse_json(const std::string& text, const std::string& source);
-
 int64_t get_int(const nlohmann::json& j, const char* key, const std::string& source, bool required,
                 int64_t fallback = 0);
 double get_num(const nlohmann::json& j, const char* key, const std::string& source, double fallback);

@@ -36,7 +36,6 @@ int64_t RunContext::seq_len(int32_t slot) const {
   return caches_[slot].n_tokens();
 }
 
-void RunContext::clear_sequence(int32_t slot) { cache(slot).clear(); }
 
 void RunContext::release_sequence(int32_t slot) {
   cache(slot).release();

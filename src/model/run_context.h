@@ -32,11 +32,10 @@ class RunContext {
   const LlamaModel& model() const { return *model_; }
 
   // Sequence slots. add_sequence returns a new empty slot (reserve_tokens: capacity to allocate
-  // now, so that generation never reallocates). clear_sequence empties a slot for reuse.
+  // now, so that generation never reallocates).
   int32_t add_sequence(int64_t reserve_tokens = 0);
   int32_t n_sequences() const { return static_cast<int32_t>(caches_.size()); }
   int64_t seq_len(int32_t slot) const;
-  void clear_sequence(int32_t slot);
   void release_sequence(int32_t slot);  // empties the slot and frees its cache memory
   void clear_all();  // drops every slot (keeps scratch memory)
   // Copies the cache of slot src into slot dst (dst gets src's tokens; a shared prompt prefilled

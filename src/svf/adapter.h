@@ -69,7 +69,6 @@ class Adapter {
                      const Workload& work, const ScalingSet* rest = nullptr);
 
   ApplyMode mode() const { return mode_; }
-  size_t cached_bytes() const { return cache_bytes_used_; }
 
  private:
   struct Composed {

@@ -1,10 +1,10 @@
 // Rank-parallel decomposition into the SVD store; wire format of results between ranks.
 #include "svf/decompose.h"
 
-#include <cstring>
 #include <filesystem>
 #include <optional>
 
+#include "base/bytes.h"
 #include "base/error.h"
 #include "base/log.h"
 #include "base/timer.h"
@@ -14,59 +14,31 @@ namespace t2::svf {
 
 namespace {
 
-// Byte writer/reader for the small messages exchanged between ranks.
-struct Writer {
-  std::string out;
-  void raw(const void* p, size_t n) { out.append(static_cast<const char*>(p), n); }
-  void i64(int64_t v) { raw(&v, sizeof v); }
-  void f64(double v) { raw(&v, sizeof v); }
-  void str(const std::string& s) { i64(static_cast<int64_t>(s.size())); raw(s.data(), s.size()); }
-  void floats(const std::vector<float>& v) {
-    i64(static_cast<int64_t>(v.size()));
-    raw(v.data(), v.size() * sizeof(float));
-  }
-};
+constexpr const char* kMessage = "decompose: message between ranks";
 
-struct Reader {
-  const std::string& in;
-  size_t pos = 0;
-  void raw(void* p, size_t n) {
-    T2_CHECK(pos + n <= in.size(), "decompose: truncated message between ranks");
-    std::memcpy(p, in.data() + pos, n);
-    pos += n;
-  }
-  int64_t i64() { int64_t v; raw(&v, sizeof v); return v; }
-  double f64() { double v; raw(&v, sizeof v); return v; }
-  std::string str() { std::string s(static_cast<size_t>(i64()), '\0'); raw(s.data(), s.size()); return s; }
-  std::vector<float> floats() {
-    std::vector<float> v(static_cast<size_t>(i64()));
-    raw(v.data(), v.size() * sizeof(float));
-    return v;
-  }
-};
-
-// A rank's result for one round: kind 0 = nothing, 1 = a matrix, 2 = an error message.
+// A rank's result for one round (base/bytes.h): i64 kind 0 = nothing, 1 = a matrix, 2 = an error
+// message.
 std::string encode_result(const std::string& name, const Svd& svd, const std::string& dtype,
                           double err, double seconds) {
-  Writer w;
-  w.i64(1);
-  w.str(name);
-  w.str(dtype);
-  w.f64(err);
-  w.f64(seconds);
-  w.i64(svd.n_out);
-  w.i64(svd.n_in);
-  w.floats(svd.u);
-  w.floats(svd.s);
-  w.floats(svd.v);
-  return std::move(w.out);
+  std::string out;
+  put_bytes<int64_t>(out, 1);
+  put_string(out, name);
+  put_string(out, dtype);
+  put_bytes(out, err);
+  put_bytes(out, seconds);
+  put_bytes(out, svd.n_out);
+  put_bytes(out, svd.n_in);
+  put_vector(out, svd.u);
+  put_vector(out, svd.s);
+  put_vector(out, svd.v);
+  return out;
 }
 
 std::string encode_error(const std::string& message) {
-  Writer w;
-  w.i64(2);
-  w.str(message);
-  return std::move(w.out);
+  std::string out;
+  put_bytes<int64_t>(out, 2);
+  put_string(out, message);
+  return out;
 }
 
 // Rank 0's verdict broadcast after setup and after every round: "" = go on, else an error.
@@ -134,19 +106,16 @@ DecomposeSummary decompose_to_store(const std::string& store_path, const WeightS
     } else {
       store.emplace(SvdStore::create(store_path, source.fingerprint, source.model_id));
     }
-    Writer w;
-    w.i64(0);
+    std::string todo = "T";
     for (const auto& n : source.names) {
-      if (!store->has(n)) w.str(n);
+      if (!store->has(n)) put_string(todo, n);
     }
-    return "T" + w.out;
+    return todo;
   });
   if (todo_msg.empty() || todo_msg[0] != 'T') throw CollectiveError(todo_msg.substr(todo_msg.empty() ? 0 : 1));
-  const std::string todo_bytes = todo_msg.substr(1);
-  Reader reader{todo_bytes};
-  reader.i64();
+  ByteReader reader(std::string_view(todo_msg).substr(1), kMessage);
   std::vector<std::string> todo;
-  while (reader.pos < todo_bytes.size()) todo.push_back(reader.str());
+  while (!reader.done()) todo.push_back(reader.get_string());
   summary.n_skipped = summary.n_matrices - static_cast<int64_t>(todo.size());
   DecomposeProgress report;
   report.n_todo = static_cast<int64_t>(todo.size());
@@ -177,19 +146,19 @@ DecomposeSummary decompose_to_store(const std::string& store_path, const WeightS
     std::vector<std::string> all = comm.gather(mine, 0);
     const std::string verdict = root_step(comm, [&]() -> std::string {
       for (const auto& msg : all) {
-        Reader r{msg};
-        const int64_t kind = r.i64();
-        if (kind == 2) return "E" + r.str();
+        ByteReader r(msg, kMessage);
+        const auto kind = r.get<int64_t>();
+        if (kind == 2) return "E" + r.get_string();
         if (kind != 1) continue;
-        const std::string name = r.str(), dtype = r.str();
-        const double err = r.f64(), secs = r.f64();
+        const std::string name = r.get_string(), dtype = r.get_string();
+        const auto err = r.get<double>(), secs = r.get<double>();
         Svd svd;
-        svd.n_out = r.i64();
-        svd.n_in = r.i64();
+        svd.n_out = r.get<int64_t>();
+        svd.n_in = r.get<int64_t>();
         svd.r = std::min(svd.n_out, svd.n_in);
-        svd.u = r.floats();
-        svd.s = r.floats();
-        svd.v = r.floats();
+        svd.u = r.get_vector<float>();
+        svd.s = r.get_vector<float>();
+        svd.v = r.get_vector<float>();
         try {
           store->write(name, svd, dtype, options.precision, err);
         } catch (const Error& e) {
@@ -228,18 +197,17 @@ DecomposeSummary decompose_to_store(const std::string& store_path, const WeightS
 
   // Final summary from rank 0 to everyone.
   const std::string fin = root_step(comm, [&]() -> std::string {
-    Writer w;
-    w.i64(summary.n_done);
-    w.f64(store->max_reconstruction_error());
-    w.f64(summary.svd_seconds);
-    return "S" + w.out;
+    std::string out = "S";
+    put_bytes(out, summary.n_done);
+    put_bytes(out, store->max_reconstruction_error());
+    put_bytes(out, summary.svd_seconds);
+    return out;
   });
   if (fin.empty() || fin[0] != 'S') throw CollectiveError(fin.substr(fin.empty() ? 0 : 1));
-  const std::string fin_bytes = fin.substr(1);
-  Reader fr{fin_bytes};
-  summary.n_done = fr.i64();
-  summary.max_error = fr.f64();
-  summary.svd_seconds = fr.f64();
+  ByteReader fr(std::string_view(fin).substr(1), kMessage);
+  summary.n_done = fr.get<int64_t>();
+  summary.max_error = fr.get<double>();
+  summary.svd_seconds = fr.get<double>();
   summary.seconds = timer.seconds();
   return summary;
 }

@@ -141,16 +141,6 @@ Expert load_expert(const std::string& path, const SvdStore& store) {
   return e;
 }
 
-std::optional<Expert> try_load_expert(const std::string& path, const SvdStore& store,
-                                      std::string* error) {
-  try {
-    return load_expert(path, store);
-  } catch (const Error& e) {
-    if (error) *error = e.what();
-    return std::nullopt;
-  }
-}
-
 namespace {
 Expert init_common(const SvdStore& store, const std::vector<std::string>& matrices,
                    const std::function<float(const std::string&, int64_t)>& value) {

@@ -5,12 +5,11 @@
 // File layout (HDF5, docs/svf.md): root attributes format = "t2-svf-expert", format_version,
 // base_fingerprint, parameterisation, max_mult, task, provenance, checksum (of the content), plus
 // any extra string attributes; group "p" with one f32 dataset [r] per matrix.
-// load_expert throws with a message naming file and matrix; try_load_expert returns std::optional.
+// load_expert throws with a message naming file and matrix.
 #pragma once
 
 #include <cstdint>
 #include <map>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,9 +46,6 @@ void save_expert(const Expert& expert, const std::string& path);
 Expert load_expert(const std::string& path);
 // As above, then validate_expert against the SVD store.
 Expert load_expert(const std::string& path, const SvdStore& store);
-// Same checks; returns nullopt instead of throwing and, when error is given, stores the message.
-std::optional<Expert> try_load_expert(const std::string& path, const SvdStore& store,
-                                      std::string* error = nullptr);
 
 // Fingerprint equal to the store's, every matrix present in the store, every p of length r.
 // `what` names the expert in messages (usually its path).

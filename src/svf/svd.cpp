@@ -73,11 +73,9 @@ void product(const Svd& svd, std::span<const float> e, std::span<float> w) {
                svd.v.data(), r, 0.0f, w.data(), svd.n_in);
 }
 
-void reconstruct(const Svd& svd, std::span<float> w) { product(svd, svd.s, w); }
-
 double max_reconstruction_error(const Svd& svd, std::span<const float> w) {
   std::vector<float> rec(static_cast<size_t>(svd.n_out * svd.n_in));
-  reconstruct(svd, rec);
+  product(svd, svd.s, rec);
   double err = 0;
   for (size_t i = 0; i < rec.size(); ++i)
     err = std::max(err, std::abs(static_cast<double>(rec[i]) - static_cast<double>(w[i])));

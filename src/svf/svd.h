@@ -37,8 +37,6 @@ Svd compute_svd(std::span<const float> w, int64_t n_out, int64_t n_in, SvdPrecis
 // w [n_out, n_in] = U · diag(e) · Vᵀ for any e [r] (e = S reconstructs W; e = σ ⊙ z · c composes
 // an adapted matrix, compose.h). Cost: one f32 gemm, 2 · n_out · n_in · r flops.
 void product(const Svd& svd, std::span<const float> e, std::span<float> w);
-// U · diag(S) · Vᵀ into w [n_out, n_in].
-void reconstruct(const Svd& svd, std::span<float> w);
 
 // max |W − U·diag(S)·Vᵀ| over all entries.
 double max_reconstruction_error(const Svd& svd, std::span<const float> w);

@@ -15,16 +15,10 @@ namespace t2::tasks {
 namespace {
 
 PromptTemplate arc_template() {
-  PromptTemplate t;
-  t.system =
+  return instruction_template(
       "Answer the multiple-choice question below. Reason about it step by step, then finish with "
-      "a sentence of the form \"the answer is (X)\", where X is the label of the option you chose.";
-  t.user = "{question}";
-  t.prefill = "Let's think about this step by step.";
-  t.stop = {"Instruction:", "Instruction", "Response:", "Response"};
-  t.max_new_tokens = 512;
-  t.context_limit = 1024;
-  return t;
+      "a sentence of the form \"the answer is (X)\", where X is the label of the option you chose.",
+      "{question}", "Let's think about this step by step.", 512, 1024);
 }
 
 bool is_word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; }

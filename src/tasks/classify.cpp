@@ -62,17 +62,12 @@ namespace {
 
 // The one classification prompt (pass 1 and the cls task).
 PromptTemplate cls_template() {
-  PromptTemplate t;
-  t.system =
+  return instruction_template(
       "Decide which kind of problem the question below is. Answer with exactly one label in "
       "\\boxed{}: \\boxed{code} for programming tasks, \\boxed{math} for mathematics, "
       "\\boxed{reasoning} for reasoning or knowledge questions, and \\boxed{other} for anything "
-      "else. Do not solve the question.";
-  t.user = "{question}";
-  t.stop = {"Instruction:", "Instruction", "Response:", "Response"};
-  t.max_new_tokens = 1024;
-  t.context_limit = 2048;
-  return t;
+      "else. Do not solve the question.",
+      "{question}", "", 1024, 2048);
 }
 
 class ClsTask final : public Task {

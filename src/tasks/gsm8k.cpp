@@ -15,15 +15,10 @@ namespace t2::tasks {
 namespace {
 
 PromptTemplate gsm8k_template() {
-  PromptTemplate t;
-  t.system =
+  return instruction_template(
       "Below is an instruction that describes a task. Write a response that completes the "
-      "request. Work through the problem step by step and end with the final numeric answer.";
-  t.user = "{question}";
-  t.stop = {"Instruction:", "Instruction", "Response:", "Response"};
-  t.max_new_tokens = 512;
-  t.context_limit = 1024;
-  return t;
+      "request. Work through the problem step by step and end with the final numeric answer.",
+      "{question}", "", 512, 1024);
 }
 
 // The gold number of an answer field "...\n#### 1,234": commas removed, sign kept.
@@ -79,14 +74,10 @@ class Gsm8kTask final : public Task {
       return v;
     }
     v.prediction = extract(sample, completion, options.mode);
-    if (v.prediction.empty()) {
-      v.status = "no_answer";
-      return v;
-    }
-    v.status = "ok";
+    v.status = v.prediction.empty() ? "no_answer" : "ok";
     const double p = std::strtod(v.prediction.c_str(), nullptr);
     const double g = std::strtod(sample.gold.c_str(), nullptr);
-    v.correct = std::fabs(p - g) <= 1e-9 * std::max(1.0, std::fabs(g));
+    v.correct = !v.prediction.empty() && std::fabs(p - g) <= 1e-9 * std::max(1.0, std::fabs(g));
     return v;
   }
 

@@ -10,16 +10,11 @@ namespace t2::tasks {
 namespace {
 
 PromptTemplate humaneval_template() {
-  PromptTemplate t;
-  t.system = "";
-  t.user =
+  return instruction_template(
+      "",
       "Instruction:\nFinish the Python function below. Keep its signature and docstring and "
-      "write a complete, working implementation.\n```python\n{prompt}\n```\n\nResponse:";
-  t.prefill = "```python\n{prompt}";
-  t.stop = {"Instruction:", "Instruction", "Response:", "Response"};
-  t.max_new_tokens = 512;
-  t.context_limit = 1024;
-  return t;
+      "write a complete, working implementation.\n```python\n{prompt}\n```\n\nResponse:",
+      "```python\n{prompt}", 512, 1024);
 }
 
 class HumanEvalTask final : public CodeTask {

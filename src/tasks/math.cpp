@@ -15,15 +15,10 @@ namespace t2::tasks {
 namespace {
 
 PromptTemplate math_template() {
-  PromptTemplate t;
-  t.system =
+  return instruction_template(
       "Solve the following math problem step by step. Put the final answer, and only the final "
-      "answer, inside \\boxed{}.";
-  t.user = "{question}";
-  t.stop = {"Instruction:", "Instruction", "Response:", "Response"};
-  t.max_new_tokens = 1024;
-  t.context_limit = 2048;
-  return t;
+      "answer, inside \\boxed{}.",
+      "{question}", "", 1024, 2048);
 }
 
 class MathTask final : public Task {
@@ -71,12 +66,8 @@ class MathTask final : public Task {
     if (options.mode == ScoringMode::reference) return score_reference(sample, completion);
     Verdict v;
     v.prediction = extract(sample, completion, options.mode);
-    if (v.prediction.empty()) {
-      v.status = "no_answer";
-      return v;
-    }
-    v.status = "ok";
-    v.correct = math_answers_equivalent(v.prediction, sample.gold);
+    v.status = v.prediction.empty() ? "no_answer" : "ok";
+    v.correct = !v.prediction.empty() && math_answers_equivalent(v.prediction, sample.gold);
     return v;
   }
 

@@ -13,15 +13,6 @@
 namespace t2::tasks {
 namespace {
 
-void replace_all(std::string& s, std::string_view from, std::string_view to) {
-  if (from.empty()) return;
-  size_t pos = 0;
-  while ((pos = s.find(from, pos)) != std::string::npos) {
-    s.replace(pos, from.size(), to);
-    pos += to.size();
-  }
-}
-
 // Index of the brace closing the one at `open`, or npos.
 size_t matching_brace(const std::string& s, size_t open) {
   int depth = 0;
@@ -121,22 +112,9 @@ bool is_plain_integer(const std::string& s) {
 
 // The Hendrycks-style string rules that the clean normal form starts from.
 std::string common_rules(std::string_view answer) {
-  std::string s = trim(answer);
-  replace_all(s, "\n", "");
-  replace_all(s, "\\!", "");
-  replace_all(s, "\\\\", "\\");
-  replace_all(s, "tfrac", "frac");
-  replace_all(s, "dfrac", "frac");
-  replace_all(s, "\\left", "");
-  replace_all(s, "\\right", "");
-  replace_all(s, "^{\\circ}", "");
-  replace_all(s, "^\\circ", "");
-  replace_all(s, "\\$", "");
+  std::string s = hendrycks_latex_cleanup(trim(answer));
   strip_text_units(s);
-  replace_all(s, "\\%", "");
-  replace_all(s, "%", "");
-  replace_all(s, " .", " 0.");
-  replace_all(s, "{.", "{0.");
+  s = replace_each(s, {{"\\%", ""}, {"%", ""}, {" .", " 0."}, {"{.", "{0."}});
   if (!s.empty() && s[0] == '.') s = "0" + s;
   // "k = 5" → "5" when the left side is short (a variable name).
   size_t eq = s.find('=');
@@ -164,23 +142,15 @@ std::string normalize_math_answer(std::string_view answer) {
   // Dollar math delimiters and a trailing full stop are not part of an answer.
   while (!s.empty() && (s.back() == '.' || s.back() == '$')) s.pop_back();
   while (!s.empty() && s.front() == '$') s.erase(0, 1);
-  replace_all(s, "\\,", "");
-  replace_all(s, "\\;", "");
-  replace_all(s, "\\:", "");
-  replace_all(s, "\\ ", "");
-  replace_all(s, "\\displaystyle", "");
-  replace_all(s, "\\mathbf", "\\text");
+  s = replace_each(s, {{"\\,", ""}, {"\\;", ""}, {"\\:", ""}, {"\\ ", ""}, {"\\displaystyle", ""},
+                       {"\\mathbf", "\\text"}});
   s = common_rules(s);
-  replace_all(s, "\\cdot", "*");
-  replace_all(s, "\\times", "*");
-  replace_all(s, "\\le", "\\leq");
-  replace_all(s, "\\leqq", "\\leq");
-  replace_all(s, "\\ge", "\\geq");
-  replace_all(s, "\\geqq", "\\geq");
-  replace_all(s, "\\text{", "{");  // remaining \text{x} inside expressions
+  // In order: \le becomes \leq and then \leqq \leq; a remaining \text{x} inside an expression {x}.
+  s = replace_each(s, {{"\\cdot", "*"}, {"\\times", "*"}, {"\\le", "\\leq"}, {"\\leqq", "\\leq"},
+                       {"\\ge", "\\geq"}, {"\\geqq", "\\geq"}, {"\\text{", "{"}});
   if (s.rfind("x\\in", 0) == 0) s = s.substr(4);
   // 1,000,000 → 1000000 (only when every comma starts a 3-digit group: not a tuple)
-  if (has_thousands_commas(s)) replace_all(s, ",", "");
+  if (has_thousands_commas(s)) s = replace_all(s, ",", "");
   // trailing zeros of a decimal: 5.0 → 5, 2.50 → 2.5
   if (s.find('.') != std::string::npos && evaluate_math_number(s) &&
       s.find_first_not_of("-0123456789.") == std::string::npos) {
@@ -222,17 +192,11 @@ class Evaluator {
     if (++depth_ > 64) return std::nullopt;
     auto v = term();
     while (v) {
-      if (eat("+")) {
-        auto r = term();
-        if (!r) return std::nullopt;
-        *v += *r;
-      } else if (eat("-")) {
-        auto r = term();
-        if (!r) return std::nullopt;
-        *v -= *r;
-      } else {
-        break;
-      }
+      const char op = eat("+") ? '+' : eat("-") ? '-' : '\0';
+      if (!op) break;
+      auto r = term();
+      if (!r) return std::nullopt;
+      *v = op == '+' ? *v + *r : *v - *r;
     }
     --depth_;
     return v;
@@ -240,22 +204,14 @@ class Evaluator {
   std::optional<double> term() {
     auto v = unary();
     while (v) {
-      if (eat("*")) {
-        auto r = unary();
-        if (!r) return std::nullopt;
-        *v *= *r;
-      } else if (eat("/")) {
-        auto r = unary();
-        if (!r) return std::nullopt;
-        *v /= *r;
-      } else if (peek() == '\\' || peek() == '(' || peek() == '{' ||
-                 std::isdigit(static_cast<unsigned char>(peek()))) {
-        auto r = power();  // implicit product: 2\sqrt{3}, 3\pi, 2(1+x)
-        if (!r) return std::nullopt;
-        *v *= *r;
-      } else {
-        break;
-      }
+      // ' ': an implicit product such as 2\sqrt{3}, 3\pi, 2(1+x)
+      const bool implicit = peek() == '\\' || peek() == '(' || peek() == '{' ||
+                            std::isdigit(static_cast<unsigned char>(peek()));
+      const char op = eat("*") ? '*' : eat("/") ? '/' : implicit ? ' ' : '\0';
+      if (!op) break;
+      auto r = op == ' ' ? power() : unary();
+      if (!r) return std::nullopt;
+      *v = op == '/' ? *v / *r : *v * *r;
     }
     return v;
   }
@@ -356,26 +312,21 @@ bool normalized_equivalent(const std::string& p, const std::string& g, int depth
   const auto gv = evaluate_math_number(g);
   if (pv && gv) return numbers_close(*pv, *gv);
   if (depth > 4) return false;
-  auto is_open = [](char c) { return c == '(' || c == '['; };
-  auto is_close = [](char c) { return c == ')' || c == ']'; };
-  if (p.size() >= 2 && g.size() >= 2 && is_open(p.front()) && is_close(p.back()) &&
-      p.front() == g.front() && p.back() == g.back()) {
-    const auto pp = split_top_level(p.substr(1, p.size() - 2));
-    const auto gp = split_top_level(g.substr(1, g.size() - 2));
+  // Lists of two or more elements, equivalent element by element.
+  auto lists_equivalent = [depth](const std::string& pl, const std::string& gl) {
+    const auto pp = split_top_level(pl);
+    const auto gp = split_top_level(gl);
     if (pp.size() != gp.size() || pp.size() < 2) return false;
     for (size_t i = 0; i < pp.size(); ++i)
       if (!normalized_equivalent(pp[i], gp[i], depth + 1)) return false;
     return true;
-  }
-  // bare lists "1,2,3"
-  const auto pp = split_top_level(p);
-  const auto gp = split_top_level(g);
-  if (pp.size() >= 2 && pp.size() == gp.size()) {
-    for (size_t i = 0; i < pp.size(); ++i)
-      if (!normalized_equivalent(pp[i], gp[i], depth + 1)) return false;
-    return true;
-  }
-  return false;
+  };
+  auto is_open = [](char c) { return c == '(' || c == '['; };
+  auto is_close = [](char c) { return c == ')' || c == ']'; };
+  if (p.size() >= 2 && g.size() >= 2 && is_open(p.front()) && is_close(p.back()) &&
+      p.front() == g.front() && p.back() == g.back())
+    return lists_equivalent(p.substr(1, p.size() - 2), g.substr(1, g.size() - 2));
+  return lists_equivalent(p, g);  // bare lists "1,2,3"
 }
 
 }  // namespace

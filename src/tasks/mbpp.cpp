@@ -12,16 +12,11 @@ namespace t2::tasks {
 namespace {
 
 PromptTemplate mbpp_template() {
-  PromptTemplate t;
-  t.system = "";
-  t.user =
+  return instruction_template(
+      "",
       "Instruction:\nYou are a skilled Python programmer. Solve the task below with a Python "
-      "function.\n{question}\nYour code has to pass this test:\n\n{test}\n\nResponse:";
-  t.prefill = "```python\n";
-  t.stop = {"Instruction:", "Instruction", "Response:", "Response"};
-  t.max_new_tokens = 512;
-  t.context_limit = 1024;
-  return t;
+      "function.\n{question}\nYour code has to pass this test:\n\n{test}\n\nResponse:",
+      "```python\n", 512, 1024);
 }
 
 std::vector<std::string> string_list(const nlohmann::json& record, const char* key) {

@@ -10,7 +10,7 @@
 #include <map>
 
 #include "base/error.h"
-#include "io/jsonl.h"  // read_text_maybe_gz
+#include "io/jsonl.h"  // parse_json, read_text_maybe_gz
 #include "tasks/fields.h"
 #include "tasks/registry.h"
 #include "tasks/vqa.h"
@@ -21,11 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 
 nlohmann::json read_json(const std::string& path) {
-  try {
-    return nlohmann::json::parse(io::read_text_maybe_gz(path));
-  } catch (const nlohmann::json::exception& e) {
-    T2_FAIL("%s: not valid JSON: %s", path.c_str(), e.what());
-  }
+  return io::parse_json(io::read_text_maybe_gz(path), path);
 }
 
 // The only file in dir whose name contains `part` and ends in .json ("" when none; error when

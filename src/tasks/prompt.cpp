@@ -30,14 +30,17 @@ std::string render_placeholders(const std::string& text, const PromptVariables& 
 }
 
 Prompt render_prompt(const PromptTemplate& t, const PromptVariables& vars) {
-  Prompt p;
+  Prompt p = t;
   p.system = render_placeholders(t.system, vars);
   p.user = render_placeholders(t.user, vars);
   p.prefill = render_placeholders(t.prefill, vars);
-  p.stop = t.stop;
-  p.max_new_tokens = t.max_new_tokens;
-  p.context_limit = t.context_limit;
   return p;
+}
+
+PromptTemplate instruction_template(std::string system, std::string user, std::string prefill,
+                                    int max_new_tokens, int context_limit) {
+  return {std::move(system), std::move(user), std::move(prefill),
+          {"Instruction:", "Instruction", "Response:", "Response"}, max_new_tokens, context_limit};
 }
 
 namespace {

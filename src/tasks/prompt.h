@@ -21,14 +21,13 @@ struct Prompt {
 
 using PromptVariables = std::map<std::string, std::string>;
 
-struct PromptTemplate {
-  std::string system;
-  std::string user;
-  std::string prefill;
-  std::vector<std::string> stop;
-  int max_new_tokens = 512;
-  int context_limit = 1024;
-};
+// The same fields with {placeholders} in system, user and prefill (render_prompt fills them).
+using PromptTemplate = Prompt;
+
+// The template of the built-in text tasks: a system and a user turn (and an optional assistant
+// pre-fill) that stop where a model starts a new "Instruction:" or "Response:" section.
+PromptTemplate instruction_template(std::string system, std::string user, std::string prefill,
+                                    int max_new_tokens, int context_limit);
 
 // Replaces every {name} whose name is a key of vars by its value. Any other brace text (such as
 // \boxed{label} or {{) is kept as written, so LaTeX and code need no escaping.

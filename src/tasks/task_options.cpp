@@ -11,14 +11,11 @@
 
 namespace t2::tasks {
 
-void add_task_options(boost::program_options::options_description& desc, TaskOptions& o) {
+void add_scoring_options(boost::program_options::options_description& desc, TaskOptions& o) {
   namespace po = boost::program_options;
   desc.add_options()
       ("scoring", po::value(&o.scoring)->default_value(o.scoring),
        "answer rules: clean (ours) or reference (the reference implementation's, quirks included)")
-      ("prompt-file", po::value(&o.prompt_file),
-       "replace prompt templates with files (format: docs/tasks.md): FILE for every task, or "
-       "TASK=FILE,... per task (dispatch=FILE: the first pass of two-pass strategies)")
       ("allow-code-execution", po::bool_switch(&o.allow_code_execution),
        "run generated programs (mbpp, humaneval) in the sandbox (required for those tasks)")
       ("code-timeout", po::value(&o.code_timeout)->default_value(o.code_timeout, "10"),
@@ -27,6 +24,14 @@ void add_task_options(boost::program_options::options_description& desc, TaskOpt
        "address-space limit per program, MiB")
       ("code-parallel", po::value(&o.code_parallel)->default_value(o.code_parallel),
        "programs run at once (0 = number of cores)");
+}
+
+void add_task_options(boost::program_options::options_description& desc, TaskOptions& o) {
+  desc.add_options()(
+      "prompt-file", boost::program_options::value(&o.prompt_file),
+      "replace prompt templates with files (format: docs/tasks.md): FILE for every task, or "
+      "TASK=FILE,... per task (dispatch=FILE: the first pass of two-pass strategies)");
+  add_scoring_options(desc, o);
 }
 
 namespace {

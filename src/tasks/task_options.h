@@ -24,8 +24,10 @@ struct TaskOptions {
   int code_parallel = 0;             // --code-parallel: programs at once (0 = cores)
 };
 
-// Registers --scoring, --prompt-file, --allow-code-execution, --code-timeout, --code-memory-mb and
-// --code-parallel on desc, bound to o.
+// Registers --scoring, --allow-code-execution, --code-timeout, --code-memory-mb and --code-parallel
+// (what scoring answers needs) on desc, bound to o.
+void add_scoring_options(boost::program_options::options_description& desc, TaskOptions& o);
+// The scoring options and --prompt-file (commands that build prompts).
 void add_task_options(boost::program_options::options_description& desc, TaskOptions& o);
 
 // Every problem with the options, one each; empty when they are fine.

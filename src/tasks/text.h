@@ -4,15 +4,25 @@
 // Everything is a pure function of its input; thread-safe.
 #pragma once
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace t2::tasks {
 
 std::string trim(std::string_view s);
 std::string to_lower(std::string_view s);
+// s with every occurrence of `from` (non-empty) replaced by `to`, left to right.
+std::string replace_all(std::string s, std::string_view from, std::string_view to);
+// replace_all with each (from, to) rule in turn.
+using Replacements = std::initializer_list<std::pair<std::string_view, std::string_view>>;
+std::string replace_each(std::string s, Replacements rules);
+// The first rules of the Hendrycks MATH answer normaliser (strip_string): line breaks, "\!",
+// doubled backslashes, "\left"/"\right", degree signs and "\$" removed; tfrac/dfrac become frac.
+std::string hendrycks_latex_cleanup(std::string s);
 bool is_valid_utf8(std::string_view s);
 
 // Contents of every \boxed{...} / \fbox{...} (balanced braces; "\boxed 5" takes the next token),

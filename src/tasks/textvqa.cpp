@@ -3,7 +3,7 @@
 // <image_id>.jpg, by default in images/ or train_images/ beside the file (the validation questions
 // use the train_images folder). Prompt, extraction and scoring: vqa.h.
 #include "base/error.h"
-#include "io/jsonl.h"  // read_text_maybe_gz
+#include "io/jsonl.h"  // parse_json, read_text_maybe_gz
 #include "tasks/fields.h"
 #include "tasks/registry.h"
 #include "tasks/vqa.h"
@@ -19,12 +19,7 @@ class TextVqaTask final : public VqaTask {
   Dataset load(const std::string& path, size_t /*max_line_bytes*/) const override {
     Dataset ds;
     ds.path = path;
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(io::read_text_maybe_gz(path));
-    } catch (const nlohmann::json::exception& e) {
-      T2_FAIL("%s: not valid JSON: %s", path.c_str(), e.what());
-    }
+    const nlohmann::json j = io::parse_json(io::read_text_maybe_gz(path), path);
     T2_CHECK(j.is_object() && j.contains("data") && j["data"].is_array(),
              "%s: expected the TextVQA layout, an object with a \"data\" list", path.c_str());
     const std::string dir = resolve_image_dir(path, {"images", "train_images", "test_images"});

@@ -144,8 +144,6 @@ std::unique_ptr<VqaTask> make_vqa_task(const std::string& name) {
   return std::unique_ptr<VqaTask>(static_cast<VqaTask*>(t.release()));
 }
 
-std::vector<std::string> vqa_task_names() { return {"textvqa", "okvqa"}; }
-
 bool is_image_task(const std::string& name) { return name == "textvqa" || name == "okvqa"; }
 
 void set_image_dir(Task& task, const std::string& dir) {

@@ -63,7 +63,6 @@ class VqaTask : public Task {
 
 // textvqa | okvqa as a VqaTask (make_task gives the same tasks as a Task); throws listing the names.
 std::unique_ptr<VqaTask> make_vqa_task(const std::string& name);
-std::vector<std::string> vqa_task_names();
 // True for the names of image tasks (textvqa, okvqa).
 bool is_image_task(const std::string& name);
 // Sets the image folder of an image task; throws t2::Error naming the task when it has no images.

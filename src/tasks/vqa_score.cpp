@@ -78,15 +78,6 @@ bool has_digit_comma_digit(std::string_view t) {
   return false;
 }
 
-std::string replace_all(std::string s, std::string_view from, std::string_view to) {
-  size_t pos = 0;
-  while ((pos = s.find(from, pos)) != std::string::npos) {
-    s.replace(pos, from.size(), to);
-    pos += to.size();
-  }
-  return s;
-}
-
 bool contains(std::string_view s, std::string_view sub) { return s.find(sub) != std::string_view::npos; }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "base/error.h"
 #include "io/file.h"  // read_file, file_exists
 #include "io/gguf.h"
+#include "io/jsonl.h"  // parse_json
 #include "tokenizer/added_tokens.h"
 #include "tokenizer/bpe.h"
 #include "tokenizer/chat_template.h"
@@ -207,12 +208,7 @@ Tokenizer Tokenizer::load(const std::string& path) {
 
   const std::string gen_path = (dir / "generation_config.json").string();
   if (io::file_exists(gen_path)) {
-    json gen;
-    try {
-      gen = json::parse(io::read_file(gen_path));
-    } catch (const json::exception& e) {
-      T2_FAIL("%s: not valid JSON: %s", gen_path.c_str(), e.what());
-    }
+    const json gen = io::parse_json(io::read_file(gen_path), gen_path);
     const json eos = gen.value("eos_token_id", json());
     std::vector<int32_t> ids;
     for (const auto& v : eos.is_array() ? eos : json::array({eos})) {
@@ -229,14 +225,7 @@ Tokenizer Tokenizer::from_json(const std::string& tokenizer_json, const std::str
   const json root = parse_tokenizer_json(tokenizer_json, name, &tables);
   const std::string config_name =
       config_name_in.empty() ? "tokenizer_config.json of " + name : config_name_in;
-  json config;
-  if (!config_json.empty()) {
-    try {
-      config = json::parse(config_json);
-    } catch (const json::exception& e) {
-      T2_FAIL("%s: not valid JSON: %s", config_name.c_str(), e.what());
-    }
-  }
+  const json config = config_json.empty() ? json() : io::parse_json(config_json, config_name);
   return build(root, tables, config, name, config_name);
 }
 

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 #include "base/error.h"
 #include "tensor/ops.h"  // parallel_for
@@ -45,46 +44,6 @@ void Adam::step(std::span<float* const> params, std::span<const float* const> gr
       }
     });
   }
-}
-
-std::string Adam::save_state() const {
-  std::string out;
-  auto put = [&out](const void* p, size_t n) { out.append(static_cast<const char*>(p), n); };
-  const uint64_t nb = sizes_.size();
-  put(&t_, sizeof t_);
-  put(&nb, sizeof nb);
-  for (size_t k = 0; k < sizes_.size(); ++k) {
-    const uint64_t n = sizes_[k];
-    put(&n, sizeof n);
-    put(m_[k].data(), n * sizeof(float));
-    put(v_[k].data(), n * sizeof(float));
-  }
-  return out;
-}
-
-void Adam::load_state(const std::string& bytes) {
-  size_t off = 0;
-  auto get = [&](void* p, size_t n) {
-    T2_CHECK(off + n <= bytes.size(), "optimiser state is truncated (%zu bytes)", bytes.size());
-    std::memcpy(p, bytes.data() + off, n);
-    off += n;
-  };
-  int64_t t = 0;
-  uint64_t nb = 0;
-  get(&t, sizeof t);
-  get(&nb, sizeof nb);
-  T2_CHECK(nb == sizes_.size(), "optimiser state has %llu buffers, expected %zu",
-           static_cast<unsigned long long>(nb), sizes_.size());
-  for (size_t k = 0; k < sizes_.size(); ++k) {
-    uint64_t n = 0;
-    get(&n, sizeof n);
-    T2_CHECK(n == sizes_[k], "optimiser state buffer %zu has %llu values, expected %zu", k,
-             static_cast<unsigned long long>(n), sizes_[k]);
-    get(m_[k].data(), n * sizeof(float));
-    get(v_[k].data(), n * sizeof(float));
-  }
-  T2_CHECK(off == bytes.size(), "optimiser state has %zu trailing bytes", bytes.size() - off);
-  t_ = t;
 }
 
 double cosine_lr(int64_t step, int64_t total, int64_t warmup, double peak, double min_lr) {

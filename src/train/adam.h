@@ -1,11 +1,10 @@
 // Adam / AdamW over a list of flat f32 parameter buffers, with its state (moments, step count)
-// serialisable to bytes for checkpoints, plus the learning-rate schedule (linear warmup, cosine
-// decay) and global-norm gradient clipping. Pure arithmetic: no threads, no I/O.
+// open to checkpoints, plus the learning-rate schedule (linear warmup, cosine decay) and
+// global-norm gradient clipping. Pure arithmetic: no threads, no I/O.
 #pragma once
 
 #include <cstdint>
 #include <span>
-#include <string>
 #include <vector>
 
 namespace t2::train {
@@ -32,10 +31,6 @@ class Adam {
   const std::vector<std::vector<float>>& first_moments() const { return m_; }
   const std::vector<std::vector<float>>& second_moments() const { return v_; }
   void set_n_steps(int64_t t) { t_ = t; }
-
-  // Moments and step count; load checks the sizes match and throws t2::Error otherwise.
-  std::string save_state() const;
-  void load_state(const std::string& bytes);
 
  private:
   AdamOptions opt_;

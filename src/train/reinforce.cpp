@@ -4,33 +4,15 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <numeric>
 #include <utility>
 
+#include "base/bytes.h"
 #include "base/error.h"
 #include "base/rng.h"
 #include "base/timer.h"
 
 namespace t2::train {
-
-namespace {
-
-// Little byte writer/reader for the per-sample records exchanged between ranks.
-template <typename T>
-void put(std::string& out, const T& v) {
-  out.append(reinterpret_cast<const char*>(&v), sizeof(T));
-}
-template <typename T>
-T get(const std::string& in, size_t& off) {
-  T v;
-  T2_CHECK(off + sizeof(T) <= in.size(), "truncated gradient record from another rank");
-  std::memcpy(&v, in.data() + off, sizeof(T));
-  off += sizeof(T);
-  return v;
-}
-
-}  // namespace
 
 std::vector<double> gradient_sum(std::span<const std::vector<double>> local, size_t n,
                                  double max_abs, int64_t n_total, const dist::Communicator& comm) {
@@ -170,19 +152,19 @@ IterationStats ReinforceTrainer::step(std::span<const int64_t> train) {
           e.weight[i] = static_cast<float>(reward / static_cast<double>(B));
         ex.push_back(std::move(e));
       }
-      put(mine, k);
-      put(mine, reward);
-      put(mine, r.generated_tokens);
-      put(mine, static_cast<int64_t>(r.error ? 1 : 0));
+      put_bytes(mine, k);
+      put_bytes(mine, reward);
+      put_bytes(mine, r.generated_tokens);
+      put_bytes(mine, static_cast<int64_t>(r.error ? 1 : 0));
     }
     for (SvfAdapter& a : adapters_) a.zero_grad();
     ForwardResult fr;
     if (!ex.empty()) fr = decoder_->run(ex, true, dopt);
     st.t_forward += fr.seconds_forward;
     st.t_backward += fr.seconds_backward;
-    put(mine, -2 - u);  // unit record: loss and KL of the unit
-    put(mine, fr.loss);
-    put(mine, fr.kl);
+    put_bytes(mine, -2 - u);  // unit record: loss and KL of the unit
+    put_bytes(mine, fr.loss);
+    put_bytes(mine, fr.kl);
     std::vector<double> g;
     g.reserve(n_params);
     for (const SvfAdapter& a : adapters_) g.insert(g.end(), a.grad_e.begin(), a.grad_e.end());
@@ -193,33 +175,33 @@ IterationStats ReinforceTrainer::step(std::span<const int64_t> train) {
   // sample / unit order; the gradient is summed exactly in fixed point (gradient_sum),
   // O(parameters) per rank.
   Timer t_ex;
-  put(mine, int64_t{-1});
-  put(mine, local_max);
+  put_bytes(mine, int64_t{-1});
+  put_bytes(mine, local_max);
   const std::vector<std::string> all = comm_.size() > 1 ? comm_.all_gather(mine)
                                                         : std::vector<std::string>{mine};
   std::vector<double> reward_of(B), loss_of(n_units), kl_of(n_units);
   std::vector<char> seen(static_cast<size_t>(B), 0), unit_seen(static_cast<size_t>(n_units), 0);
   double global_max = 0;
   for (const std::string& rec : all) {
-    size_t off = 0;
-    while (off < rec.size()) {
-      const int64_t k = get<int64_t>(rec, off);
+    ByteReader in(rec, "train: gradient record from another rank");
+    while (!in.done()) {
+      const int64_t k = in.get<int64_t>();
       if (k == -1) {
-        global_max = std::max(global_max, get<double>(rec, off));
+        global_max = std::max(global_max, in.get<double>());
       } else if (k <= -2) {
         const int64_t u = -2 - k;
         T2_CHECK(u < n_units && !unit_seen[u], "bad unit index %lld in gradient exchange",
                  static_cast<long long>(u));
         unit_seen[u] = 1;
-        loss_of[u] = get<double>(rec, off);
-        kl_of[u] = get<double>(rec, off);
+        loss_of[u] = in.get<double>();
+        kl_of[u] = in.get<double>();
       } else {
         T2_CHECK(k < B && !seen[k], "bad sample index %lld in gradient exchange",
                  static_cast<long long>(k));
         seen[k] = 1;
-        reward_of[k] = get<double>(rec, off);
-        st.generated_tokens += get<int64_t>(rec, off);
-        st.n_errors += get<int64_t>(rec, off);
+        reward_of[k] = in.get<double>();
+        st.generated_tokens += in.get<int64_t>();
+        st.n_errors += in.get<int64_t>();
       }
     }
   }

@@ -220,12 +220,7 @@ Data load_data(const TrainConfig& c, const tasks::Task& task) {
 
 int run_train(TrainConfig c, const dist::Communicator& comm) {
   const auto problems = train_problems(c);
-  if (!problems.empty()) {
-    std::string msg = t2::format("invalid settings (%zu problem%s):", problems.size(),
-                                 problems.size() == 1 ? "" : "s");
-    for (const auto& s : problems) msg += "\n  - " + s;
-    throw t2::Error(msg);
-  }
+  if (!problems.empty()) throw t2::Error(problem_list("invalid settings", problems));
   tensor::set_threads(c.threads);
   auto task = tasks::make_task(c.task);
   if (!c.images.empty()) tasks::set_image_dir(*task, c.images);

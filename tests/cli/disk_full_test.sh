@@ -30,7 +30,7 @@ fi
 set +e
 # exit_is_1 CASE RC: a clear failure, exit status 1 (not 139, a segmentation fault).
 exit_is_1() { [ "$2" -eq 1 ] || fail "$1: exit status $2, expected 1: $(tail -3 "$W/err")"; }
-ARGS=(--model "$W/model" --task gsm8k --data "$W/suite/gsm8k/test.jsonl" --max-tokens 20 --batch 2)
+ARGS=(--model "$W/model" --task gsm8k --data "$W/suite/gsm8k/test.jsonl" --max-new-tokens 20 --batch 2)
 
 # eval
 "$T2" eval "${ARGS[@]}" --out "$F/r.h5" > /dev/null 2> "$W/err"

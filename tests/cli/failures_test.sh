@@ -32,7 +32,7 @@ refuses() {
   ok "$name"
 }
 GSM=$W/suite/gsm8k/test.jsonl
-ARGS=(--model "$W/model" --max-tokens 4 --batch 1)
+ARGS=(--model "$W/model" --max-new-tokens 4 --batch 1)
 
 # resume: interrupt (exit 75) after 2 committed samples, edit line 4, resume.
 cp "$GSM" "$W/d.jsonl"
@@ -63,7 +63,7 @@ echo '{"ids": [1, 2, 3]}' > "$W/ids.jsonl"
 refuses stdout-score "cannot write standard output" sh -c "\"$T2\" score --task gsm8k --data \"$GSM\" --completions \"$W/c.jsonl\" > /dev/full"
 refuses stdout-tokenize "cannot write standard output" sh -c "\"$T2\" tokenize --tokenizer \"$W/model\" --input \"$W/t.jsonl\" > /dev/full"
 refuses stdout-report "cannot write standard output" sh -c "\"$T2\" report --samples \"$W/plain.h5\" > /dev/full"
-refuses stdout-generate "cannot write standard output" sh -c "\"$T2\" generate --model \"$W/model\" --prompt hi --max-tokens 2 > /dev/full"
+refuses stdout-generate "cannot write standard output" sh -c "\"$T2\" generate --model \"$W/model\" --prompt hi --max-new-tokens 2 > /dev/full"
 refuses stdout-logprobs "cannot write standard output" sh -c "\"$T2\" logprobs --model \"$W/model\" --input \"$W/ids.jsonl\" > /dev/full"
 refuses stdout-help "cannot write standard output" sh -c "\"$T2\" report --help > /dev/full"
 

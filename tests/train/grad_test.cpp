@@ -204,7 +204,7 @@ TEST(TrainGrad, SvdReconstructsAndScalingKeepsMass) {
   double sum_s = 0, sum_sigma = 0;
   for (int64_t i = 0; i < m.r; ++i) sum_s += s[i], sum_sigma += m.s[i];
   EXPECT_NEAR(sum_s, sum_sigma, 1e-4 * sum_sigma);
-  svf::reconstruct(m, back);
+  svf::product(m, m.s, back);  // U · diag(S) · Vᵀ
   EXPECT_LT(rel_err(back, w.w), 1e-5);
   std::vector<float> zero_p(m.r, -1e4f);  // sigmoid underflows to 0: c undefined
   EXPECT_THROW(svf::effective_singular_values(m.s, svf::scaling_from_params(zero_p, 1.0), w.name),

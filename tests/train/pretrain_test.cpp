@@ -38,13 +38,18 @@ TEST(Adam, FirstStepsMatchClosedForm) {
   EXPECT_NEAR(w[0], 1.0 - 0.01 * (0.3 / (0.3 + 1e-8) + 0.1 * 1.0), 1e-6);
   EXPECT_NEAR(w[1], -2.0 - 0.01 * (-0.01 / (0.01 + 1e-8) + 0.1 * -2.0), 1e-6);
   EXPECT_NEAR(w[2], 0.5 - 0.01 * 0.1 * 0.5, 1e-7);
-  const std::string state = adam.save_state();
+  // A checkpoint stores the moments and the step count; an optimiser given them goes on exactly
+  // as the original does.
   Adam other(o, {3}, {true});
-  other.load_state(state);
-  EXPECT_EQ(other.n_steps(), 1);
-  EXPECT_EQ(other.save_state(), state);
-  Adam wrong(o, {4}, {true});
-  EXPECT_THROW(wrong.load_state(state), t2::Error);
+  other.first_moments() = adam.first_moments();
+  other.second_moments() = adam.second_moments();
+  other.set_n_steps(adam.n_steps());
+  std::vector<float> w2 = w;
+  float* wp2 = w2.data();
+  adam.step(std::span<float* const>(&wp, 1), std::span<const float* const>(&gp, 1), 0.01);
+  other.step(std::span<float* const>(&wp2, 1), std::span<const float* const>(&gp, 1), 0.01);
+  EXPECT_EQ(other.n_steps(), 2);
+  EXPECT_EQ(w2, w);
 }
 
 TEST(Adam, ScheduleAndClipping) {

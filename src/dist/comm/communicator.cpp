@@ -1,8 +1,14 @@
 // Argument validation shared by every Communicator implementation: ranks, tags and roots are
 // checked here once, so implementations receive valid arguments and report only transport errors.
+// Also the two helpers every job uses: agreeing on errors, and choosing the world (MPI or local).
 #include "dist/comm/communicator.h"
 
+#include <set>
+
 #include "base/error.h"
+#ifdef T2_HAVE_MPI
+#include "dist/comm/mpi_comm.h"
+#endif
 
 namespace t2::dist {
 
@@ -64,6 +70,28 @@ std::optional<MessageInfo> Communicator::iprobe(int source, int tag) const {
 Communicator Communicator::split(int color, int key) const {
   T2_CHECK(color >= 0, "split: color must be >= 0, found %d", color);
   return Communicator(impl_->split(color, key));
+}
+
+void throw_if_any_failed(const Communicator& world, const std::string& error) {
+  const auto all = world.all_gather(error);
+  std::string msg;
+  std::set<std::string> seen;
+  for (size_t r = 0; r < all.size(); ++r) {
+    if (all[r].empty() || !seen.insert(all[r]).second) continue;
+    msg += (msg.empty() ? "" : "\n") +
+           (world.size() > 1 ? t2::format("rank %zu: ", r) : std::string()) + all[r];
+  }
+  if (!msg.empty()) throw t2::CollectiveError(msg);
+}
+
+int run_on_world(int& argc, char**& argv, const std::function<int(const Communicator&)>& fn) {
+#ifdef T2_HAVE_MPI
+  if (launched_by_mpi()) {
+    MpiGuard guard(argc, argv);
+    return fn(mpi_world());
+  }
+#endif
+  return fn(Communicator());
 }
 
 }  // namespace t2::dist

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -124,5 +125,15 @@ class Communicator {
 
 // The local (single-rank) implementation, exposed for tests and inline runs.
 std::shared_ptr<CommImpl> make_local_comm();
+
+// Collective: each rank passes its error ("" when fine). When any rank failed, every rank throws
+// one t2::CollectiveError with the distinct messages (each prefixed "rank R: " when the world has
+// several ranks), so that no rank is left waiting in a later collective for a peer that gave up.
+void throw_if_any_failed(const Communicator& world, const std::string& error);
+
+// Runs fn on this process's world and returns its result: MPI's world when an MPI launcher started
+// the process (MPI is initialised for the call and finalised after it, mpi_comm.h), else the
+// local communicator (always, in a build without MPI).
+int run_on_world(int& argc, char**& argv, const std::function<int(const Communicator&)>& fn);
 
 }  // namespace t2::dist

@@ -22,13 +22,13 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
-#include <cstring>
 #include <deque>
 #include <exception>
 #include <mutex>
 #include <thread>
 #include <unordered_set>
 
+#include "base/bytes.h"
 #include "base/error.h"
 #include "base/log.h"
 #include "base/timer.h"
@@ -48,21 +48,6 @@ constexpr uint8_t kResultOk = 1;
 constexpr uint8_t kResultSkipped = 2;
 constexpr char kWakeUnit = 1;
 constexpr char kWakeStop = 2;
-
-template <typename T>
-void put(std::string& s, T v) {
-  s.append(reinterpret_cast<const char*>(&v), sizeof v);
-}
-
-template <typename T>
-T get(std::string_view s, std::size_t& off, const char* what) {
-  T2_CHECK(off + sizeof(T) <= s.size(), "work queue: truncated %s message (%zu bytes)", what,
-           s.size());
-  T v;
-  std::memcpy(&v, s.data() + off, sizeof v);
-  off += sizeof v;
-  return v;
-}
 
 // Sleeps a little longer each time nothing arrived; reset when something did.
 class Backoff {
@@ -91,22 +76,22 @@ Message poll_recv(const Communicator& c, int source, int tag) {
 
 std::string encode_unit(const WorkUnit& u) {
   std::string s;
-  put<uint64_t>(s, u.id);
+  put_bytes<uint64_t>(s, u.id);
   s += u.payload;
   return s;
 }
 
 WorkUnit decode_unit(const std::string& s) {
-  std::size_t off = 0;
+  ByteReader in(s, "work queue: unit message");
   WorkUnit u;
-  u.id = get<uint64_t>(s, off, "unit");
-  u.payload = s.substr(off);
+  u.id = in.get<uint64_t>();
+  u.payload = in.rest();
   return u;
 }
 
 std::string wake(char kind, int32_t code) {
   std::string s(1, kind);
-  put<int32_t>(s, code);
+  put_bytes<int32_t>(s, code);
   return s;
 }
 
@@ -261,13 +246,13 @@ QueueStats coordinate(const Communicator& world, const WorldLayout& layout,
                m.source);
       slots[g].last_seen = wall.seconds();
       if (m.tag == kTagResult) {
-        std::size_t off = 0;
+        ByteReader in(m.bytes, "work queue: result message");
         UnitResult r;
-        r.id = get<uint64_t>(m.bytes, off, "result");
-        const uint8_t status = get<uint8_t>(m.bytes, off, "result");
+        r.id = in.get<uint64_t>();
+        const auto status = in.get<uint8_t>();
         r.ok = status == kResultOk;
-        r.seconds = get<double>(m.bytes, off, "result");
-        (r.ok ? r.payload : r.error) = m.bytes.substr(off);
+        r.seconds = in.get<double>();
+        (r.ok ? r.payload : r.error) = in.rest();
         r.worker_rank = m.source;
         T2_CHECK(!slots[g].units.empty() && units[slots[g].units.front()].id == r.id,
                  "work queue: rank %d returned unit %llu, which it was not running next",
@@ -317,7 +302,7 @@ QueueStats coordinate(const Communicator& world, const WorldLayout& layout,
   st.outcome = interrupted ? Outcome::interrupted : Outcome::complete;
   st.exit_code = interrupted ? kExitInterrupted : 0;
   std::string stop;
-  put<int32_t>(stop, st.exit_code);
+  put_bytes<int32_t>(stop, st.exit_code);
   for (int g = 0; g < layout.n_groups; ++g) {
     if (slots[g].units.empty()) world.send(stop, layout.leader_rank(g), kTagStop);
   }
@@ -342,8 +327,7 @@ QueueStats lead(const Communicator& world, const WorldLayout& layout, const Work
       // A cancel that came after this leader had started its last unit is still queued (sent
       // before the stop, so it has arrived): consume it so it cannot affect a later run.
       while (world.iprobe(0, kTagCancel)) world.recv(0, kTagCancel);
-      std::size_t off = 0;
-      st.exit_code = get<int32_t>(m.bytes, off, "stop");
+      st.exit_code = ByteReader(m.bytes, "work queue: stop message").get<int32_t>();
       for (int r = 1; r < group.size(); ++r) group.send(wake(kWakeStop, st.exit_code), r, kTagGroupWake);
       break;
     }
@@ -354,9 +338,9 @@ QueueStats lead(const Communicator& world, const WorldLayout& layout, const Work
     }
     if (cancelled) {
       std::string out;
-      put<uint64_t>(out, decode_unit(m.bytes).id);
-      put<uint8_t>(out, kResultSkipped);
-      put<double>(out, 0.0);
+      put_bytes<uint64_t>(out, decode_unit(m.bytes).id);
+      put_bytes<uint8_t>(out, kResultSkipped);
+      put_bytes<double>(out, 0.0);
       world.send(out, 0, kTagResult);
       continue;
     }
@@ -366,9 +350,9 @@ QueueStats lead(const Communicator& world, const WorldLayout& layout, const Work
     }
     const UnitResult r = run_unit(decode_unit(m.bytes), group, fn);
     std::string out;
-    put<uint64_t>(out, r.id);
-    put<uint8_t>(out, r.ok ? kResultOk : kResultFailed);
-    put<double>(out, r.seconds);
+    put_bytes<uint64_t>(out, r.id);
+    put_bytes<uint8_t>(out, r.ok ? kResultOk : kResultFailed);
+    put_bytes<double>(out, r.seconds);
     out += r.ok ? r.payload : r.error;
     world.send(out, 0, kTagResult);
     ++st.n_finished;
@@ -385,9 +369,8 @@ QueueStats follow(const WorldLayout& layout, const WorkFn& fn) {
   const Communicator& group = layout.group_comm;
   for (;;) {
     const Message w = poll_recv(group, 0, kTagGroupWake);
-    std::size_t off = 1;
     T2_CHECK(!w.bytes.empty(), "work queue: empty wake message");
-    const int32_t code = get<int32_t>(w.bytes, off, "wake");
+    const int32_t code = ByteReader(w.bytes.substr(1), "work queue: wake message").get<int32_t>();
     if (w.bytes[0] == kWakeStop) {
       st.exit_code = code;
       break;

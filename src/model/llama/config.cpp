@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "io/file.h"
+#include "io/jsonl.h"  // parse_json
 #include "model/config_fields.h"
 
 namespace t2::model {
@@ -68,7 +69,7 @@ void parse_rope(const json& j, const std::string& source, LlamaConfig& c) {
 }  // namespace
 
 LlamaConfig parse_llama_config(const std::string& json_text, const std::string& source) {
-  const json j = parse_json(json_text, source);
+  const json j = io::parse_json(json_text, source);
   T2_CHECK(j.is_object(), "%s: expected a JSON object", source.c_str());
   LlamaConfig c;
   if (j.contains("architectures") && j["architectures"].is_array() && !j["architectures"].empty())
@@ -143,7 +144,7 @@ LlamaConfig parse_llama_config(const std::string& json_text, const std::string& 
 void apply_generation_config(const std::string& dir, LlamaConfig& c) {
   const std::string gen_path = (std::filesystem::path(dir) / "generation_config.json").string();
   if (!io::file_exists(gen_path)) return;
-  const json g = parse_json(io::read_file(gen_path), gen_path);
+  const json g = io::parse_json(io::read_file(gen_path), gen_path);
   T2_CHECK(g.is_object(), "%s: expected a JSON object", gen_path.c_str());
   auto eos = get_ids(g, "eos_token_id", gen_path);
   if (!eos.empty()) c.eos_token_ids = eos;

@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "io/file.h"
+#include "io/jsonl.h"  // parse_json
 #include "model/config_fields.h"
 
 namespace t2::model::llava {
@@ -16,7 +17,7 @@ namespace {
 using json = nlohmann::json;
 
 json parse_object(const std::string& text, const std::string& source) {
-  json j = parse_json(text, source);
+  json j = io::parse_json(text, source);
   T2_CHECK(j.is_object(), "%s: expected a JSON object", source.c_str());
   return j;
 }

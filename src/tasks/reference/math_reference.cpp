@@ -8,6 +8,7 @@
 
 #include "tasks/reference/python_text.h"
 #include "tasks/reference/sympy_expr.h"
+#include "tasks/text.h"  // replace_all, replace_each, hendrycks_latex_cleanup
 
 namespace t2::tasks::reference {
 namespace {
@@ -15,15 +16,6 @@ namespace {
 struct AssertionFailed {};  // caught by is_equiv, which then compares the raw strings
 
 enum class Tri { no, yes, undetermined };
-
-std::string replace_all(std::string s, std::string_view from, std::string_view to) {
-  size_t pos = 0;
-  while ((pos = s.find(from, pos)) != std::string::npos) {
-    s.replace(pos, from.size(), to);
-    pos += to.size();
-  }
-  return s;
-}
 
 std::vector<std::string> py_split(std::string_view s, std::string_view sep) {
   std::vector<std::string> out;
@@ -195,22 +187,9 @@ std::optional<std::string> math_extract(std::string_view completion) {
 }
 
 std::string math_strip_string(std::string_view answer) {
-  std::string s(answer);
-  s = replace_all(s, "\n", "");
-  s = replace_all(s, "\\!", "");
-  s = replace_all(s, "\\\\", "\\");
-  s = replace_all(s, "tfrac", "frac");
-  s = replace_all(s, "dfrac", "frac");
-  s = replace_all(s, "\\left", "");
-  s = replace_all(s, "\\right", "");
-  s = replace_all(s, "^{\\circ}", "");
-  s = replace_all(s, "^\\circ", "");
-  s = replace_all(s, "\\$", "");
+  std::string s = hendrycks_latex_cleanup(std::string(answer));
   s = remove_right_units(s);
-  s = replace_all(s, "\\\\%", "");
-  s = replace_all(s, "\\%", "");
-  s = replace_all(s, " .", " 0.");
-  s = replace_all(s, "{.", "{0.");
+  s = replace_each(s, {{"\\\\%", ""}, {"\\%", ""}, {" .", " 0."}, {"{.", "{0."}});
   if (s.empty()) return s;
   if (s[0] == '.') s = "0" + s;
   const auto eq = py_split(s, "=");
