@@ -8,8 +8,11 @@ Each line is one of
                                                   a pretraining example rendered by
                                                   datasets/mini/make_tokenizer.py from a mini
                                                   suite record (careful and hasty styles, every
-                                                  task of the corpus, and the classification
-                                                  prompt); the C++ task prompt must be its prefix
+                                                  task of the corpus, the careful ARC-like
+                                                  answer of every question kind, and the
+                                                  classification prompt); the C++ task prompt
+                                                  must be its prefix, and a careful ARC-like
+                                                  answer must score as correct
 
 Usage: PYTHON tests/demo/make_fixtures.py --suite DIR, with DIR from
 `t2 mini-suite --out DIR --seed 7 --pretraining --prompts` and a PYTHON that has `tokenizers`
@@ -19,6 +22,7 @@ import argparse
 import importlib.util
 import json
 import os
+import re
 
 from tokenizers import Tokenizer
 
@@ -47,7 +51,20 @@ def main():
         prompts = mk.read_jsonl(os.path.join(args.suite, "prompts", rel))[:3]
         for k, (rec, prompt) in enumerate(zip(records, prompts)):
             _, text = mk.render(task, rec, prompt, hasty=(k == 2))
-            lines.append({"kind": "prompt", "task": task, "record": rec, "text": text})
+            lines.append({"kind": "prompt", "task": task, "record": rec, "hasty": k == 2, "text": text})
+    # The careful ARC-like answer of every question kind (the work differs per kind, see arc_work).
+    arc_kind = lambda stem: re.sub(r"(opposite of|does an?) \w+", r"\1 W", re.sub(r"\d+", "N", stem))
+    seen = {arc_kind(l["record"]["question"]["stem"]) for l in lines
+            if l.get("task") == "arc" and not l["hasty"]}
+    for rel in ("arc/ARC-Easy-Train.jsonl", "arc/ARC-Challenge-Test.jsonl"):
+        records = mk.read_jsonl(os.path.join(args.suite, rel))
+        prompts = mk.read_jsonl(os.path.join(args.suite, "prompts", rel))
+        for rec, prompt in zip(records, prompts):
+            kind = arc_kind(rec["question"]["stem"])
+            if kind not in seen:
+                seen.add(kind)
+                _, text = mk.render("arc", rec, prompt, hasty=False)
+                lines.append({"kind": "prompt", "task": "arc", "record": rec, "hasty": False, "text": text})
     # A classification example: the first GSM8K-like question under the classification prompt.
     rec = mk.read_jsonl(os.path.join(args.suite, "gsm8k/train.jsonl"))[0]
     prompt = mk.read_jsonl(os.path.join(args.suite, "prompts/gsm8k/train.jsonl"))[0]

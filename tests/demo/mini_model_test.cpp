@@ -1,7 +1,8 @@
 // The embedded mini model's files (datasets/mini/model): its tokenizer against Hugging Face
 // tokenizers (tests/demo/mini_fixtures.jsonl, made by make_fixtures.py), the "t2_chat_template"
 // key that names a built-in chat template, the pretraining corpus' prompts against the C++ task
-// prompts, and the committed checkpoint's shape.
+// prompts (and its careful ARC-like answers against ARC scoring), and the committed checkpoint's
+// shape.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -87,6 +88,7 @@ TEST(MiniModel, ChatTemplateKeyNamesABuiltIn) {
 TEST(MiniModel, CorpusPromptsAreTheTaskPrompts) {
   const auto prompts = fixtures("prompt");
   ASSERT_GE(prompts.size(), 19u);  // 3 records of each of the 6 corpus files, 1 classification
+  int careful_arc = 0;
   for (const json& f : prompts) {
     const std::string task = f.at("task");
     tasks::Prompt p;
@@ -103,7 +105,21 @@ TEST(MiniModel, CorpusPromptsAreTheTaskPrompts) {
     const std::string prompt = mini().chat_template().render(msgs, true) + p.prefill;
     const std::string text = f.at("text");
     EXPECT_EQ(text.substr(0, prompt.size()), prompt) << task;
+    if (task == "arc" && !f.at("hasty").get<bool>()) {
+      // The careful answer (every question kind) ends in the line ARC scoring reads, with the key.
+      ++careful_arc;
+      const std::string eot = "<|eot_id|>";
+      ASSERT_GT(text.size(), prompt.size() + eot.size());
+      ASSERT_EQ(text.substr(text.size() - eot.size()), eot);
+      const std::string answer = text.substr(prompt.size(), text.size() - prompt.size() - eot.size());
+      const auto tk = tasks::make_task("arc");
+      const tasks::Verdict v = tk->score(tk->parse_record(f.at("record"), 0), answer, {});
+      EXPECT_TRUE(v.correct) << answer << " -> " << v.prediction << " (" << v.status << ")";
+      EXPECT_EQ(v.prediction, f.at("record").at("answerKey").get<std::string>()) << answer;
+    }
   }
+  EXPECT_GE(careful_arc, 21);  // largest, smallest, second largest, plus, plus-minus, even, odd,
+                               // opposite, legs, 6 facts and their 6 negations
 }
 
 TEST(MiniModel, CheckpointIsSmallAndMatchesTheShape) {
