@@ -110,7 +110,7 @@ void ensure_tables(h5::File& f, const std::string& task) {
   opt.chunk = {kChunkRows};
   const bool existed = f.has_group(base);
   h5::Group g = existed ? f.group(base) : f.create_group(base);
-  const size_t n_rows = existed ? g.dataset("index").read_i64().size() : 0;
+  const size_t n_rows = existed ? static_cast<size_t>(g.dataset("index").n_elements()) : 0;
   for_each_column([&](const char* name, auto field) {
     if (existed && (!is_late_column(name) || g.has(name))) return;
     h5::Dataset d = g.create_dataset(name, stored_dtype<column_type<decltype(field)>>(), {0}, opt);
@@ -241,7 +241,7 @@ ReportData read_report(const std::string& path) {
   const h5::Group tasks = f.group("tasks");
   for (const auto& task : tasks.children()) {
     const h5::Group g = tasks.group(task + "/samples");
-    const std::size_t n = g.dataset("index").read_i64().size();
+    const std::size_t n = static_cast<size_t>(g.dataset("index").n_elements());
     auto& rows = d.tasks[task];
     SampleRecord blank;
     blank.task = task;

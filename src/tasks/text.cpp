@@ -20,17 +20,8 @@ std::string to_lower(std::string_view s) {
   return out;
 }
 
-std::string replace_all(std::string s, std::string_view from, std::string_view to) {
-  size_t pos = 0;
-  while ((pos = s.find(from, pos)) != std::string::npos) {
-    s.replace(pos, from.size(), to);
-    pos += to.size();
-  }
-  return s;
-}
-
 std::string replace_each(std::string s, Replacements rules) {
-  for (const auto& [from, to] : rules) s = replace_all(std::move(s), from, to);
+  for (const auto& [from, to] : rules) s = replace_all(s, from, to);
   return s;
 }
 

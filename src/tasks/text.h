@@ -11,13 +11,13 @@
 #include <utility>
 #include <vector>
 
+#include "base/text.h"  // replace_all
+
 namespace t2::tasks {
 
 std::string trim(std::string_view s);
 std::string to_lower(std::string_view s);
-// s with every occurrence of `from` (non-empty) replaced by `to`, left to right.
-std::string replace_all(std::string s, std::string_view from, std::string_view to);
-// replace_all with each (from, to) rule in turn.
+// replace_all (base/text.h) with each (from, to) rule in turn.
 using Replacements = std::initializer_list<std::pair<std::string_view, std::string_view>>;
 std::string replace_each(std::string s, Replacements rules);
 // The first rules of the Hendrycks MATH answer normaliser (strip_string): line breaks, "\!",

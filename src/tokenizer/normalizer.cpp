@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
+#include "base/text.h"  // replace_all
 #include "tokenizer/byte_level.h"
 #include "tokenizer/unicode.h"
 
@@ -28,18 +29,6 @@ std::string literal_pattern(const nlohmann::json& spec, const std::string& sourc
 }
 
 }  // namespace
-
-std::string replace_all(std::string_view text, std::string_view from, std::string_view to) {
-  std::string out;
-  out.reserve(text.size());
-  size_t pos = 0;
-  for (size_t hit; (hit = text.find(from, pos)) != std::string_view::npos; pos = hit + from.size()) {
-    out.append(text.substr(pos, hit - pos));
-    out.append(to);
-  }
-  out.append(text.substr(pos));
-  return out;
-}
 
 Normalizer::Normalizer(const nlohmann::json& spec, const std::string& source) {
   if (!spec.is_null()) add(spec, source);

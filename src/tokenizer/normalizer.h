@@ -49,7 +49,4 @@ class Decoder {
   bool present_ = false;
 };
 
-// Replaces every occurrence of from (non-empty) with to.
-std::string replace_all(std::string_view text, std::string_view from, std::string_view to);
-
 }  // namespace t2::tokenizer

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "base/error.h"
+#include "base/text.h"  // replace_all
 #include "io/file.h"  // read_file, file_exists
 #include "io/gguf.h"
 #include "io/jsonl.h"  // parse_json

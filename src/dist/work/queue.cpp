@@ -370,7 +370,7 @@ QueueStats follow(const WorldLayout& layout, const WorkFn& fn) {
   for (;;) {
     const Message w = poll_recv(group, 0, kTagGroupWake);
     T2_CHECK(!w.bytes.empty(), "work queue: empty wake message");
-    const int32_t code = ByteReader(w.bytes.substr(1), "work queue: wake message").get<int32_t>();
+    const int32_t code = ByteReader(std::string_view(w.bytes).substr(1), "work queue: wake message").get<int32_t>();
     if (w.bytes[0] == kWakeStop) {
       st.exit_code = code;
       break;
