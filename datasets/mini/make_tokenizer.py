@@ -68,19 +68,23 @@ def first_def_line(code):
 # arithmetic, the code, or a check of every option in turn. The hasty style skips the work and
 # guesses (the last number of the question, an empty function, the first option) — a common way
 # for text to be wrong. How often a record is hasty depends on a visible feature of it (the
-# person's name, the problem or question template, the function name): "hasty-prone" records
-# are hasty with probability --hasty-prone, the others with --hasty-other. The base model thus
-# learns to be hasty on some kinds of questions and careful on others — partly competent, with
-# a behaviour an expert can learn to change (docs/demo.md).
+# person's name, the problem or question template with its first number or first option, the
+# function name): "hasty-prone" records are hasty with probability --hasty-prone, the others with
+# --hasty-other. The base model thus learns to be hasty on some questions and careful on others —
+# partly competent, with a behaviour an expert can learn to change (docs/demo.md). The feature
+# varies within every template, so that each kind of question has careful examples to learn from
+# and hasty ones for an expert to change.
 def style_feature(task, rec):
     """The visible feature that decides whether a record is hasty-prone."""
     words = lambda text, n: " ".join(re.findall(r"[A-Za-z_]+", text)[:n])
     if task == "gsm8k":
         return words(rec["question"], 1)  # the person's name
     if task == "math":
-        return words(rec["problem"], 3)  # the problem template
+        first_number = (re.findall(r"\d+", rec["problem"]) or ["0"])[0]
+        return words(rec["problem"], 3) + " " + first_number  # the template and its first number
     if task == "arc":
-        return words(rec["question"]["stem"], 4)  # the question template
+        stem = rec["question"]["stem"]
+        return words(stem, 4) + " " + rec["question"]["choices"][0]["text"]  # template, first option
     if task == "mbpp":
         return first_def_line(rec["code"]).split("(")[0]  # the function name (in the tests too)
     if task == "humaneval":

@@ -84,6 +84,12 @@ std::string fraction_text(long num, long den) {
   return "\\frac{" + std::to_string(num) + "}{" + std::to_string(den) + "}";
 }
 
+// The last line of a worked MATH-like solution. The steps before it are written as the GSM8K-like
+// ones are ("a * b = c.", one step per sentence), so that working a MATH-like problem out is the
+// same skill, in the same words, as working a GSM8K-like one out: what the math expert, trained on
+// GSM8K-like questions only, can carry over to an unseen task.
+std::string boxed(const std::string& answer) { return "The answer is $\\boxed{" + answer + "}$."; }
+
 MathProblem math_problem(Rng& rng) {
   switch (rng.below(6)) {
     case 0: {
@@ -91,48 +97,48 @@ MathProblem math_problem(Rng& rng) {
       const long r = a * b + c;
       return {"Compute $" + std::to_string(a) + " \\times " + std::to_string(b) + " + " +
                   std::to_string(c) + "$.",
-              "First $" + std::to_string(a) + " \\times " + std::to_string(b) + " = " +
-                  std::to_string(a * b) + "$, then $" + std::to_string(a * b) + " + " +
-                  std::to_string(c) + " = " + std::to_string(r) + "$. The answer is $\\boxed{" +
-                  std::to_string(r) + "}$.",
+              std::to_string(a) + " * " + std::to_string(b) + " = " + std::to_string(a * b) + ". " +
+                  std::to_string(a * b) + " + " + std::to_string(c) + " = " + std::to_string(r) + ".\n" +
+                  boxed(std::to_string(r)),
               std::to_string(r), "Prealgebra", 1};
     }
     case 1: {
       const long a = uniform_int(rng, 1, 9), x = uniform_int(rng, 1, 9), b = a + x;
       return {"What is the value of $x$ if $x + " + std::to_string(a) + " = " + std::to_string(b) + "$?",
-              "Subtract " + std::to_string(a) + " from both sides: $x = " + std::to_string(b) + " - " +
-                  std::to_string(a) + " = " + std::to_string(x) + "$. So $x = \\boxed{" +
-                  std::to_string(x) + "}$.",
+              std::to_string(b) + " - " + std::to_string(a) + " = " + std::to_string(x) + ".\n" +
+                  boxed(std::to_string(x)),
               std::to_string(x), "Algebra", 1};
     }
     case 2: {
       const long q = uniform_int(rng, 2, 9), p = uniform_int(rng, 1, q - 1), k = uniform_int(rng, 2, 4);
       const std::string ans = fraction_text(p * k, q * k);
+      const long g = std::gcd(p * k, q * k);
       return {"Simplify $\\frac{" + std::to_string(p * k) + "}{" + std::to_string(q * k) + "}$.",
-              "Divide the numerator and the denominator by their greatest common divisor to get $\\boxed{" +
-                  ans + "}$.",
+              std::to_string(p * k) + " / " + std::to_string(g) + " = " + std::to_string(p * k / g) + ". " +
+                  std::to_string(q * k) + " / " + std::to_string(g) + " = " + std::to_string(q * k / g) + ".\n" +
+                  boxed(ans),
               ans, "Prealgebra", 2};
     }
     case 3: {
       const long a = uniform_int(rng, 2, 9);
       return {"What is $" + std::to_string(a) + "^2$?",
-              "$" + std::to_string(a) + "^2 = " + std::to_string(a) + " \\times " + std::to_string(a) +
-                  " = \\boxed{" + std::to_string(a * a) + "}$.",
+              std::to_string(a) + " * " + std::to_string(a) + " = " + std::to_string(a * a) + ".\n" +
+                  boxed(std::to_string(a * a)),
               std::to_string(a * a), "Algebra", 1};
     }
     case 4: {
       const long b = uniform_int(rng, 3, 6), a = uniform_int(rng, b + 1, 30);
       return {"Find the remainder when $" + std::to_string(a) + "$ is divided by $" + std::to_string(b) + "$.",
-              "$" + std::to_string(a) + " = " + std::to_string(b) + " \\times " + std::to_string(a / b) +
-                  " + " + std::to_string(a % b) + "$, so the remainder is $\\boxed{" +
-                  std::to_string(a % b) + "}$.",
+              std::to_string(b) + " * " + std::to_string(a / b) + " = " + std::to_string(b * (a / b)) + ". " +
+                  std::to_string(a) + " - " + std::to_string(b * (a / b)) + " = " + std::to_string(a % b) + ".\n" +
+                  boxed(std::to_string(a % b)),
               std::to_string(a % b), "Number Theory", 2};
     }
     default: {
       const long n = uniform_int(rng, 3, 9), s = n * (n + 1) / 2;
       return {"What is the sum of the first $" + std::to_string(n) + "$ positive integers?",
-              "The sum is $\\frac{" + std::to_string(n) + " \\cdot " + std::to_string(n + 1) +
-                  "}{2} = \\boxed{" + std::to_string(s) + "}$.",
+              std::to_string(n) + " * " + std::to_string(n + 1) + " = " + std::to_string(n * (n + 1)) + ". " +
+                  std::to_string(n * (n + 1)) + " / 2 = " + std::to_string(s) + ".\n" + boxed(std::to_string(s)),
               std::to_string(s), "Algebra", 3};
     }
   }
@@ -171,7 +177,8 @@ std::vector<json> make_math(uint64_t seed, const std::vector<Part>& parts) {
       return json{{"problem", p.problem}, {"solution", p.solution}, {"answer", p.answer},
                   {"subject", p.subject}, {"level", p.level}};
     });
-    r["unique_id"] = "test/" + subject_dir(r["subject"]) + "/" + std::to_string(i) + ".json";
+    r["unique_id"] = std::string(parts[i] == Part::valid ? "valid/" : "test/") + subject_dir(r["subject"]) + "/" +
+                     std::to_string(i) + ".json";
     out.push_back(std::move(r));
   }
   return out;

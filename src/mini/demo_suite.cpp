@@ -20,8 +20,10 @@ const std::vector<SizeOption>& size_options() {
       {"gsm8k-train", &SuiteOptions::n_gsm8k_train, "GSM8K-like train problems"},
       {"gsm8k-test", &SuiteOptions::n_gsm8k_test, "GSM8K-like test problems"},
       {"math-test", &SuiteOptions::n_math_test, "MATH-like test problems"},
+      {"math-valid", &SuiteOptions::n_math_valid, "MATH-like validation problems (math/valid.jsonl)"},
       {"mbpp", &SuiteOptions::n_mbpp, "MBPP-like problems"},
       {"humaneval", &SuiteOptions::n_humaneval, "HumanEval-like problems"},
+      {"humaneval-valid", &SuiteOptions::n_humaneval_valid, "HumanEval-like validation problems (humaneval/valid.jsonl)"},
       {"arc-easy-train", &SuiteOptions::n_arc_easy_train, "ARC-Easy-like train questions"},
       {"arc-easy-test", &SuiteOptions::n_arc_easy_test, "ARC-Easy-like test questions"},
       {"arc-challenge-test", &SuiteOptions::n_arc_challenge_test, "ARC-Challenge-like test questions"},
@@ -36,6 +38,8 @@ SuiteOptions demo_suite_options(uint64_t seed, bool quick) {
   o.n_gsm8k_train = quick ? 40 : 400;
   o.n_gsm8k_test = quick ? 20 : 200;
   o.n_math_test = quick ? 20 : 200;
+  o.n_math_valid = quick ? 0 : 70;  // valid files of the unseen tasks: not used by the demo's stages
+  o.n_humaneval_valid = quick ? 0 : 50;
   o.n_mbpp = quick ? 312 : 500;  // quick: 200 train, 100 valid and 12 test (mbpp_split needs 300)
   o.n_humaneval = quick ? 12 : 100;
   o.n_arc_easy_train = quick ? 40 : 400;

@@ -30,8 +30,10 @@ struct SuiteOptions {
   int n_gsm8k_train = 2000;
   int n_gsm8k_test = 300;
   int n_math_test = 300;
+  int n_math_valid = 0;  // validation files of the unseen tasks (their valid part): none by default
   int n_mbpp = 600;
   int n_humaneval = 150;
+  int n_humaneval_valid = 0;
   int n_arc_easy_train = 1200;
   int n_arc_easy_test = 300;
   int n_arc_challenge_test = 300;

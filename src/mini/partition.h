@@ -13,7 +13,9 @@
 //   humaneval  the prompt (signature, docstring, example) and the canonical solution;
 //   arc        the stem and the set of option texts (ARC-Easy- and ARC-Challenge-like together).
 // Shares of each family's space: training families (gsm8k, mbpp, arc) pretraining 50 %, train
-// 25 %, valid 10 %, test 15 %; unseen families (math, humaneval) pretraining 50 %, test 50 %.
+// 25 %, valid 10 %, test 15 %; unseen families (math, humaneval) pretraining 50 %, valid 10 %, test
+// 40 % (no expert trains on them; their valid files are for choosing a recipe without reading a
+// test figure).
 // The generators draw until a problem of the wanted part comes (words.h FileDraws), and keep a
 // file's problems distinct while the part has unused ones.
 #pragma once

@@ -14,12 +14,13 @@ namespace {
 
 // The parts of a file's records: all pretraining for the pretraining suite; else a train file
 // alternates train (even index) and valid (odd), mbpp.jsonl follows tasks::mbpp_split, a test file
-// is test.
-enum class Layout { even_odd, mbpp, test };
+// is test, a validation file (the unseen tasks') valid.
+enum class Layout { even_odd, mbpp, test, valid };
 std::vector<Part> parts_of(const SuiteOptions& o, Layout layout, int n, const char* what) {
   T2_CHECK(n >= 0, "mini suite: negative size %d for %s", n, what);
-  std::vector<Part> parts(static_cast<size_t>(n), o.pretraining ? Part::pretraining : Part::test);
-  if (o.pretraining || layout == Layout::test) return parts;
+  const Part whole = o.pretraining ? Part::pretraining : layout == Layout::valid ? Part::valid : Part::test;
+  std::vector<Part> parts(static_cast<size_t>(n), whole);
+  if (o.pretraining || layout == Layout::test || layout == Layout::valid) return parts;
   if (layout == Layout::even_odd) {
     for (size_t i = 0; i < parts.size(); ++i) parts[i] = i % 2 == 0 ? Part::train : Part::valid;
   } else if (parts.size() >= tasks::kMbppTrain + tasks::kMbppValid) {  // smaller: all test
@@ -48,6 +49,10 @@ std::vector<SuiteFile> generate_suite(const SuiteOptions& o) {
                    make_arc(o.seed, 1, parts(Layout::test, o.n_arc_easy_test, "arc-easy-test"), false, "MiniEasyTest_")});
   files.push_back({"math/test.jsonl", make_math(o.seed, parts(Layout::test, o.n_math_test, "math-test"))});
   files.push_back({"humaneval/HumanEval.jsonl", make_humaneval(o.seed, parts(Layout::test, o.n_humaneval, "humaneval"))});
+  // Validation files of the unseen tasks: their own part, so no item is shared with the test file.
+  files.push_back({"math/valid.jsonl", make_math(o.seed, parts(Layout::valid, o.n_math_valid, "math-valid"))});
+  files.push_back({"humaneval/valid.jsonl",
+                   make_humaneval(o.seed, parts(Layout::valid, o.n_humaneval_valid, "humaneval-valid"))});
   files.push_back({"arc/ARC-Challenge-Test.jsonl",
                    make_arc(o.seed, 2, parts(Layout::test, o.n_arc_challenge_test, "arc-challenge-test"), true,
                             "MiniChallengeTest_")});

@@ -88,7 +88,7 @@ TEST(MiniModel, ChatTemplateKeyNamesABuiltIn) {
 TEST(MiniModel, CorpusPromptsAreTheTaskPrompts) {
   const auto prompts = fixtures("prompt");
   ASSERT_GE(prompts.size(), 19u);  // 3 records of each of the 6 corpus files, 1 classification
-  int careful_arc = 0;
+  int careful_arc = 0, careful_math = 0;
   for (const json& f : prompts) {
     const std::string task = f.at("task");
     tasks::Prompt p;
@@ -105,19 +105,22 @@ TEST(MiniModel, CorpusPromptsAreTheTaskPrompts) {
     const std::string prompt = mini().chat_template().render(msgs, true) + p.prefill;
     const std::string text = f.at("text");
     EXPECT_EQ(text.substr(0, prompt.size()), prompt) << task;
-    if (task == "arc" && !f.at("hasty").get<bool>()) {
-      // The careful answer (every question kind) ends in the line ARC scoring reads, with the key.
-      ++careful_arc;
+    if ((task == "arc" || task == "math") && !f.at("hasty").get<bool>()) {
+      // The careful answer (every ARC-like question kind; the worked MATH-like solution) ends in
+      // the line the task's scoring reads, with the key.
+      (task == "arc" ? careful_arc : careful_math) += 1;
       const std::string eot = "<|eot_id|>";
       ASSERT_GT(text.size(), prompt.size() + eot.size());
       ASSERT_EQ(text.substr(text.size() - eot.size()), eot);
       const std::string answer = text.substr(prompt.size(), text.size() - prompt.size() - eot.size());
-      const auto tk = tasks::make_task("arc");
+      const auto tk = tasks::make_task(task);
       const tasks::Verdict v = tk->score(tk->parse_record(f.at("record"), 0), answer, {});
       EXPECT_TRUE(v.correct) << answer << " -> " << v.prediction << " (" << v.status << ")";
-      EXPECT_EQ(v.prediction, f.at("record").at("answerKey").get<std::string>()) << answer;
+      const json& rec = f.at("record");
+      EXPECT_EQ(v.prediction, (task == "arc" ? rec.at("answerKey") : rec.at("answer")).get<std::string>()) << answer;
     }
   }
+  EXPECT_EQ(careful_math, 2);
   EXPECT_GE(careful_arc, 21);  // largest, smallest, second largest, plus, plus-minus, even, odd,
                                // opposite, legs, 6 facts and their 6 negations
 }

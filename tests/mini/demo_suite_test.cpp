@@ -39,14 +39,15 @@ TEST(MiniDemoSuite, SizeOptionsCoverEveryField) {
   SuiteOptions o;
   int v = 100;
   for (const SizeOption& s : size_options()) o.*s.field = ++v;
-  EXPECT_EQ(size_options().size(), 8u);
+  EXPECT_EQ(size_options().size(), 10u);
   EXPECT_EQ(size_arguments(o),
-            (std::vector<std::string>{"--gsm8k-train", "101", "--gsm8k-test", "102", "--math-test", "103", "--mbpp",
-                                      "104", "--humaneval", "105", "--arc-easy-train", "106", "--arc-easy-test",
-                                      "107", "--arc-challenge-test", "108"}));
-  EXPECT_EQ(o.n_gsm8k_train + o.n_gsm8k_test + o.n_math_test + o.n_mbpp + o.n_humaneval + o.n_arc_easy_train +
-                o.n_arc_easy_test + o.n_arc_challenge_test,
-            101 + 102 + 103 + 104 + 105 + 106 + 107 + 108);
+            (std::vector<std::string>{"--gsm8k-train", "101", "--gsm8k-test", "102", "--math-test", "103",
+                                      "--math-valid", "104", "--mbpp", "105", "--humaneval", "106",
+                                      "--humaneval-valid", "107", "--arc-easy-train", "108", "--arc-easy-test",
+                                      "109", "--arc-challenge-test", "110"}));
+  EXPECT_EQ(o.n_gsm8k_train + o.n_gsm8k_test + o.n_math_test + o.n_math_valid + o.n_mbpp + o.n_humaneval +
+                o.n_humaneval_valid + o.n_arc_easy_train + o.n_arc_easy_test + o.n_arc_challenge_test,
+            101 + 102 + 103 + 104 + 105 + 106 + 107 + 108 + 109 + 110);
   // The full demo's test files hold 200 records; MBPP leaves 200 after its 200 train / 100 valid.
   const SuiteOptions full = demo_suite_options(2025, false);
   EXPECT_FALSE(full.pretraining);

@@ -22,8 +22,10 @@ SuiteOptions small_options() {
   o.n_gsm8k_train = 200;
   o.n_gsm8k_test = 50;
   o.n_math_test = 120;
+  o.n_math_valid = 30;
   o.n_mbpp = 150;
   o.n_humaneval = 60;
+  o.n_humaneval_valid = 20;
   o.n_arc_easy_train = 200;
   o.n_arc_easy_test = 50;
   o.n_arc_challenge_test = 200;
@@ -76,6 +78,43 @@ TEST(MiniSuite, Gsm8kWorkedStepsAreRightAndTrainTestDiffer) {
     }
   }
   EXPECT_LT(overlap, 5);  // memorising the training questions does not solve the test set
+}
+
+// MATH-like solutions are worked in the GSM8K-like form, one "x op y = z." step per sentence, then
+// "The answer is $\boxed{...}$." on a line of its own: every step's arithmetic is right, each
+// starts the solution or follows a step, and the last step's value is the answer (a fraction's
+// steps are its numerator and denominator divided by their greatest common divisor).
+TEST(MiniSuite, MathWorkedStepsAreRightAndEndInTheAnswer) {
+  const auto s = generate_suite(small_options());
+  const std::regex step(R"((\d+) ([-+*/]) (\d+) = (\d+)\.)");
+  for (const auto* name : {"math/test.jsonl", "math/valid.jsonl"}) {
+    for (const auto& r : file(s, name).records) {
+      const std::string sol = r["solution"], ans = r["answer"];
+      const auto nl = sol.rfind('\n');
+      ASSERT_NE(nl, std::string::npos) << sol;
+      EXPECT_EQ(sol.substr(nl + 1), "The answer is $\\boxed{" + ans + "}$.");
+      const std::string work = sol.substr(0, nl);
+      std::vector<long> values;
+      size_t at = 0;
+      for (std::sregex_iterator it(work.begin(), work.end(), step), end; it != end; ++it) {
+        EXPECT_EQ(static_cast<size_t>(it->position()), at == 0 ? 0 : at + 1) << sol;  // nothing between steps
+        at = static_cast<size_t>(it->position() + it->length());
+        const long x = std::stol((*it)[1]), y = std::stol((*it)[3]), z = std::stol((*it)[4]);
+        const char op = (*it)[2].str()[0];
+        if (op == '/') EXPECT_EQ(x % y, 0) << sol;
+        EXPECT_EQ(op == '+' ? x + y : op == '-' ? x - y : op == '*' ? x * y : x / y, z) << sol;
+        values.push_back(z);
+      }
+      ASSERT_FALSE(values.empty()) << sol;
+      EXPECT_EQ(at, work.size()) << sol;
+      if (ans.rfind("\\frac{", 0) == 0) {
+        ASSERT_EQ(values.size(), 2u) << sol;
+        EXPECT_EQ(ans, "\\frac{" + std::to_string(values[0]) + "}{" + std::to_string(values[1]) + "}");
+      } else {
+        EXPECT_EQ(std::to_string(values.back()), ans) << sol;
+      }
+    }
+  }
 }
 
 TEST(MiniSuite, MathAnswersAreTheLastBoxedValue) {
@@ -177,12 +216,15 @@ TEST(MiniSuite, WritesRealFileNamesAsJsonLines) {
   std::filesystem::remove_all(dir);
   auto o = small_options();
   const size_t n = write_suite(generate_suite(o), dir.string());
-  EXPECT_EQ(n, static_cast<size_t>(o.n_gsm8k_train + o.n_gsm8k_test + o.n_math_test + o.n_mbpp + o.n_humaneval +
-                                   o.n_arc_easy_train + o.n_arc_easy_test + o.n_arc_challenge_test));
+  EXPECT_EQ(n, static_cast<size_t>(o.n_gsm8k_train + o.n_gsm8k_test + o.n_math_test + o.n_math_valid + o.n_mbpp +
+                                   o.n_humaneval + o.n_humaneval_valid + o.n_arc_easy_train + o.n_arc_easy_test +
+                                   o.n_arc_challenge_test));
   const std::string text = io::read_file((dir / "gsm8k/test.jsonl").string());
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), o.n_gsm8k_test);
   EXPECT_EQ(text.back(), '\n');
   EXPECT_TRUE(std::filesystem::exists(dir / "humaneval/HumanEval.jsonl"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "math/valid.jsonl"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "humaneval/valid.jsonl"));
   EXPECT_TRUE(std::filesystem::exists(dir / "arc/ARC-Challenge-Test.jsonl"));
   std::filesystem::remove_all(dir);
 }

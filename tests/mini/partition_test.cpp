@@ -101,7 +101,8 @@ std::map<std::string, Items> demo_splits(const std::vector<SuiteFile>& suite) {
     } else {
       std::vector<size_t> all(n);
       for (size_t i = 0; i < n; ++i) all[i] = i;
-      add(f.path == "arc/ARC-Challenge-Test.jsonl" ? "challenge-test" : "test", all);
+      const bool valid = f.path == "math/valid.jsonl" || f.path == "humaneval/valid.jsonl";
+      add(valid ? "valid" : f.path == "arc/ARC-Challenge-Test.jsonl" ? "challenge-test" : "test", all);
     }
   }
   return out;
@@ -151,6 +152,8 @@ TEST(MiniPartition, NoDemoItemIsInTheCorpusAndNoTestItemIsTrainedOn) {
       }
       EXPECT_EQ(overlap(splits.at(fam + "/train"), splits.at(fam + "/valid")), 0u) << fam;
     }
+    for (const std::string fam : {"math", "humaneval"})  // the unseen tasks' valid files
+      EXPECT_EQ(overlap(splits.at(fam + "/test"), splits.at(fam + "/valid")), 0u) << "seed " << seed << ": " << fam;
     if (seed == 2025) {
       first_tests = splits;
     } else {
@@ -182,6 +185,8 @@ TEST(MiniPartition, RecordsComeFromTheirParts) {
       const Part p = problem_part(family, problem_key(family, f.records[i]));
       if (f.path == "gsm8k/train.jsonl" || f.path == "arc/ARC-Easy-Train.jsonl") {
         EXPECT_EQ(p, i % 2 == 0 ? Part::train : Part::valid) << f.path << " " << i;
+      } else if (f.path == "math/valid.jsonl" || f.path == "humaneval/valid.jsonl") {
+        EXPECT_EQ(p, Part::valid) << f.path << " " << i;
       } else if (f.path != "mbpp/mbpp.jsonl") {
         EXPECT_EQ(p, Part::test) << f.path << " " << i;
       }
