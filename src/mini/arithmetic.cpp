@@ -127,18 +127,18 @@ MathProblem math_problem(Rng& rng) {
               std::to_string(a * a), "Algebra", 1};
     }
     case 4: {
-      const long b = uniform_int(rng, 3, 6), a = uniform_int(rng, b + 1, 30);
+      const long b = uniform_int(rng, 3, 6), a = uniform_int(rng, b + 1, 30), m = b * (a / b);
       return {"Find the remainder when $" + std::to_string(a) + "$ is divided by $" + std::to_string(b) + "$.",
-              std::to_string(b) + " * " + std::to_string(a / b) + " = " + std::to_string(b * (a / b)) + ". " +
-                  std::to_string(a) + " - " + std::to_string(b * (a / b)) + " = " + std::to_string(a % b) + ".\n" +
+              std::to_string(b) + " * " + std::to_string(a / b) + " = " + std::to_string(m) + ". " +
+                  std::to_string(a) + " - " + std::to_string(m) + " = " + std::to_string(a % b) + ".\n" +
                   boxed(std::to_string(a % b)),
               std::to_string(a % b), "Number Theory", 2};
     }
     default: {
-      const long n = uniform_int(rng, 3, 9), s = n * (n + 1) / 2;
+      const long n = uniform_int(rng, 3, 9), p = n * (n + 1), s = p / 2;
       return {"What is the sum of the first $" + std::to_string(n) + "$ positive integers?",
-              std::to_string(n) + " * " + std::to_string(n + 1) + " = " + std::to_string(n * (n + 1)) + ". " +
-                  std::to_string(n * (n + 1)) + " / 2 = " + std::to_string(s) + ".\n" + boxed(std::to_string(s)),
+              std::to_string(n) + " * " + std::to_string(n + 1) + " = " + std::to_string(p) + ". " +
+                  std::to_string(p) + " / 2 = " + std::to_string(s) + ".\n" + boxed(std::to_string(s)),
               std::to_string(s), "Algebra", 3};
     }
   }
